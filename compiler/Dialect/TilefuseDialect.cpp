@@ -1,0 +1,130 @@
+// tilefuse dialect: registration, verifiers, and the inliner interface that
+// lets built-in functions be inlined into the epilogue region.
+#include "compiler/Dialect/TilefuseDialect.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
+
+using namespace mlir;
+using namespace tilefuse::ir;
+
+#include "compiler/Dialect/TilefuseDialect.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "compiler/Dialect/TilefuseAttrs.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "compiler/Dialect/TilefuseOps.cpp.inc"
+
+namespace {
+/// Calls to built-in functions may be inlined anywhere in an epilogue: the
+/// region is pure element-wise code.
+struct TilefuseInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation*, Operation*, bool) const final { return true; }
+  bool isLegalToInline(Region*, Region*, bool, IRMapping&) const final { return true; }
+  bool isLegalToInline(Operation*, Region*, bool, IRMapping&) const final { return true; }
+  void handleTerminator(Operation*, ValueRange) const final {}
+};
+}  // namespace
+
+void TilefuseDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "compiler/Dialect/TilefuseAttrs.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "compiler/Dialect/TilefuseOps.cpp.inc"
+      >();
+  addInterfaces<TilefuseInlinerInterface>();
+}
+
+//===----------------------------------------------------------------------===//
+// TileConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                     int64_t blockM, int64_t blockN, int64_t blockK,
+                                     int64_t warpM, int64_t warpN, int64_t stages,
+                                     int64_t vectorWidth, int64_t groupM) {
+  if (blockM <= 0 || blockN <= 0 || blockK <= 0 || warpM <= 0 || warpN <= 0)
+    return emitError() << "tile sizes must be positive";
+  if (blockM % warpM != 0 || blockN % warpN != 0)
+    return emitError() << "block tile " << blockM << "x" << blockN
+                       << " is not a multiple of the warp tile " << warpM << "x" << warpN;
+  if (stages < 1 || stages > 8)
+    return emitError() << "stages must be in [1, 8], got " << stages;
+  if (vectorWidth != 1 && vectorWidth != 2 && vectorWidth != 4)
+    return emitError() << "vector_width must be 1, 2 or 4, got " << vectorWidth;
+  if (groupM < 1)
+    return emitError() << "group_m must be >= 1, got " << groupM;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+YieldOp MatmulOp::getYield() { return cast<YieldOp>(getBody().getTerminator()); }
+
+LogicalResult MatmulOp::verify() {
+  auto isHalfLike = [](Type t) { return t.isBF16() || t.isF16(); };
+  if (!isHalfLike(getInputType()))
+    return emitOpError("input_type must be bf16 or f16, got ") << getInputType();
+  if (!isHalfLike(getOutputType()) && !getOutputType().isF32())
+    return emitOpError("output_type must be bf16, f16 or f32, got ") << getOutputType();
+  if (getBLayout() != "row" && getBLayout() != "col")
+    return emitOpError("b_layout must be \"row\" or \"col\", got \"") << getBLayout() << "\"";
+  if (getMode() != "precise" && getMode() != "fast")
+    return emitOpError("mode must be \"precise\" or \"fast\", got \"") << getMode() << "\"";
+  if (getGated() && getHasBias())
+    return emitOpError("a gated matmul takes no bias (fold it into the weights)");
+
+  Block& body = getBody();
+  unsigned expected = getNumInputs() + getParamNames().size();
+  if (body.getNumArguments() != expected)
+    return emitOpError("epilogue expects ")
+           << expected << " block arguments (" << getNumInputs() << " input(s) + "
+           << getParamNames().size() << " parameter(s)), got " << body.getNumArguments();
+  Type argType = expected ? body.getArgument(0).getType() : Type();
+  for (BlockArgument arg : body.getArguments()) {
+    Type elem = getElementTypeOrSelf(arg.getType());
+    if (!elem.isF32())
+      return emitOpError("epilogue arguments must be f32 or vector of f32, got ") << arg.getType();
+    if (arg.getType() != argType)
+      return emitOpError("epilogue arguments must all have the same type");
+  }
+  if (auto vec = dyn_cast_or_null<VectorType>(argType)) {
+    if (!getTile() || getTile()->getVectorWidth() != vec.getNumElements())
+      return emitOpError("vectorized epilogue width ")
+             << vec.getNumElements() << " does not match tile.vector_width";
+  }
+  if (auto hint = getShapeHint(); hint && hint->size() != 3)
+    return emitOpError("shape_hint must be [M, N, K]");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ApproxOp
+//===----------------------------------------------------------------------===//
+
+int ApproxOp::precisionBits(llvm::StringRef fn) {
+  return llvm::StringSwitch<int>(fn)
+      .Case("exp2", 22)
+      .Case("tanh", 11)
+      .Case("rcp", 23)
+      .Case("log2", 22)
+      .Case("rsqrt", 22)
+      .Case("sqrt", 23)
+      .Default(0);
+}
+
+LogicalResult ApproxOp::verify() {
+  if (precisionBits(getFn()) == 0)
+    return emitOpError("unknown approximation '")
+           << getFn() << "'; expected one of exp2, tanh, rcp, log2, rsqrt, sqrt";
+  return success();
+}

@@ -1,0 +1,72 @@
+// The compiler's public entry points (no MLIR types): expression text or a
+// builder-made AST in, IR stages and the CUDA epilogue out; and a CPU-JIT'd
+// evaluator of the lowered epilogue IR.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "compiler/Types.h"
+#include "dsl/Ast.h"
+#include "dsl/Resolve.h"
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::compiler {
+
+/// What the user asks for.
+struct KernelSpec {
+  std::string expression;                ///< DSL text (ignored when `program` is set)
+  std::optional<dsl::Program> program;   ///< builder-made AST
+  DType input_type = DType::BF16;
+  DType output_type = DType::BF16;
+  bool b_col_major = false;
+  bool bias = false;
+  bool residual = false;
+  bool aux = false;
+  Precision precision = Precision::Precise;
+  Arch arch = Arch::Sm80;
+  std::optional<std::array<long long, 3>> shape_hint;  ///< M, N, K for the tile heuristic
+  std::optional<TileConfig> tile;                      ///< forced (autotuner) config
+};
+
+/// Every stage of one compilation.
+struct CompiledEpilogue {
+  std::string ast;        ///< S-expression of the resolved AST      (--stage ast)
+  std::string mlir;       ///< tilefuse dialect as lowered from the AST (--stage mlir)
+  std::string lowered;    ///< after the whole pass pipeline           (--stage lowered)
+  std::string cuda;       ///< CUDA C++ of the epilogue                (--stage cuda)
+  dsl::InputKind inputs = dsl::InputKind::Single;
+  std::vector<std::string> parameters;  ///< runtime parameter names, in order
+  TileConfig tile;                      ///< the tile config the IR carries
+};
+
+/// Runs the whole pipeline. Errors: InvalidInput for DSL problems (positioned
+/// diagnostics), CompileFailed for pipeline failures (with MLIR diagnostics).
+Expected<CompiledEpilogue> compile(const KernelSpec& spec);
+
+/// Like compile(), but prints the IR after every pass into `out` (for
+/// `--stage=all` debugging and the docs).
+Expected<std::string> dump_all_stages(const KernelSpec& spec);
+
+/// The lowered (post-approximation, scalar) epilogue JIT-compiled for the
+/// host CPU through MLIR → LLVM.
+class CpuEpilogue {
+ public:
+  virtual ~CpuEpilogue() = default;
+  virtual dsl::InputKind inputs() const = 0;
+  virtual const std::vector<std::string>& parameters() const = 0;
+  /// out[i] = epilogue(inputs[0][i] (, inputs[1][i]); params...). `inputs`
+  /// has 1 or 2 pointers of out.size() elements; `params` one value per
+  /// parameter in parameters() order.
+  virtual Expected<void> evaluate(std::span<const float* const> inputs,
+                                  std::span<const float> params,
+                                  std::span<float> out) const = 0;
+};
+
+Expected<std::unique_ptr<CpuEpilogue>> compile_for_cpu(const KernelSpec& spec);
+
+}  // namespace tilefuse::compiler

@@ -1,0 +1,35 @@
+// Plain value types shared by the compiler's public API (no MLIR here).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::compiler {
+
+enum class Precision { Precise, Fast };
+enum class Arch { Sm80, Sm86, Sm89, Sm90a };
+enum class DType { BF16, F16, F32 };
+
+const char* to_string(Precision p);   // "precise" | "fast"
+const char* to_string(Arch a);        // "sm_80" | ... | "sm_90a"
+const char* to_string(DType d);       // "bf16" | "f16" | "f32"
+Expected<Precision> parse_precision(std::string_view text);
+Expected<Arch> parse_arch(std::string_view text);
+Expected<DType> parse_dtype(std::string_view text);
+
+/// Mirrors #tilefuse.tile<...> (see TilefuseDialect.td).
+struct TileConfig {
+  int block_m = 128, block_n = 128, block_k = 32;
+  int warp_m = 64, warp_n = 64;
+  int stages = 3;
+  int vector_width = 2;
+  int group_m = 8;
+  bool operator==(const TileConfig&) const = default;
+  int warps() const { return (block_m / warp_m) * (block_n / warp_n); }
+};
+std::string to_string(const TileConfig& t);  // "128x128x32_w64x64_s3_v2_g8"
+
+}  // namespace tilefuse::compiler

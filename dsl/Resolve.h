@@ -1,0 +1,48 @@
+// tilefuse DSL — name resolution and checks on a parsed program.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/Ast.h"
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::dsl {
+
+/// `x` (one accumulator) or `gate` and `up` (the two accumulators of a dual GEMM).
+enum class InputKind { Single, Gated };
+
+/// What a program needs from its caller.
+struct Analysis {
+  InputKind inputs = InputKind::Single;
+  /// Runtime scalar parameters: bare identifiers that are neither inputs nor
+  /// let bindings, in order of first appearance. Values come at launch time.
+  std::vector<std::string> parameters;
+  /// Built-ins called, transitively, callees before callers.
+  std::vector<std::string> builtins_used;
+};
+
+/// Resolves names and checks the program:
+///  - unknown function → error naming it and suggesting the closest name;
+///  - wrong arity → error with the expected count (defaults taken into account);
+///  - `x` mixed with `gate`/`up` → error; a let may not shadow an input or a
+///    function, nor be used before it is defined;
+///  - a built-in name used as a bare value → error, except that a whole
+///    program that is just a built-in name (`gelu`, `swiglu`) means calling it
+///    on the inputs; `normalize` rewrites that form.
+/// Errors are positioned diagnostics (see format_diagnostic).
+Expected<Analysis> analyze(const Program& program);
+
+/// Returns the program with the bare-built-in shorthand expanded
+/// (`gelu` → `gelu(x)`, `swiglu` → `swiglu(gate, up)`); otherwise unchanged.
+Program normalize(const Program& program);
+
+/// Parse + normalize + analyze in one step.
+struct ResolvedProgram {
+  Program program;
+  Analysis analysis;
+};
+Expected<ResolvedProgram> resolve(std::string_view source);
+Expected<ResolvedProgram> resolve(const Program& program);
+
+}  // namespace tilefuse::dsl
