@@ -17,14 +17,14 @@ include(AddMLIR)
 # MLIR archives tilefuse uses (order does not matter: they are grouped).
 set(TILEFUSE_MLIR_ARCHIVES
   MLIRIR MLIRSupport MLIRParser MLIRAsmParser MLIRBytecodeReader MLIRBytecodeWriter
-  MLIRPass MLIRTransforms MLIRTransformUtils MLIRRewrite MLIRPDLToPDLInterp
+  MLIRPass MLIRTransforms MLIRTransformUtils MLIRRewrite MLIRPDLToPDLInterp MLIRRewritePDL MLIRBytecodeOpInterface
   MLIRPDLDialect MLIRPDLInterpDialect MLIRAnalysis MLIRLoopLikeInterface
   MLIRCallInterfaces MLIRControlFlowInterfaces MLIRSideEffectInterfaces
   MLIRInferTypeOpInterface MLIRInferIntRangeInterface MLIRInferIntRangeCommon
   MLIRFunctionInterfaces MLIRCastInterfaces MLIRViewLikeInterface MLIRDataLayoutInterfaces
   MLIRMemorySlotInterfaces MLIRDestinationStyleOpInterface MLIRVectorInterfaces
   MLIRShapedOpInterfaces MLIRValueBoundsOpInterface MLIRParallelCombiningOpInterface
-  MLIRSubsetOpInterface MLIRMaskableOpInterfaces MLIRMaskingOpInterface
+  MLIRSubsetOpInterface MLIRMaskableOpInterface MLIRMaskingOpInterface
   MLIRRuntimeVerifiableOpInterface MLIRCopyOpInterface MLIRTilingInterface
   MLIRDialect MLIRDialectUtils MLIRUBDialect MLIRPresburger
   MLIRArithDialect MLIRArithUtils MLIRArithTransforms MLIRMathDialect MLIRFuncDialect

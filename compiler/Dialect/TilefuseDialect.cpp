@@ -5,6 +5,7 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/InliningUtils.h"
 
 using namespace mlir;
@@ -83,6 +84,8 @@ LogicalResult MatmulOp::verify() {
   if (getGated() && getHasBias())
     return emitOpError("a gated matmul takes no bias (fold it into the weights)");
 
+  if (getEpilogue().empty() || !isa<YieldOp>(getBody().back()))
+    return emitOpError("epilogue must end with tilefuse.yield");
   Block& body = getBody();
   unsigned expected = getNumInputs() + getParamNames().size();
   if (body.getNumArguments() != expected)

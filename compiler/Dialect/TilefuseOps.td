@@ -7,6 +7,7 @@ include "compiler/Dialect/TilefuseDialect.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 class Tilefuse_Op<string mnemonic, list<Trait> traits = []>
@@ -19,7 +20,7 @@ def Tilefuse_FloatLike : AnyTypeOf<[F32, VectorOf<[F32]>]>;
 //===----------------------------------------------------------------------===//
 
 def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
-    SingleBlockImplicitTerminator<"YieldOp">, IsolatedFromAbove]> {
+    SingleBlock, IsolatedFromAbove]> {
   let summary = "GEMM with a fused element-wise epilogue";
   let description = [{
     Describes one fused kernel:

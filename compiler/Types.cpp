@@ -1,0 +1,55 @@
+// Names and parsing of the compiler's plain value types.
+#include "compiler/Types.h"
+
+#include <fmt/format.h>
+
+namespace tilefuse::compiler {
+
+const char* to_string(Precision p) { return p == Precision::Fast ? "fast" : "precise"; }
+
+const char* to_string(Arch a) {
+  switch (a) {
+    case Arch::Sm80: return "sm_80";
+    case Arch::Sm86: return "sm_86";
+    case Arch::Sm89: return "sm_89";
+    case Arch::Sm90a: return "sm_90a";
+  }
+  return "?";
+}
+
+const char* to_string(DType d) {
+  switch (d) {
+    case DType::BF16: return "bf16";
+    case DType::F16: return "f16";
+    case DType::F32: return "f32";
+  }
+  return "?";
+}
+
+Expected<Precision> parse_precision(std::string_view text) {
+  if (text == "precise") return Precision::Precise;
+  if (text == "fast") return Precision::Fast;
+  return make_error(ErrorCode::InvalidInput,
+                    fmt::format("unknown precision mode '{}'; expected 'precise' or 'fast'", text));
+}
+
+Expected<Arch> parse_arch(std::string_view text) {
+  for (Arch a : {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90a})
+    if (text == to_string(a)) return a;
+  return make_error(ErrorCode::InvalidInput,
+                    fmt::format("unknown architecture '{}'; expected sm_80, sm_86, sm_89 or sm_90a", text));
+}
+
+Expected<DType> parse_dtype(std::string_view text) {
+  for (DType d : {DType::BF16, DType::F16, DType::F32})
+    if (text == to_string(d)) return d;
+  return make_error(ErrorCode::InvalidInput,
+                    fmt::format("unknown dtype '{}'; expected bf16, f16 or f32", text));
+}
+
+std::string to_string(const TileConfig& t) {
+  return fmt::format("{}x{}x{}_w{}x{}_s{}_v{}_g{}", t.block_m, t.block_n, t.block_k, t.warp_m,
+                     t.warp_n, t.stages, t.vector_width, t.group_m);
+}
+
+}  // namespace tilefuse::compiler
