@@ -1,0 +1,142 @@
+// See NumericCheck.h.
+#include "compiler/NumericCheck.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace tilefuse::compiler {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+/// Values where fp16/bf16/fp32 conversions or overflow change behaviour.
+std::vector<float> special_values() {
+  const float f16_max = 65504.0f, f16_overflow = 65520.0f;  // rounds to inf in fp16 from here
+  const float bf16_max = 3.38953139e38f;                     // largest finite bf16
+  const float flt_max = std::numeric_limits<float>::max();
+  std::vector<float> values = {0.0f, -0.0f, kInf, -kInf, kNaN,
+                               std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::denorm_min(),
+                               1e-30f, -1e-30f, 1e-8f, -1e-8f};
+  for (float v : {f16_max, f16_overflow, bf16_max, flt_max, 88.0f, 89.0f, 104.0f, 1e4f, 1e19f}) {
+    for (float s : {1.0f, -1.0f}) {
+      float x = s * v;
+      values.push_back(x);
+      values.push_back(std::nextafter(x, 0.0f));
+      values.push_back(std::nextafter(x, s * kInf));
+    }
+  }
+  return values;
+}
+
+std::vector<float> up_values() {
+  return {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, -2.5f, 3.0f, 1e-3f, 20.0f, -20.0f, kInf, -kInf, kNaN};
+}
+
+struct Judgement {
+  bool ok;
+  double abs_error;
+};
+
+/// Compares a float result with the float64 reference under `bound`.
+Judgement judge(float out, double ref, const ErrorBound& bound) {
+  if (std::isnan(ref)) return {std::isnan(out), 0.0};
+  if (std::isnan(out)) return {false, std::numeric_limits<double>::infinity()};
+  const float ref_as_float = static_cast<float>(ref);  // overflows to ±inf like the kernel's store
+  if (std::isinf(ref_as_float) || std::isinf(out))
+    return {ref_as_float == out, ref_as_float == out ? 0.0 : std::numeric_limits<double>::infinity()};
+  const double err = std::abs(static_cast<double>(out) - ref);
+  return {err <= std::max(bound.relative * std::abs(ref), bound.absolute), err};
+}
+
+}  // namespace
+
+std::vector<float> sweep_inputs() {
+  std::vector<float> xs;
+  for (int i = -20 * 1024; i <= 20 * 1024; ++i) xs.push_back(static_cast<float>(i) / 1024.0f);
+  // Points between the grid lines, so the sweep is not only dyadic rationals.
+  for (int i = -2000; i < 2000; ++i) xs.push_back(static_cast<float>(i) * 0.01f + 0.003f);
+  for (float v : special_values()) xs.push_back(v);
+  return xs;
+}
+
+Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::ParameterValues& params,
+                                       const ErrorBound& bound) {
+  auto resolved = spec.program ? dsl::resolve(*spec.program) : dsl::resolve(spec.expression);
+  if (!resolved) return resolved.take_error();
+  auto cpu = compile_for_cpu(spec);
+  if (!cpu) return cpu.take_error();
+
+  std::vector<float> param_values;
+  for (const auto& name : (*cpu)->parameters()) {
+    auto it = params.find(name);
+    if (it == params.end())
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("missing value for parameter '{}'; pass it with --param {}=VALUE",
+                                    name, name));
+    param_values.push_back(static_cast<float>(it->second));
+  }
+  // The reference sees the same (float-rounded) parameter values as the kernel.
+  dsl::ParameterValues ref_params;
+  for (std::size_t i = 0; i < param_values.size(); ++i)
+    ref_params[(*cpu)->parameters()[i]] = param_values[i];
+
+  const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
+  std::vector<float> first, second;
+  for (float a : sweep_inputs()) {
+    if (!gated) {
+      first.push_back(a);
+      continue;
+    }
+    for (float b : up_values()) {
+      first.push_back(a);
+      second.push_back(b);
+    }
+  }
+  std::vector<float> out(first.size());
+  std::vector<const float*> inputs = {first.data()};
+  if (gated) inputs.push_back(second.data());
+  if (auto ok = (*cpu)->evaluate(inputs, param_values, out); !ok) return ok.take_error();
+
+  NumericReport report;
+  report.points = out.size();
+  double worst_excess = -1;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    dsl::InputValues in;
+    if (gated) {
+      in.gate = first[i];
+      in.up = second[i];
+    } else {
+      in.x = first[i];
+    }
+    auto ref = dsl::evaluate(*resolved, in, ref_params);
+    if (!ref) return ref.take_error();
+    const Judgement j = judge(out[i], *ref, bound);
+    if (std::isfinite(*ref) && std::isfinite(j.abs_error)) {
+      report.max_abs_error = std::max(report.max_abs_error, j.abs_error);
+      if (std::abs(*ref) >= 1e-3)
+        report.max_rel_error = std::max(report.max_rel_error, j.abs_error / std::abs(*ref));
+    }
+    const double allowed = std::max(bound.relative * std::abs(*ref), bound.absolute);
+    const double excess = j.ok ? j.abs_error / allowed : std::numeric_limits<double>::infinity();
+    if (excess > worst_excess) {
+      worst_excess = excess;
+      report.worst_input = first[i];
+      report.worst_up = gated ? second[i] : 0.0f;
+    }
+    if (!j.ok) {
+      if (report.violations == 0)
+        report.first_violation =
+            gated ? fmt::format("gate={:.9g} up={:.9g}: got {:.9g}, reference {:.17g}", first[i],
+                                second[i], out[i], *ref)
+                  : fmt::format("x={:.9g}: got {:.9g}, reference {:.17g}", first[i], out[i], *ref);
+      ++report.violations;
+    }
+  }
+  return report;
+}
+
+}  // namespace tilefuse::compiler

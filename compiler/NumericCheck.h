@@ -1,0 +1,44 @@
+// Numerical check of a compiled epilogue: the CPU-JIT'd lowered IR against
+// the float64 interpreter of the same expression, over a dense sweep of
+// [-20, 20] plus the special values (±0, ±inf, NaN, fp16/bf16/fp32 overflow
+// boundaries). Used by `tilefuse check` and the test suite.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/Pipeline.h"
+#include "dsl/Interpreter.h"
+
+namespace tilefuse::compiler {
+
+/// Accept |out - ref| <= max(relative * |ref|, absolute). NaN must match NaN;
+/// a reference that overflows float must be matched by the same infinity.
+struct ErrorBound {
+  double relative = 1e-6;
+  double absolute = 1e-7;
+};
+
+/// The bound the issue fixes for precise mode.
+inline constexpr ErrorBound kPreciseBound{1e-6, 1e-7};
+
+struct NumericReport {
+  std::size_t points = 0;          ///< inputs evaluated
+  std::size_t violations = 0;      ///< inputs outside the bound
+  double max_abs_error = 0;        ///< over finite reference values
+  double max_rel_error = 0;        ///< over |ref| >= 1e-3 (relative error is meaningless near 0)
+  double worst_input = 0;          ///< x (or gate) where the bound was most exceeded / closest
+  double worst_up = 0;             ///< up at that point (gated)
+  std::string first_violation;     ///< human-readable description, "" if none
+  bool ok() const { return violations == 0; }
+};
+
+/// Sweep inputs: dense [-20, 20] (step 1/1024) plus special values.
+std::vector<float> sweep_inputs();
+
+/// For a gated expression `gate` runs over sweep_inputs() and `up` over a
+/// small set of representative values (including 0, ±1, ±inf, NaN).
+Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::ParameterValues& params,
+                                       const ErrorBound& bound);
+
+}  // namespace tilefuse::compiler

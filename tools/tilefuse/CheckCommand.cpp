@@ -1,0 +1,51 @@
+// `tilefuse check`: max error of the lowered epilogue against the float64
+// reference over a dense sweep plus special values.
+#include <fmt/format.h>
+
+#include "CliSupport.h"
+#include "compiler/NumericCheck.h"
+
+namespace tilefuse::cli {
+namespace {
+
+struct CheckOptions {
+  ExpressionOptions expression;
+  double relative = compiler::kPreciseBound.relative;
+  double absolute = compiler::kPreciseBound.absolute;
+};
+
+int run_check(const CheckOptions& options) {
+  auto spec = options.expression.kernel_spec();
+  if (!spec) return report_error(spec.error());
+  auto params = options.expression.parameter_values();
+  if (!params) return report_error(params.error());
+  const compiler::ErrorBound bound{options.relative, options.absolute};
+  auto report = compiler::check_numerics(*spec, *params, bound);
+  if (!report) return report_error(report.error());
+  fmt::print("expression:     {}\n", options.expression.expr);
+  fmt::print("mode:           {}\n", options.expression.mode);
+  fmt::print("points:         {}\n", report->points);
+  fmt::print("max abs error:  {:.3e}\n", report->max_abs_error);
+  fmt::print("max rel error:  {:.3e}  (where |ref| >= 1e-3)\n", report->max_rel_error);
+  fmt::print("bound:          |err| <= max({:g}*|ref|, {:g})\n", bound.relative, bound.absolute);
+  fmt::print("violations:     {}\n", report->violations);
+  if (!report->ok()) {
+    fmt::print("first:          {}\n", report->first_violation);
+    return kExitInternal;  // the compiled code is wrong: not the user's input
+  }
+  fmt::print("result:         ok\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& root, int& exit_code) {
+  auto* cmd = root.add_subcommand("check", "compare the compiled epilogue with the float64 reference");
+  auto options = std::make_shared<CheckOptions>();
+  options->expression.add_to(*cmd, /*with_target_options=*/false);
+  cmd->add_option("--rel", options->relative, "relative error bound (default 1e-6)");
+  cmd->add_option("--abs", options->absolute, "absolute error bound (default 1e-7)");
+  cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
+}
+
+}  // namespace tilefuse::cli

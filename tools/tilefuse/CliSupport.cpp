@@ -1,0 +1,108 @@
+// See CliSupport.h.
+#include "CliSupport.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace tilefuse::cli {
+
+int report_error(const Error& error) {
+  // Positioned diagnostics already start with "error:"; other messages get it.
+  const bool positioned = error.message.rfind("error:", 0) == 0;
+  fmt::print(stderr, "{}{}\n", positioned ? "" : "error: ", error.message);
+  if (!error.detail.empty()) fmt::print(stderr, "{}\n", error.detail);
+  switch (error.code) {
+    case ErrorCode::InvalidInput:
+    case ErrorCode::Unsupported:
+      return kExitBadInput;
+    default:
+      return kExitInternal;
+  }
+}
+
+void ExpressionOptions::add_to(CLI::App& app, bool with_target_options) {
+  app.add_option("--expr,-e", expr, "activation expression, e.g. \"x * sigmoid(1.702 * x)\"")
+      ->required();
+  app.add_option("--mode", mode, "precision mode: precise (default) or fast");
+  app.add_option("--param,-p", params, "runtime parameter value NAME=VALUE (repeatable)");
+  if (with_target_options) {
+    app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90a");
+    app.add_option("--dtype", dtype, "input dtype: bf16 (default) or f16");
+    app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16 or f32 (default: --dtype)");
+  }
+}
+
+Expected<compiler::KernelSpec> ExpressionOptions::kernel_spec() const {
+  compiler::KernelSpec spec;
+  spec.expression = expr;
+  auto precision = compiler::parse_precision(mode);
+  if (!precision) return precision.take_error();
+  auto target = compiler::parse_arch(arch);
+  if (!target) return target.take_error();
+  auto input = compiler::parse_dtype(dtype);
+  if (!input) return input.take_error();
+  if (*input == compiler::DType::F32)
+    return make_error(ErrorCode::InvalidInput,
+                      "--dtype f32 is not supported: GEMM inputs are bf16 or f16 (use --out-dtype f32 "
+                      "for an fp32 output)");
+  auto output = compiler::parse_dtype(out_dtype.empty() ? dtype : out_dtype);
+  if (!output) return output.take_error();
+  spec.precision = *precision;
+  spec.arch = *target;
+  spec.input_type = *input;
+  spec.output_type = *output;
+  return spec;
+}
+
+Expected<dsl::ParameterValues> ExpressionOptions::parameter_values() const {
+  dsl::ParameterValues values;
+  for (const auto& item : params) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("--param '{}' is not NAME=VALUE (e.g. --param a=0.2)", item));
+    auto parsed = parse_value_list(item.substr(eq + 1), "--param " + item.substr(0, eq));
+    if (!parsed) return parsed.take_error();
+    if (parsed->size() != 1)
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("--param '{}' takes exactly one value", item));
+    values[item.substr(0, eq)] = (*parsed)[0];
+  }
+  return values;
+}
+
+Expected<std::vector<float>> parse_value_list(const std::string& text, const std::string& option) {
+  std::vector<float> values;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    // Trim spaces so "1, 2" works.
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    float value = 0;
+    if (item == "inf" || item == "+inf") {
+      value = std::numeric_limits<float>::infinity();
+    } else if (item == "-inf") {
+      value = -std::numeric_limits<float>::infinity();
+    } else if (item == "nan" || item == "-nan") {
+      value = std::numeric_limits<float>::quiet_NaN();
+    } else {
+      const char* first = item.data();
+      if (!item.empty() && item[0] == '+') ++first;
+      auto [end, ec] = std::from_chars(first, item.data() + item.size(), value);
+      if (item.empty() || ec != std::errc() || end != item.data() + item.size())
+        return make_error(ErrorCode::InvalidInput,
+                          fmt::format("{}: '{}' is not a number (expected e.g. 1.5, -2e-3, inf, nan)",
+                                      option, item));
+    }
+    values.push_back(value);
+    start = comma + 1;
+  }
+  return values;
+}
+
+}  // namespace tilefuse::cli

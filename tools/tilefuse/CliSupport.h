@@ -1,0 +1,50 @@
+// Shared pieces of the tilefuse command-line tool: exit codes, error
+// reporting, and the options every expression-taking subcommand accepts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "compiler/Pipeline.h"
+#include "dsl/Interpreter.h"
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::cli {
+
+/// Exit codes: 0 ok, 2 bad input or usage, 1 internal error. Never a signal.
+enum ExitCode : int { kExitOk = 0, kExitInternal = 1, kExitBadInput = 2 };
+
+/// Prints `error.message` (and its detail) to stderr; returns the exit code
+/// its ErrorCode maps to.
+int report_error(const Error& error);
+
+/// Each subcommand registers its options on `root` and a callback that runs
+/// after a successful parse and stores its exit code in `exit_code`.
+
+/// --expr/--mode/--arch/--dtype/--out-dtype/--param, shared by emit, eval,
+/// check and compile.
+struct ExpressionOptions {
+  std::string expr;
+  std::string mode = "precise";
+  std::string arch = "sm_80";
+  std::string dtype = "bf16";
+  std::string out_dtype;  ///< defaults to dtype
+  std::vector<std::string> params;  ///< NAME=VALUE
+
+  void add_to(CLI::App& app, bool with_target_options);
+  Expected<compiler::KernelSpec> kernel_spec() const;
+  Expected<dsl::ParameterValues> parameter_values() const;
+};
+
+/// Parses "1,2.5,-inf,nan" into floats; the error names the option.
+Expected<std::vector<float>> parse_value_list(const std::string& text, const std::string& option);
+
+void add_emit_command(CLI::App& root, int& exit_code);
+void add_eval_command(CLI::App& root, int& exit_code);
+void add_check_command(CLI::App& root, int& exit_code);
+void add_compile_command(CLI::App& root, int& exit_code);
+void add_cache_command(CLI::App& root, int& exit_code);
+
+}  // namespace tilefuse::cli

@@ -1,0 +1,88 @@
+// `tilefuse eval`: evaluate the lowered epilogue on the CPU, one result per line.
+#include <fmt/format.h>
+
+#include "CliSupport.h"
+#include "dsl/Resolve.h"
+
+namespace tilefuse::cli {
+namespace {
+
+struct EvalOptions {
+  ExpressionOptions expression;
+  std::string x, gate, up;
+};
+
+int run_eval(const EvalOptions& options) {
+  auto spec = options.expression.kernel_spec();
+  if (!spec) return report_error(spec.error());
+  auto params = options.expression.parameter_values();
+  if (!params) return report_error(params.error());
+  auto resolved = dsl::resolve(options.expression.expr);
+  if (!resolved) return report_error(resolved.error());
+  const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
+
+  std::vector<std::vector<float>> columns;
+  if (gated) {
+    if (options.gate.empty() || options.up.empty() || !options.x.empty())
+      return report_error(make_error(ErrorCode::InvalidInput,
+                                     "a gated expression (uses gate/up) takes --gate V,... and --up V,... "
+                                     "of equal length, and no --x"));
+    for (const auto& [text, name] : {std::pair{options.gate, "--gate"}, {options.up, "--up"}}) {
+      auto values = parse_value_list(text, name);
+      if (!values) return report_error(values.error());
+      columns.push_back(std::move(*values));
+    }
+    if (columns[0].size() != columns[1].size())
+      return report_error(make_error(
+          ErrorCode::InvalidInput,
+          fmt::format("--gate has {} values but --up has {}; give one up per gate",
+                      columns[0].size(), columns[1].size())));
+  } else {
+    if (options.x.empty() || !options.gate.empty() || !options.up.empty())
+      return report_error(make_error(ErrorCode::InvalidInput,
+                                     "this expression takes --x V,... (gate/up are only for gated "
+                                     "expressions such as \"silu(gate) * up\")"));
+    auto values = parse_value_list(options.x, "--x");
+    if (!values) return report_error(values.error());
+    columns.push_back(std::move(*values));
+  }
+
+  auto cpu = compiler::compile_for_cpu(*spec);
+  if (!cpu) return report_error(cpu.error());
+  std::vector<float> param_values;
+  for (const auto& name : (*cpu)->parameters()) {
+    auto it = params->find(name);
+    if (it == params->end())
+      return report_error(make_error(
+          ErrorCode::InvalidInput,
+          fmt::format("missing value for parameter '{}'; pass it with --param {}=VALUE", name, name)));
+    param_values.push_back(static_cast<float>(it->second));
+  }
+  for (const auto& [name, value] : *params) {
+    const auto& known = (*cpu)->parameters();
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return report_error(make_error(
+          ErrorCode::InvalidInput,
+          fmt::format("--param {}: the expression has no parameter '{}'", name, name)));
+  }
+  std::vector<float> out(columns[0].size());
+  std::vector<const float*> inputs;
+  for (const auto& column : columns) inputs.push_back(column.data());
+  if (auto ok = (*cpu)->evaluate(inputs, param_values, out); !ok) return report_error(ok.error());
+  for (float value : out) fmt::print("{:.9g}\n", value);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& root, int& exit_code) {
+  auto* cmd = root.add_subcommand("eval", "evaluate the compiled epilogue on the CPU");
+  auto options = std::make_shared<EvalOptions>();
+  options->expression.add_to(*cmd, /*with_target_options=*/false);
+  cmd->add_option("--x", options->x, "comma-separated inputs for x");
+  cmd->add_option("--gate", options->gate, "comma-separated gate inputs (gated expressions)");
+  cmd->add_option("--up", options->up, "comma-separated up inputs (gated expressions)");
+  cmd->callback([options, &exit_code] { exit_code = run_eval(*options); });
+}
+
+}  // namespace tilefuse::cli
