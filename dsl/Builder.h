@@ -51,6 +51,7 @@ Expr sqrt(Expr a);
 Expr rsqrt(Expr a);
 Expr tanh(Expr a);
 Expr erf(Expr a);
+Expr erfc(Expr a);
 Expr abs(Expr a);
 Expr min(Expr a, Expr b);
 Expr max(Expr a, Expr b);

@@ -28,13 +28,15 @@ struct Analysis {
 ///  - `x` mixed with `gate`/`up` → error; a let may not shadow an input or a
 ///    function, nor be used before it is defined;
 ///  - a built-in name used as a bare value → error, except that a whole
-///    program that is just a built-in name (`gelu`, `swiglu`) means calling it
-///    on the inputs; `normalize` rewrites that form.
+///    program that is just a built-in name (`gelu`, `swiglu`) or a
+///    one-argument primitive (`tanh`) means calling it on the inputs;
+///    `normalize` rewrites that form.
 /// Errors are positioned diagnostics (see format_diagnostic).
 Expected<Analysis> analyze(const Program& program);
 
 /// Returns the program with the bare-built-in shorthand expanded
-/// (`gelu` → `gelu(x)`, `swiglu` → `swiglu(gate, up)`); otherwise unchanged.
+/// (`gelu` → `gelu(x)`, `swiglu` → `swiglu(gate, up)`, `tanh` → `tanh(x)`);
+/// otherwise unchanged.
 Program normalize(const Program& program);
 
 /// Parse + normalize + analyze in one step.
@@ -44,5 +46,12 @@ struct ResolvedProgram {
 };
 Expected<ResolvedProgram> resolve(std::string_view source);
 Expected<ResolvedProgram> resolve(const Program& program);
+
+/// Checks the built-in library (Library.h): every row parses, resolves with
+/// its parameters as the only free names, has well-formed parameters
+/// (defaults trailing, gated rows start with gate and up), and no row calls
+/// itself directly or indirectly. An error here is a bug in the library
+/// table (ErrorCode::Internal).
+Expected<void> verify_builtin_library();
 
 }  // namespace tilefuse::dsl
