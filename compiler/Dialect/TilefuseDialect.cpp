@@ -100,10 +100,21 @@ LogicalResult MatmulOp::verify() {
     if (arg.getType() != argType)
       return emitOpError("epilogue arguments must all have the same type");
   }
+  Type yielded = getYield().getValue().getType();
   if (auto vec = dyn_cast_or_null<VectorType>(argType)) {
     if (!getTile() || getTile()->getVectorWidth() != vec.getNumElements())
       return emitOpError("vectorized epilogue width ")
              << vec.getNumElements() << " does not match tile.vector_width";
+    // After vectorization the result is either still f32 or already packed
+    // into the output type (tilefuse-vectorize-epilogue's arith.truncf).
+    auto yieldedVec = dyn_cast<VectorType>(yielded);
+    if (!yieldedVec || yieldedVec.getShape() != vec.getShape() ||
+        (!yieldedVec.getElementType().isF32() && yieldedVec.getElementType() != getOutputType()))
+      return emitOpError("vectorized epilogue must yield ")
+             << vec << " or " << VectorType::get(vec.getShape(), getOutputType()) << ", got "
+             << yielded;
+  } else if (!yielded.isF32()) {
+    return emitOpError("scalar epilogue must yield f32, got ") << yielded;
   }
   if (auto hint = getShapeHint(); hint && hint->size() != 3)
     return emitOpError("shape_hint must be [M, N, K]");

@@ -1,7 +1,149 @@
 //===- Passes.td - tilefuse pass definitions ---------------*- tablegen -*-===//
+//
+// The passes of the tilefuse pipeline, in pipeline order (see
+// PassPipeline.h). Each runs on the module and transforms the epilogue
+// region of every `tilefuse.matmul` in it.
+//
+//===----------------------------------------------------------------------===//
 #ifndef TILEFUSE_PASSES_TD
 #define TILEFUSE_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+def InlineBuiltins : Pass<"tilefuse-inline-builtins", "::mlir::ModuleOp"> {
+  let summary = "Inline calls to built-in activation functions into epilogues";
+  let description = [{
+    The AST lowering emits one `func.func private @tf_builtin_<name>` per
+    built-in the expression uses and calls it with `func.call`. This pass
+    inlines every call inside a `tilefuse.matmul` region (repeatedly, since a
+    built-in may call other built-ins), then erases the private functions left
+    without uses. Afterwards the epilogue is one straight-line block that
+    canonicalize and CSE can optimize across former call boundaries.
+
+    Before:
+    ```mlir
+    func.func private @tf_builtin_relu(%x: f32) -> f32 { ... }
+    tilefuse.matmul {...} {
+    ^bb0(%x: f32):
+      %y = func.call @tf_builtin_relu(%x) : (f32) -> f32
+      tilefuse.yield %y : f32
+    }
+    ```
+    After: the body of `@tf_builtin_relu` in place of the call, no function.
+
+    Fails on a call to an unknown or external function, or on recursion.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def Simplify : Pass<"tilefuse-simplify", "::mlir::ModuleOp"> {
+  let summary = "Algebraic simplifications that are exact under IEEE-754";
+  let description = [{
+    Rewrites epilogue arithmetic only where the result is identical for every
+    f32 input, including ±0, ±inf, NaN and subnormals (round-to-nearest):
+
+      x / c        → x * (1/c)   when c is a power of two whose reciprocal is
+                                 a normal f32 (both sides round the same
+                                 exact value x·2^-k once)
+      x - (-y)     → x + y       (subtraction is addition of the negation)
+      x + (-y)     → x - y
+      (-x) * c     → x * (-c)    for a constant c (rounding is sign-symmetric)
+      (-x) / c     → x / (-c)    for a constant c
+      (-x) * (-y)  → x * y
+      |(-x)|       → |x|
+      pow(x, 0)    → 1           (C/IEEE pow: 1 for every x, NaN included)
+      pow(x, 1)    → x
+      pow(x, -1)   → 1 / x       (the exact value 1/x, rounded once)
+      pow(x, 2)    → x * x       (the exact value x², rounded once)
+      pow(x, 3)    → (x * x) * x special values agree (±0, ±inf, NaN); the
+                                 two roundings are within 1 ulp, tighter than
+                                 powf itself (2 ulp in CUDA), so not bit-exact
+                                 against a correctly rounded x³ but never
+                                 worse than the op it replaces.
+
+    Rewrites the pass deliberately does NOT do (each has a counterexample):
+
+      x + 0.0 → x          (-0 + 0 = +0)
+      x * 0.0 → 0          (inf * 0 = NaN, -1 * 0 = -0)
+      x - x   → 0          (inf - inf = NaN)
+      x / x   → 1          (0/0, inf/inf)
+      pow(x, 0.5) → sqrt(x) (pow(-0, .5) = +0 but sqrt(-0) = -0; pow(-inf, .5) = inf)
+      sqrt(x * x) → |x|    (x * x overflows)
+      x / c → x * (1/c)    for c not a power of two (1/c is rounded)
+
+    Identities that upstream folders already handle (x * 1, x / 1, x - 0,
+    x + (-0), -(-x)) are applied too, because the greedy driver folds.
+  }];
+}
+
+def ChooseApproximations : Pass<"tilefuse-choose-approximations", "::mlir::ModuleOp"> {
+  let summary = "Replace special functions by hardware approximations in fast mode";
+  let description = [{
+    Reads each `tilefuse.matmul`'s `mode`. In "precise" mode nothing changes.
+    In "fast" mode:
+
+      math.exp(x)    → approx "exp2"(x * log2(e))   (exp(-y): y * -log2(e))
+      math.exp2(x)   → approx "exp2"(x)
+      math.tanh(x)   → approx "tanh"(x)
+      a / b          → a * approx "rcp"(b)
+      a / c          → a * (1/c)      for a normal constant c with a normal 1/c
+                                       (within 1.5 ulp of a / c, no SFU op)
+      math.log(x)    → approx "log2"(x) * ln(2)
+      math.log2(x)   → approx "log2"(x)
+      math.rsqrt(x)  → approx "rsqrt"(x)
+      math.sqrt(x)   → approx "sqrt"(x)
+
+    erf, erfc, log1p, expm1 and powf stay precise: their hardware-friendly
+    forms lose accuracy near zero where activations are sensitive.
+
+    ```mlir
+    %y = math.tanh %x : f32
+    // becomes
+    %y = tilefuse.approx "tanh" %x : f32
+    ```
+  }];
+}
+
+def SelectTileConfig : Pass<"tilefuse-select-tile-config", "::mlir::ModuleOp"> {
+  let summary = "Attach the target's default tile configuration to each matmul";
+  let description = [{
+    A `tilefuse.matmul` without a `tile` attribute gets
+    `make_target(arch)->default_tile(shape_hint)` (zeros when there is no
+    hint). A `tile` set earlier (e.g. forced by the autotuner) is kept. CUDA
+    emission reads the tile only from the IR.
+  }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "Target architecture: sm_80, sm_86, sm_89 or sm_90a">,
+  ];
+}
+
+def VectorizeEpilogue : Pass<"tilefuse-vectorize-epilogue", "::mlir::ModuleOp"> {
+  let summary = "Vectorize the epilogue over the accumulator fragment";
+  let description = [{
+    Rewrites the epilogue to compute on `vector<Nxf32>` with N =
+    `tile.vector_width` (a matmul must have a tile first): block arguments are
+    retyped, constants splatted, every element-wise op retyped (i1 results
+    become `vector<Nxi1>`). For a bf16 or f16 output the yielded value is
+    converted with one `arith.truncf` to `vector<Nxbf16>` / `vector<Nxf16>`,
+    which the CUDA emitter maps to the packed conversion (cvt.rn.bf16x2.f32);
+    f32 outputs yield the f32 vector. N = 1 still uses `vector<1xf32>`.
+
+    ```mlir
+    ^bb0(%x: f32):
+      %c = arith.constant 2.0 : f32
+      %y = arith.mulf %x, %c : f32
+      tilefuse.yield %y : f32
+    // becomes (tile.vector_width = 2, output_type = bf16)
+    ^bb0(%x: vector<2xf32>):
+      %c = arith.constant dense<2.0> : vector<2xf32>
+      %y = arith.mulf %x, %c : vector<2xf32>
+      %p = arith.truncf %y : vector<2xf32> to vector<2xbf16>
+      tilefuse.yield %p : vector<2xbf16>
+    ```
+
+    Fails on an op that is not element-wise (it could not be vectorized).
+  }];
+}
 
 #endif // TILEFUSE_PASSES_TD

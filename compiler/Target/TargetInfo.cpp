@@ -1,0 +1,121 @@
+// The GPU targets tilefuse generates code for. Every architecture difference
+// (shared-memory budget, default tiling) is a member of one of these classes;
+// callers only see the TargetInfo interface.
+#include "compiler/Target/TargetInfo.h"
+
+namespace tilefuse::compiler {
+namespace {
+
+constexpr int kKiB = 1024;
+/// Operands A and B are 16-bit (bf16/f16) in shared memory.
+constexpr int kOperandBytes = 2;
+/// Hardware limit of registers per thread on sm_80 .. sm_90a.
+constexpr int kMaxRegistersPerThread = 255;
+/// mma.sync m16n8k16 leaves each thread pairs of adjacent output columns.
+constexpr int kAccumulatorPairWidth = 2;
+/// Threadblock rasterization group (rows of blocks that sweep N together).
+constexpr int kGroupM = 8;
+
+/// Shared memory the multistage mainloop needs for one tile configuration:
+/// `stages` buffers of an A tile (block_m x block_k) and a B tile (block_k x block_n).
+long long mainloop_shared_bytes(const TileConfig& t) {
+  return static_cast<long long>(t.block_m + t.block_n) * t.block_k * kOperandBytes * t.stages;
+}
+
+/// The tile space common to the mma.sync / wgmma mainloops, pruned by the
+/// target's shared-memory budget. Warp tiles are 32 or 64 on each side (a
+/// multiple of the m16n8 instruction tile, at most 128 fp32 accumulators per
+/// thread) and the block has 4 or 8 warps.
+std::vector<TileConfig> enumerate_tiles(int shared_memory_limit, int vector_width) {
+  std::vector<TileConfig> space;
+  for (int block_m : {64, 128, 256})
+    for (int block_n : {64, 128, 256})
+      for (int block_k : {32, 64})
+        for (int warp_m : {32, 64})
+          for (int warp_n : {32, 64}) {
+            if (block_m % warp_m != 0 || block_n % warp_n != 0) continue;
+            int warps = (block_m / warp_m) * (block_n / warp_n);
+            if (warps != 4 && warps != 8) continue;
+            for (int stages = 2; stages <= 5; ++stages) {
+              TileConfig t{block_m, block_n, block_k, warp_m, warp_n, stages, vector_width, kGroupM};
+              if (mainloop_shared_bytes(t) <= shared_memory_limit) space.push_back(t);
+            }
+          }
+  return space;
+}
+
+/// Narrows the block (and its warp tile, keeping 4 warps) to 64 on a side the
+/// problem does not fill: a 128-wide block on M = 16 wastes 7/8 of its MMAs.
+TileConfig fit_to_shape(TileConfig t, long long m, long long n) {
+  constexpr long long kSmall = 64;
+  if (m > 0 && m <= kSmall) {
+    t.block_m = 64;
+    t.warp_m = 32;
+  }
+  if (n > 0 && n <= kSmall) {
+    t.block_n = 64;
+    t.warp_n = 32;
+  }
+  return t;
+}
+
+/// Ampere and Ada: mma.sync with cp.async multistage pipelines.
+class Sm80Target final : public TargetInfo {
+ public:
+  Sm80Target(Arch arch, std::string_view nvrtc_arch, int shared_memory_kib)
+      : arch_(arch), nvrtc_arch_(nvrtc_arch), shared_memory_(shared_memory_kib * kKiB) {}
+
+  Arch arch() const override { return arch_; }
+  std::string_view nvrtc_arch() const override { return nvrtc_arch_; }
+  int max_shared_memory_per_block() const override { return shared_memory_; }
+  int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
+  int accumulator_vector_width() const override { return kAccumulatorPairWidth; }
+  std::vector<TileConfig> tile_space() const override {
+    return enumerate_tiles(shared_memory_, accumulator_vector_width());
+  }
+  /// 128x128x32 with four 64x64 warps and 3 stages (48 KiB): fits every
+  /// Ampere/Ada part and keeps two blocks resident per SM.
+  TileConfig default_tile(long long m, long long n, long long /*k*/) const override {
+    TileConfig t{128, 128, 32, 64, 64, 3, accumulator_vector_width(), kGroupM};
+    return fit_to_shape(t, m, n);
+  }
+
+ private:
+  Arch arch_;
+  std::string_view nvrtc_arch_;
+  int shared_memory_;
+};
+
+/// Hopper: the larger shared memory allows deeper K tiles and pipelines.
+class Sm90Target final : public TargetInfo {
+ public:
+  Arch arch() const override { return Arch::Sm90a; }
+  std::string_view nvrtc_arch() const override { return "sm_90a"; }
+  int max_shared_memory_per_block() const override { return 227 * kKiB; }
+  int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
+  int accumulator_vector_width() const override { return kAccumulatorPairWidth; }
+  std::vector<TileConfig> tile_space() const override {
+    return enumerate_tiles(max_shared_memory_per_block(), accumulator_vector_width());
+  }
+  /// 128x128x64 with four 64x64 warps and 4 stages (128 KiB): a 64-deep K
+  /// tile halves the number of barriers per K step compared to Ampere's 32.
+  TileConfig default_tile(long long m, long long n, long long /*k*/) const override {
+    TileConfig t{128, 128, 64, 64, 64, 4, accumulator_vector_width(), kGroupM};
+    return fit_to_shape(t, m, n);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<TargetInfo> make_target(Arch arch) {
+  switch (arch) {
+    case Arch::Sm80: return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", 163);
+    case Arch::Sm86: return std::make_unique<Sm80Target>(Arch::Sm86, "sm_86", 99);
+    case Arch::Sm89: return std::make_unique<Sm80Target>(Arch::Sm89, "sm_89", 99);
+    case Arch::Sm90a: return std::make_unique<Sm90Target>();
+  }
+  // Unreachable for valid enum values; a cast-in integer still gets a target.
+  return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", 163);
+}
+
+}  // namespace tilefuse::compiler
