@@ -1,0 +1,44 @@
+// The whole pipeline as compile() (vectorize=true) and compile_for_cpu()
+// (vectorize=false) run it.
+// RUN: tilefuse-opt %s --tilefuse-pipeline | FileCheck %s --check-prefix=GPU
+// RUN: tilefuse-opt %s --tilefuse-pipeline="arch=sm_90a vectorize=false" | FileCheck %s --check-prefix=CPU
+
+// GPU-NOT:     func.
+// GPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32,
+// GPU-NEXT:    ^bb0(%[[G:.*]]: vector<2xf32>, %[[U:.*]]: vector<2xf32>):
+// GPU-DAG:     %[[ONE:.*]] = arith.constant dense<1.000000e+00> : vector<2xf32>
+// GPU-DAG:     %[[N:.*]] = arith.negf %[[G]] : vector<2xf32>
+// GPU-DAG:     %[[E:.*]] = math.exp %[[N]] : vector<2xf32>
+// GPU-DAG:     %[[D:.*]] = arith.addf %[[E]], %[[ONE]] : vector<2xf32>
+// GPU-DAG:     %[[S:.*]] = arith.divf %[[ONE]], %[[D]] : vector<2xf32>
+// GPU-DAG:     %[[SILU:.*]] = arith.mulf %[[G]], %[[S]] : vector<2xf32>
+// GPU-DAG:     %[[R:.*]] = arith.mulf %[[SILU]], %[[U]] : vector<2xf32>
+// GPU:         %[[O:.*]] = arith.truncf %[[R]] : vector<2xf32> to vector<2xbf16>
+// GPU-NEXT:    tilefuse.yield %[[O]] : vector<2xbf16>
+
+// CPU-NOT:     func.
+// CPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 64,
+// CPU-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32):
+// CPU-NOT:     vector
+// CPU:         tilefuse.yield %{{.*}} : f32
+func.func private @tf_builtin_sigmoid(%x: f32) -> f32 {
+  %one = arith.constant 1.0 : f32
+  %n = arith.negf %x : f32
+  %e = math.exp %n : f32
+  %d = arith.addf %one, %e : f32
+  %r = arith.divf %one, %d : f32
+  return %r : f32
+}
+func.func private @tf_builtin_silu(%x: f32) -> f32 {
+  %one = arith.constant 1.0 : f32
+  %s = func.call @tf_builtin_sigmoid(%x) : (f32) -> f32
+  %xs = arith.mulf %x, %s : f32
+  %r = arith.mulf %xs, %one : f32
+  return %r : f32
+}
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, gated, source = "silu(gate) * up"} {
+^bb0(%g: f32, %u: f32):
+  %s = func.call @tf_builtin_silu(%g) : (f32) -> f32
+  %y = arith.mulf %s, %u : f32
+  tilefuse.yield %y : f32
+}
