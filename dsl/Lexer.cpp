@@ -121,7 +121,7 @@ class Lexer {
       size_t digits = end + 1;
       if (digits < source_.size() && (source_[digits] == '+' || source_[digits] == '-')) ++digits;
       exponent_ok = digits < source_.size() && is_digit(source_[digits]);
-      end = exponent_ok ? digits : end + 1;
+      end = digits;  // past 'e' and its sign, so that a bad exponent is reported whole
       while (end < source_.size() && is_digit(source_[end])) ++end;
     }
     // A number glued to more number or name characters is one malformed

@@ -47,7 +47,7 @@ class Parser {
     program.source = std::string(source_);
     skip_separators();
     if (peek().kind == TokenKind::End) {
-      fail(peek().loc, "the program is empty; write an expression such as x * sigmoid(1.702 * x)");
+      fail(SourceLocation{1, 1}, "the program is empty; write an expression such as x * sigmoid(1.702 * x)");
       return std::move(*error_);
     }
     bool last_is_let = false;
