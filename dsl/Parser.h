@@ -27,8 +27,10 @@
 
 namespace tilefuse::dsl {
 
-/// Maximum nesting depth of expressions (parentheses, unary chains, calls).
-/// Deeper input is rejected with an error instead of exhausting the stack.
+/// Maximum nesting depth of expressions (parentheses, unary chains, calls,
+/// exponents) and maximum height of the expression tree (so `x+x+...` with
+/// more terms than this is rejected too). Deeper input is rejected with an
+/// error instead of exhausting the stack here or in later recursive passes.
 inline constexpr int kMaxNestingDepth = 256;
 
 /// Parses `source`. On failure the Error's message is a positioned
