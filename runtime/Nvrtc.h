@@ -1,0 +1,79 @@
+// Stage 1 → 2 of the JIT: Source (CUDA C++ in memory) → Compiled (PTX,
+// cubin, resource usage), through NVRTC with the embedded templates as
+// in-memory headers. Needs no GPU and no CUDA driver.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::runtime {
+
+/// The target architectures tilefuse generates code for.
+inline constexpr std::string_view kSupportedArchs[] = {"sm_80", "sm_86", "sm_89", "sm_90a"};
+
+/// InvalidInput unless `arch` is one of kSupportedArchs.
+Expected<void> check_arch(std::string_view arch);
+
+struct CompileOptions {
+  std::string arch;                 ///< "sm_80" | "sm_86" | "sm_89" | "sm_90a"
+  std::vector<std::string> extra;   ///< further NVRTC options, e.g. "--use_fast_math"
+};
+
+/// What NVRTC compiles. `code` may #include any embedded template by its name
+/// ("tilefuse/elementwise.cuh"); no include paths are searched.
+struct Source {
+  std::string name;                        ///< file name shown in diagnostics, e.g. "silu.cu"
+  std::string code;
+  std::vector<std::string> kernel_names;   ///< name expressions, e.g. "tf_elementwise" or "gemm<128>"
+  CompileOptions options;
+};
+
+/// Resources ptxas reports for one kernel (from --ptxas-options=-v).
+struct KernelResources {
+  std::string name;        ///< mangled entry name as ptxas prints it
+  int registers = 0;
+  int spill_bytes = 0;     ///< spill stores + spill loads
+  int shared_bytes = 0;    ///< static shared memory
+  int stack_bytes = 0;
+  bool operator==(const KernelResources&) const = default;
+};
+
+struct Compiled {
+  std::string ptx;
+  std::string cubin;
+  std::string log;                         ///< full NVRTC + ptxas log
+  /// Maxima over all kernels of the program (`kernels` has each one).
+  int registers = 0;
+  int spill_bytes = 0;
+  int shared_bytes = 0;
+  int stack_bytes = 0;
+  std::vector<KernelResources> kernels;
+  /// Instruction counts in the PTX (see count_ptx_instructions).
+  std::map<std::string, int> ptx_instructions;
+  double nvrtc_ms = 0;                     ///< wall time of nvrtcCompileProgram
+  /// (name expression, lowered/mangled name) for each Source::kernel_names.
+  std::vector<std::pair<std::string, std::string>> lowered_names;
+  std::string arch;
+
+  /// The lowered name of `name_expression`, or `name_expression` itself
+  /// when it was not registered (extern "C" kernels).
+  std::string lowered_name(std::string_view name_expression) const;
+};
+
+/// NVRTC's version as "major.minor" (part of every cache key).
+std::string nvrtc_version();
+
+/// The exact option list compile() hands NVRTC for `options`.
+std::vector<std::string> nvrtc_options(const CompileOptions& options);
+
+/// Compiles `source` for `source.options.arch`. On failure: CompileFailed
+/// with the options in the message, the source saved to a temporary file
+/// whose path is in the message, and the NVRTC log in `detail`.
+Expected<Compiled> compile(const Source& source);
+
+}  // namespace tilefuse::runtime

@@ -1,0 +1,99 @@
+// The entry format: round trip, and every truncation, every single-bit flip
+// and foreign data are rejected.
+#include <gtest/gtest.h>
+
+#include "runtime/CacheEntry.h"
+
+namespace tilefuse::runtime {
+namespace {
+
+const std::string kKey = "0123456789abcdef0123456789abcdef";
+
+Compiled sample_compiled() {
+  Compiled c;
+  c.ptx = ".version 9.0\n.target sm_80\n.entry k() { ret; }\n";
+  c.cubin = std::string("\x7f" "ELF\0\1\2\3binary\0data", 18);
+  c.log = "ptxas info    : Used 8 registers\n";
+  c.registers = 8;
+  c.spill_bytes = 4;
+  c.shared_bytes = 1024;
+  c.stack_bytes = 16;
+  c.kernels = {KernelResources{"k", 8, 4, 1024, 16}};
+  c.ptx_instructions = {{"mma_sync", 3}, {"ld_local", 1}};
+  c.nvrtc_ms = 12.5;
+  c.lowered_names = {{"k<1>", "_Z1kILi1EEvv"}};
+  c.arch = "sm_80";
+  return c;
+}
+
+void expect_same(const Compiled& a, const Compiled& b) {
+  EXPECT_EQ(a.ptx, b.ptx);
+  EXPECT_EQ(a.cubin, b.cubin);
+  EXPECT_EQ(a.log, b.log);
+  EXPECT_EQ(a.registers, b.registers);
+  EXPECT_EQ(a.spill_bytes, b.spill_bytes);
+  EXPECT_EQ(a.shared_bytes, b.shared_bytes);
+  EXPECT_EQ(a.stack_bytes, b.stack_bytes);
+  EXPECT_EQ(a.kernels, b.kernels);
+  EXPECT_EQ(a.ptx_instructions, b.ptx_instructions);
+  EXPECT_EQ(a.nvrtc_ms, b.nvrtc_ms);
+  EXPECT_EQ(a.lowered_names, b.lowered_names);
+  EXPECT_EQ(a.arch, b.arch);
+}
+
+TEST(CacheEntry, RoundTrips) {
+  const std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  EXPECT_EQ(bytes.substr(0, 4), "TFKC");
+  auto decoded = decode_cache_entry(bytes, kKey);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  expect_same(*decoded, sample_compiled());
+  auto key = cache_entry_key(bytes);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(*key, kKey);
+}
+
+TEST(CacheEntry, EveryTruncationIsRejected) {
+  const std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto decoded = decode_cache_entry(std::string_view(bytes).substr(0, n), kKey);
+    ASSERT_FALSE(decoded) << "accepted a prefix of " << n << " bytes";
+    EXPECT_EQ(decoded.error().code, ErrorCode::IoError);
+  }
+}
+
+TEST(CacheEntry, EverySingleBitFlipIsRejected) {
+  const std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = bytes;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      ASSERT_FALSE(decode_cache_entry(flipped, kKey)) << "byte " << i << " bit " << bit;
+    }
+  }
+}
+
+TEST(CacheEntry, ForeignDataAndOtherKeysAreRejected) {
+  auto garbage = decode_cache_entry(std::string(4096, 'x'), kKey);
+  ASSERT_FALSE(garbage);
+  EXPECT_NE(garbage.error().message.find("magic"), std::string::npos) << garbage.error().message;
+
+  const std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  auto other = decode_cache_entry(bytes, "ffffffffffffffffffffffffffffffff");
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("key"), std::string::npos);
+
+  auto appended = decode_cache_entry(bytes + "tail", kKey);
+  ASSERT_FALSE(appended);
+  EXPECT_NE(appended.error().message.find("truncated or appended"), std::string::npos);
+}
+
+TEST(CacheEntry, OtherFormatVersionIsRejected) {
+  std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  bytes[4] = static_cast<char>(kCacheEntryVersion + 1);
+  auto decoded = decode_cache_entry(bytes, kKey);
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.error().message.find("format version"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tilefuse::runtime
