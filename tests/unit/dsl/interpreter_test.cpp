@@ -2,8 +2,8 @@
 // cases (±inf limits, signed zeros, NaN propagation), parameters, speed.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <string>
 
@@ -231,11 +231,21 @@ TEST(Interpreter, UnresolvedProgramIsAnInternalError) {
   EXPECT_EQ(value.error().code, ErrorCode::Internal);
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define TILEFUSE_SANITIZED_BUILD 1
+#endif
+#endif
+
 TEST(Interpreter, FastEnoughForDenseSweeps) {
+#if !defined(NDEBUG) || defined(TILEFUSE_SANITIZED_BUILD)
+  GTEST_SKIP() << "the time limit applies to optimized, uninstrumented builds only";
+#endif
   auto program = resolve("gelu(x) + swish(x, beta) * mish(x)");
   ASSERT_TRUE(program);
   ParameterValues parameters{{"beta", 1.5}};
-  auto start = std::chrono::steady_clock::now();
+  // CPU time, not wall time: the machine may be busy with other work.
+  std::clock_t start = std::clock();
   double checksum = 0.0;
   const int count = 200000;
   for (int i = 0; i < count; ++i) {
@@ -243,7 +253,7 @@ TEST(Interpreter, FastEnoughForDenseSweeps) {
     ASSERT_TRUE(value);
     checksum += *value;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
   EXPECT_TRUE(std::isfinite(checksum));
   EXPECT_LT(seconds, 1.0) << "200k evaluations took " << seconds << " s";
 }
