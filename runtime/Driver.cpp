@@ -122,7 +122,7 @@ Expected<DeviceInfo> query_device(int ordinal) {
   if (CUresult r = api.cuDeviceGetName(name, sizeof(name), dev); r != CUDA_SUCCESS)
     return driver_error(api, r, "cuDeviceGetName");
   info.name = name;
-  Error failure{ErrorCode::Internal, ""};
+  Error failure;  // message stays empty unless an attribute query fails
   info.compute_major = attribute(api, dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, &failure);
   info.compute_minor = attribute(api, dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, &failure);
   info.sm_count = attribute(api, dev, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, &failure);

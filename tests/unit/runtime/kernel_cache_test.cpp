@@ -378,5 +378,35 @@ TEST(KernelCacheNvrtc, ColdCompileThenWarmDiskLoad) {
   EXPECT_EQ(warnings.count(), 0u);
 }
 
+// The bar through the API: miss, hit, then every file overwritten
+// with garbage → the next process recompiles (miss) and succeeds.
+TEST(KernelCacheNvrtc, GarbageOverEveryFileIsRecompiled) {
+  TempDir tmp;
+  Warnings warnings;
+  KernelCacheOptions o;
+  o.directory = tmp.path();
+  o.warn = warnings.sink();
+  const CacheRequest req{testing::silu_source("sm_80"), "fast"};
+  for (CacheOutcome expected : {CacheOutcome::Miss, CacheOutcome::DiskHit}) {
+    KernelCache cache(o);
+    auto r = cache.get_or_compile(req);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->outcome, expected);
+  }
+  int overwritten = 0;
+  for (const auto& e : fs::directory_iterator(tmp.path())) {
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << "garbage";
+    ++overwritten;
+  }
+  EXPECT_GE(overwritten, 1);
+  KernelCache cache(o);
+  auto r = cache.get_or_compile(req);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, CacheOutcome::Miss);
+  EXPECT_EQ(r->compiled->spill_bytes, 0);
+  EXPECT_FALSE(r->compiled->cubin.empty());
+  EXPECT_EQ(warnings.count(), 1u);
+}
+
 }  // namespace
 }  // namespace tilefuse::runtime
