@@ -88,7 +88,7 @@ TEST(DriverGpu, ElementwiseKernelMatchesFloat64Reference) {
   EXPECT_GT(info->sm_count, 0);
   EXPECT_GT(info->shared_per_block_optin, 0);
   EXPECT_GT(info->l2_bytes, 0);
-  EXPECT_GE(info->driver_version, 13000);
+  EXPECT_GT(info->driver_version, 0);
 
   auto compiled = compile(testing::silu_source(*arch, 4, /*gated=*/true, /*out_bytes=*/2));
   ASSERT_TRUE(compiled) << compiled.error().message;
