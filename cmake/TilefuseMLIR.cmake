@@ -42,7 +42,7 @@ set(TILEFUSE_MLIR_ARCHIVES
   MLIRMemRefUtils MLIRTensorUtils MLIRArithValueBoundsOpInterfaceImpl MLIRMathTransforms
   MLIROptLib MLIRDebug MLIRObservers MLIRIRDL MLIRPluginsLib MLIRLspServerSupportLib
   MLIRFuncTransforms MLIRBufferizationTransforms MLIRSubsetOpInterface MLIRMathToROCDL
-  MLIRFuncInlinerExtension
+  MLIRFuncInlinerExtension MLIRArithAttrToLLVMConversion
 )
 
 set(TILEFUSE_MLIR_ARCHIVE_PATHS "")
