@@ -42,7 +42,7 @@ set(TILEFUSE_MLIR_ARCHIVES
   MLIRMemRefUtils MLIRTensorUtils MLIRArithValueBoundsOpInterfaceImpl MLIRMathTransforms
   MLIROptLib MLIRDebug MLIRObservers MLIRIRDL MLIRPluginsLib MLIRLspServerSupportLib
   MLIRFuncTransforms MLIRBufferizationTransforms MLIRSubsetOpInterface MLIRMathToROCDL
-  MLIRFuncInlinerExtension MLIRArithAttrToLLVMConversion
+  MLIRFuncInlinerExtension MLIRArithAttrToLLVMConversion MLIRSCFTransforms
 )
 
 set(TILEFUSE_MLIR_ARCHIVE_PATHS "")
@@ -57,7 +57,7 @@ llvm_map_components_to_libnames(TILEFUSE_LLVM_STATIC_LIBS
   core support orcjit native nativecodegen passes ipo instcombine scalaropts
   transformutils analysis target mc bitreader bitwriter irreader asmparser
   frontendopenmp frontendhlsl linker objcarcopts vectorize aggressiveinstcombine
-  coroutines instrumentation cfguard globalisel)
+  coroutines instrumentation cfguard globalisel perfjitevents)
 
 # Links MLIR + LLVM statically into `target`.
 function(tilefuse_link_mlir target)
