@@ -306,8 +306,12 @@ void setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& program, c
     const auto& [m, n, k] = *spec.shape_hint;
     op.setShapeHintAttr(b.getDenseI64ArrayAttr({m, n, k}));
   }
-  std::string source =
-      program.program.source.empty() ? dsl::to_string(program.program) : program.program.source;
+  // A builder-made program has no text: its S-expression stands in for it.
+  std::string source = program.program.source;
+  if (source.empty()) {
+    source = dsl::to_string(program.program);
+    while (!source.empty() && source.back() == '\n') source.pop_back();
+  }
   op.setSource(source);
 }
 

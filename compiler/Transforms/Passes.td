@@ -49,6 +49,8 @@ def Simplify : Pass<"tilefuse-simplify", "::mlir::ModuleOp"> {
       x + (-y)     → x - y
       (-x) * c     → x * (-c)    for a constant c (rounding is sign-symmetric)
       (-x) / c     → x / (-c)    for a constant c
+      -(x * c)     → x * (-c)    for a constant c, if x * c has no other use
+      -(x / c)     → x / (-c)    likewise
       (-x) * (-y)  → x * y
       |(-x)|       → |x|
       pow(x, 0)    → 1           (C/IEEE pow: 1 for every x, NaN included)

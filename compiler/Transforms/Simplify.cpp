@@ -99,6 +99,31 @@ struct MoveNegationIntoOperand : public OpRewritePattern<OpTy> {
   }
 };
 
+/// -(x * c) → x * (-c) and -(x / c) → x / (-c) for a constant c, when the
+/// product has no other use (otherwise the rewrite would add an op).
+struct NegationOfScaledValue : public OpRewritePattern<arith::NegFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::NegFOp op, PatternRewriter& rewriter) const override {
+    Operation* producer = op.getOperand().getDefiningOp();
+    if (!producer || !producer->hasOneUse() || !isa<arith::MulFOp, arith::DivFOp>(producer))
+      return failure();
+    Value lhs = producer->getOperand(0), rhs = producer->getOperand(1);
+    APFloat constant(APFloat::Bogus());
+    bool constantOnRight = matchPattern(rhs, m_ConstantFloat(&constant));
+    bool constantOnLeft = !constantOnRight && isa<arith::MulFOp>(producer) &&
+                          matchPattern(lhs, m_ConstantFloat(&constant));
+    if (!constantOnRight && !constantOnLeft) return failure();
+    constant.changeSign();
+    Value negated = createScalarOrSplatConstant(rewriter, op.getLoc(), op.getType(), constant);
+    Value x = constantOnRight ? lhs : rhs;
+    if (isa<arith::MulFOp>(producer))
+      rewriter.replaceOpWithNewOp<arith::MulFOp>(op, x, negated);
+    else
+      rewriter.replaceOpWithNewOp<arith::DivFOp>(op, x, negated);
+    return success();
+  }
+};
+
 /// |(-x)| → |x|.
 struct AbsOfNegation : public OpRewritePattern<math::AbsFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -170,7 +195,7 @@ struct SimplifyPass : public impl::SimplifyBase<SimplifyPass> {
 void populateSimplifyPatterns(RewritePatternSet& patterns) {
   patterns.add<DivideByPowerOfTwo, SubtractNegation, AddNegation,
                MoveNegationIntoOperand<arith::MulFOp>, MoveNegationIntoOperand<arith::DivFOp>,
-               AbsOfNegation, ExpandSmallIntegerPower>(patterns.getContext());
+               NegationOfScaledValue, AbsOfNegation, ExpandSmallIntegerPower>(patterns.getContext());
 }
 
 }  // namespace tilefuse::compiler

@@ -201,3 +201,40 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "pow
   %r = math.powf %x, %c : f32
   tilefuse.yield %r : f32
 }
+
+// -----
+
+// -(x * c) → x * (-c) and -(x / c) → x / (-c) when the product is used once.
+// CHECK-LABEL: source = "neg_of_scaled"
+// CHECK-NOT:   arith.negf
+// CHECK-DAG:   %[[M:.*]] = arith.constant -1.702000e+00 : f32
+// CHECK-DAG:   %[[D:.*]] = arith.constant -3.000000e+00 : f32
+// CHECK-DAG:   arith.mulf %arg0, %[[M]] : f32
+// CHECK-DAG:   arith.divf %arg0, %[[D]] : f32
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "neg_of_scaled"} {
+^bb0(%x: f32):
+  %c = arith.constant 1.702 : f32
+  %three = arith.constant 3.0 : f32
+  %p = arith.mulf %x, %c : f32
+  %np = arith.negf %p : f32
+  %q = arith.divf %x, %three : f32
+  %nq = arith.negf %q : f32
+  // (powf has no negation rewrites that could fire first)
+  %r = math.powf %np, %nq : f32
+  tilefuse.yield %r : f32
+}
+
+// -----
+
+// ...but not when the product has another use (that would add an op).
+// CHECK-LABEL: source = "neg_of_shared_product"
+// CHECK:       %[[P:.*]] = arith.mulf %arg0, %{{.*}} : f32
+// CHECK-NEXT:  %[[N:.*]] = arith.negf %[[P]] : f32
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "neg_of_shared_product"} {
+^bb0(%x: f32):
+  %c = arith.constant 1.702 : f32
+  %p = arith.mulf %x, %c : f32
+  %np = arith.negf %p : f32
+  %r = arith.mulf %np, %p : f32
+  tilefuse.yield %r : f32
+}
