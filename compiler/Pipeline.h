@@ -27,6 +27,9 @@ struct KernelSpec {
   bool bias = false;
   bool residual = false;
   bool aux = false;
+  /// Gated weights: 0 = two separate matrices (W_gate, W_up); k > 0 = one
+  /// matrix whose gate/up features alternate in blocks of k (see gemm_sm80.cuh).
+  int gate_interleave = 0;
   Precision precision = Precision::Precise;
   Arch arch = Arch::Sm80;
   std::optional<std::array<long long, 3>> shape_hint;  ///< M, N, K for the tile heuristic

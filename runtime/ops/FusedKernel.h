@@ -1,0 +1,25 @@
+// The ops facade's build step: KernelSpec → generated CUDA (compiler) →
+// cached NVRTC compile (runtime). The only place compiler and JIT meet.
+#pragma once
+
+#include <string>
+
+#include "compiler/Pipeline.h"
+#include "runtime/KernelCache.h"
+
+namespace tilefuse::ops {
+
+enum class KernelKind { Gemm, Elementwise };
+
+struct FusedKernelBuild {
+  compiler::CompiledEpilogue epilogue;  ///< every IR stage and the epilogue CUDA
+  runtime::Source source;               ///< the full translation unit handed to NVRTC
+  runtime::CacheResult cache;           ///< compiled code, hit/miss, timings
+  double emit_ms = 0;                   ///< DSL → MLIR pipeline → CUDA text
+};
+
+/// Emits and compiles (through `cache`) the fused kernel for `spec`.
+Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, KernelKind kind,
+                                              runtime::KernelCache& cache);
+
+}  // namespace tilefuse::ops

@@ -1,0 +1,42 @@
+// See KernelSource.h.
+#include "runtime/ops/KernelSource.h"
+
+#include <fmt/format.h>
+
+namespace tilefuse::ops {
+namespace {
+
+const char* cpp_bool(bool value) { return value ? "true" : "false"; }
+
+/// Header shared by every generated source: provenance and the epilogue.
+std::string prologue(const compiler::CompiledEpilogue& epilogue) {
+  return fmt::format("// tilefuse fused kernel (generated)\n#include \"tilefuse/epilogue_support.cuh\"\n\n{}\n",
+                     epilogue.cuda);
+}
+
+}  // namespace
+
+std::string gemm_kernel_source(const compiler::KernelSpec& spec,
+                               const compiler::CompiledEpilogue& epilogue) {
+  const compiler::TileConfig& t = epilogue.tile;
+  // Every tile parameter is a compile-time constant; the template
+  // static_asserts each precondition with a message.
+  std::string config = fmt::format(
+      "struct TfGemmConfig {{\n"
+      "  static constexpr int kBlockM = {}, kBlockN = {}, kBlockK = {};\n"
+      "  static constexpr int kWarpM = {}, kWarpN = {}, kStages = {}, kGroupM = {};\n"
+      "  static constexpr bool kInputBf16 = {}, kBColMajor = {};\n"
+      "  static constexpr bool kHasBias = {}, kHasResidual = {}, kHasAux = {};\n"
+      "  static constexpr int kGateInterleave = {};\n"
+      "}};\n",
+      t.block_m, t.block_n, t.block_k, t.warp_m, t.warp_n, t.stages, t.group_m,
+      cpp_bool(spec.input_type == compiler::DType::BF16), cpp_bool(spec.b_col_major), cpp_bool(spec.bias),
+      cpp_bool(spec.residual), cpp_bool(spec.aux), spec.gate_interleave);
+  return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n";
+}
+
+std::string elementwise_kernel_source(const compiler::CompiledEpilogue& epilogue) {
+  return prologue(epilogue) + "#include \"tilefuse/elementwise.cuh\"\n";
+}
+
+}  // namespace tilefuse::ops

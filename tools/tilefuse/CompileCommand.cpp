@@ -1,0 +1,93 @@
+// `tilefuse compile`: JIT-compile the fused kernel through the kernel cache
+// and report resources, PTX instruction counts and the time breakdown.
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "CliSupport.h"
+#include "runtime/ops/FusedKernel.h"
+
+namespace tilefuse::cli {
+namespace {
+
+struct CompileCliOptions {
+  ExpressionOptions expression;
+  std::string kernel = "gemm";
+  bool bias = false, residual = false, aux = false, b_col_major = false;
+  bool json = false;
+};
+
+int run_compile(const CompileCliOptions& options) {
+  auto spec = options.expression.kernel_spec();
+  if (!spec) return report_error(spec.error());
+  spec->bias = options.bias;
+  spec->residual = options.residual;
+  spec->aux = options.aux;
+  spec->b_col_major = options.b_col_major;
+  const auto kind = options.kernel == "gemm" ? ops::KernelKind::Gemm : ops::KernelKind::Elementwise;
+
+  const auto start = std::chrono::steady_clock::now();
+  auto build = ops::build_fused_kernel(*spec, kind, runtime::process_kernel_cache());
+  if (!build) return report_error(build.error());
+  const double total_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  const runtime::Compiled& compiled = *build->cache.compiled;
+  const bool hit = runtime::is_hit(build->cache.outcome);
+  if (options.json) {
+    nlohmann::json out = {
+        {"arch", compiled.arch},
+        {"kernel", options.kernel},
+        {"compile_ms", total_ms},
+        {"cache", hit ? "hit" : "miss"},
+        {"cache_outcome", runtime::to_string(build->cache.outcome)},
+        {"registers", compiled.registers},
+        {"spill_bytes", compiled.spill_bytes},
+        {"shared_bytes", compiled.shared_bytes},
+        {"stack_bytes", compiled.stack_bytes},
+        {"ptx_instructions", compiled.ptx_instructions},
+        {"tile", compiler::to_string(build->epilogue.tile)},
+        {"mode", options.expression.mode},
+        {"key", build->cache.key},
+        {"breakdown_ms",
+         {{"emit", build->emit_ms},
+          {"cache_key", build->cache.key_ms},
+          {"cache_lookup", build->cache.lookup_ms},
+          {"nvrtc", build->cache.compile_ms},
+          {"cache_store", build->cache.store_ms}}},
+    };
+    fmt::print("{}\n", out.dump(2));
+    return kExitOk;
+  }
+  fmt::print("kernel      {} ({}), tile {}\n", options.kernel, compiled.arch,
+             compiler::to_string(build->epilogue.tile));
+  fmt::print("cache       {} (key {})\n", runtime::to_string(build->cache.outcome), build->cache.key);
+  fmt::print("time        {:.1f} ms: emit {:.1f}, key {:.2f}, lookup {:.2f}, nvrtc {:.1f}, store {:.2f}\n",
+             total_ms, build->emit_ms, build->cache.key_ms, build->cache.lookup_ms,
+             build->cache.compile_ms, build->cache.store_ms);
+  fmt::print("resources   {} registers, {} spill bytes, {} B static shared, {} B stack\n",
+             compiled.registers, compiled.spill_bytes, compiled.shared_bytes, compiled.stack_bytes);
+  std::string counts;
+  for (const auto& [name, count] : compiled.ptx_instructions) counts += fmt::format(" {}={}", name, count);
+  fmt::print("ptx        {}\n", counts);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_compile_command(CLI::App& root, int& exit_code) {
+  auto* cmd = root.add_subcommand("compile", "JIT-compile the fused kernel (NVRTC, through the cache)");
+  auto options = std::make_shared<CompileCliOptions>();
+  options->expression.add_to(*cmd, /*with_target_options=*/true);
+  cmd->add_option("--kernel", options->kernel, "gemm (default): fused GEMM; elementwise: epilogue only")
+      ->check(CLI::IsMember({"gemm", "elementwise"}));
+  cmd->add_flag("--bias", options->bias, "per-column bias");
+  cmd->add_flag("--residual", options->residual, "residual input C (D = act(alpha*AB + bias + beta*C))");
+  cmd->add_flag("--aux", options->aux, "also store the pre-activation value (for the backward pass)");
+  cmd->add_flag("--b-col-major", options->b_col_major, "B is N x K (PyTorch Linear weight layout)");
+  cmd->add_flag("--json", options->json, "print one JSON object");
+  cmd->callback([options, &exit_code] { exit_code = run_compile(*options); });
+}
+
+}  // namespace tilefuse::cli
