@@ -1,0 +1,111 @@
+// TargetInfo: the per-architecture facts the pipeline's tile selection and
+// the autotuner read (shared-memory budgets, tile space, default tiles).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+
+#include "compiler/Target/TargetInfo.h"
+
+namespace tilefuse::compiler {
+namespace {
+
+constexpr std::array<Arch, 4> kArchs = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90a};
+
+long long shared_bytes(const TileConfig& t) {
+  return static_cast<long long>(t.block_m + t.block_n) * t.block_k * 2 * t.stages;
+}
+
+bool contains(const std::vector<TileConfig>& space, const TileConfig& t) {
+  return std::find(space.begin(), space.end(), t) != space.end();
+}
+
+TEST(TargetInfoTest, ArchitectureFacts) {
+  EXPECT_EQ(make_target(Arch::Sm80)->max_shared_memory_per_block(), 163 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm86)->max_shared_memory_per_block(), 99 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm89)->max_shared_memory_per_block(), 99 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm90a)->max_shared_memory_per_block(), 227 * 1024);
+  for (Arch arch : kArchs) {
+    auto target = make_target(arch);
+    EXPECT_EQ(target->arch(), arch);
+    EXPECT_EQ(target->nvrtc_arch(), to_string(arch));
+    EXPECT_EQ(target->accumulator_vector_width(), 2);
+    EXPECT_EQ(target->max_registers_per_thread(), 255);
+  }
+}
+
+TEST(TargetInfoTest, TileSpaceRespectsTheRules) {
+  for (Arch arch : kArchs) {
+    SCOPED_TRACE(to_string(arch));
+    auto target = make_target(arch);
+    auto space = target->tile_space();
+    ASSERT_FALSE(space.empty());
+    for (const TileConfig& t : space) {
+      SCOPED_TRACE(to_string(t));
+      EXPECT_TRUE(t.block_m == 64 || t.block_m == 128 || t.block_m == 256);
+      EXPECT_TRUE(t.block_n == 64 || t.block_n == 128 || t.block_n == 256);
+      EXPECT_TRUE(t.block_k == 32 || t.block_k == 64);
+      EXPECT_TRUE(t.warps() == 4 || t.warps() == 8);
+      EXPECT_EQ(t.block_m % t.warp_m, 0);
+      EXPECT_EQ(t.block_n % t.warp_n, 0);
+      EXPECT_GE(t.stages, 2);
+      EXPECT_LE(t.stages, 5);
+      EXPECT_LE(shared_bytes(t), target->max_shared_memory_per_block());
+      EXPECT_EQ(t.vector_width, target->accumulator_vector_width());
+    }
+    // No duplicates.
+    for (size_t i = 0; i < space.size(); ++i)
+      for (size_t j = i + 1; j < space.size(); ++j) EXPECT_FALSE(space[i] == space[j]);
+  }
+}
+
+TEST(TargetInfoTest, SharedMemoryPrunesTheSpace) {
+  // 256x256x64 with 5 stages needs 320 KiB: nowhere. With 2 stages, 128 KiB:
+  // only sm_80 and sm_90a.
+  TileConfig big{256, 128, 64, 64, 64, 4, 2, 8};  // 192 KiB
+  EXPECT_FALSE(contains(make_target(Arch::Sm80)->tile_space(), big));
+  EXPECT_TRUE(contains(make_target(Arch::Sm90a)->tile_space(), big));
+  TileConfig medium{256, 128, 64, 64, 64, 2, 2, 8};  // 96 KiB
+  EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), medium));
+  EXPECT_TRUE(contains(make_target(Arch::Sm86)->tile_space(), medium));
+  TileConfig ampere_only{256, 128, 64, 64, 64, 3, 2, 8};  // 144 KiB
+  EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), ampere_only));
+  EXPECT_FALSE(contains(make_target(Arch::Sm86)->tile_space(), ampere_only));
+
+  // A smaller budget gives a subset of the larger one's space.
+  auto sm80 = make_target(Arch::Sm80)->tile_space();
+  auto sm86 = make_target(Arch::Sm86)->tile_space();
+  auto sm90 = make_target(Arch::Sm90a)->tile_space();
+  EXPECT_LT(sm86.size(), sm80.size());
+  EXPECT_LT(sm80.size(), sm90.size());
+  for (const TileConfig& t : sm86) EXPECT_TRUE(contains(sm80, t)) << to_string(t);
+  for (const TileConfig& t : sm80) EXPECT_TRUE(contains(sm90, t)) << to_string(t);
+}
+
+TEST(TargetInfoTest, DefaultTilesAreInTheSpaceAndFitTheShape) {
+  const std::array<std::array<long long, 3>, 8> shapes = {{{0, 0, 0},
+                                                           {16, 14336, 4096},
+                                                           {128, 11008, 4096},
+                                                           {4096, 4096, 4096},
+                                                           {16384, 28672, 8192},
+                                                           {4096, 64, 4096},
+                                                           {32, 32, 32},
+                                                           {1024, 4096, 14336}}};
+  for (Arch arch : kArchs) {
+    auto target = make_target(arch);
+    auto space = target->tile_space();
+    for (const auto& [m, n, k] : shapes) {
+      TileConfig t = target->default_tile(m, n, k);
+      SCOPED_TRACE(std::string(to_string(arch)) + " " + to_string(t));
+      EXPECT_TRUE(contains(space, t));
+      EXPECT_EQ(t.warps(), 4);
+      EXPECT_EQ(t.block_m, m > 0 && m <= 64 ? 64 : 128);
+      EXPECT_EQ(t.block_n, n > 0 && n <= 64 ? 64 : 128);
+    }
+  }
+  EXPECT_EQ(make_target(Arch::Sm80)->default_tile(0, 0, 0), (TileConfig{128, 128, 32, 64, 64, 3, 2, 8}));
+  EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 64, 64, 4, 2, 8}));
+}
+
+}  // namespace
+}  // namespace tilefuse::compiler
