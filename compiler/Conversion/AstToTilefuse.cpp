@@ -284,7 +284,10 @@ Expected<void> checkSpec(const dsl::ResolvedProgram& program, const KernelSpec& 
   return {};
 }
 
-void setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& program, const KernelSpec& spec) {
+/// Sets the matmul's attributes from the spec; fails only for a forced tile
+/// that #tilefuse.tile rejects (its verifier's diagnostic is emitted on `op`).
+LogicalResult setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& program,
+                                  const KernelSpec& spec) {
   MLIRContext& context = *op.getContext();
   Builder b(&context);
   op.setInputType(toMlirType(spec.input_type, context));
@@ -299,6 +302,9 @@ void setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& program, c
   op.setHasAux(spec.aux);
   if (spec.tile) {
     const TileConfig& t = *spec.tile;
+    if (failed(ir::TileConfigAttr::verify([&] { return op.emitError(); }, t.block_m, t.block_n, t.block_k,
+                                          t.warp_m, t.warp_n, t.stages, t.vector_width, t.group_m)))
+      return failure();
     op.setTileAttr(ir::TileConfigAttr::get(&context, t.block_m, t.block_n, t.block_k, t.warp_m, t.warp_n,
                                            t.stages, t.vector_width, t.group_m));
   }
@@ -313,6 +319,7 @@ void setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& program, c
     while (!source.empty() && source.back() == '\n') source.pop_back();
   }
   op.setSource(source);
+  return success();
 }
 
 }  // namespace
@@ -325,6 +332,13 @@ Expected<OwningOpRef<ModuleOp>> lowerToTilefuse(const dsl::ResolvedProgram& prog
   if (!program.program.result)
     return make_error(ErrorCode::Internal, "AST lowering: the program has no result expression");
   context.loadDialect<ir::TilefuseDialect, arith::ArithDialect, math::MathDialect, func::FuncDialect>();
+  std::string diagnostics, firstMessage;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic& diagnostic) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << diagnostic.getLocation() << ": " << diagnostic << "\n";
+    if (firstMessage.empty()) firstMessage = diagnostic.str();
+    return success();
+  });
 
   constexpr std::string_view kFilename = "<expression>";
   Location moduleLoc = FileLineColLoc::get(&context, kFilename, 1, 1);
@@ -334,7 +348,10 @@ Expected<OwningOpRef<ModuleOp>> lowerToTilefuse(const dsl::ResolvedProgram& prog
 
   builder.setInsertionPointToEnd(module->getBody());
   auto matmul = builder.create<ir::MatmulOp>(moduleLoc, TypeRange{}, ValueRange{}, ArrayRef<NamedAttribute>{});
-  setKernelAttributes(matmul, program, spec);
+  if (failed(setKernelAttributes(matmul, program, spec)))
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("the forced tile {} is invalid: {}; pick one from the target's tile space",
+                                  to_string(*spec.tile), firstMessage));
 
   // Region arguments: the input(s), then one scalar per runtime parameter.
   Scope scope;
@@ -357,19 +374,11 @@ Expected<OwningOpRef<ModuleOp>> lowerToTilefuse(const dsl::ResolvedProgram& prog
                                                   program.program.result->loc.column),
                               result);
 
-  std::string diagnostics;
-  {
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic& diagnostic) {
-      llvm::raw_string_ostream os(diagnostics);
-      os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-      return success();
-    });
-    if (failed(verify(*module)))
-      return make_error(ErrorCode::Internal,
-                        fmt::format("AST lowering of '{}' produced IR that does not verify (a tilefuse bug)",
-                                    matmul.getSource().str()),
-                        diagnostics);
-  }
+  if (failed(verify(*module)))
+    return make_error(ErrorCode::Internal,
+                      fmt::format("AST lowering of '{}' produced IR that does not verify (a tilefuse bug)",
+                                  matmul.getSource().str()),
+                      diagnostics);
   return module;
 }
 

@@ -178,6 +178,16 @@ TEST(PipelineTest, UnsupportedSpecsAreInvalidInput) {
   EXPECT_TRUE(contains(b.error().message, "bias")) << b.error().message;
 }
 
+TEST(PipelineTest, InvalidForcedTileIsInvalidInput) {
+  KernelSpec spec = spec_for("x");
+  spec.tile = TileConfig{128, 96, 32, 64, 64, 3, 2, 8};
+  auto result = compile(spec);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
+  EXPECT_TRUE(contains(result.error().message, "128x96x32_w64x64_s3_v2_g8")) << result.error().message;
+  EXPECT_TRUE(contains(result.error().message, "not a multiple of the warp tile")) << result.error().message;
+}
+
 TEST(PipelineTest, DumpAllStagesShowsEveryPass) {
   auto dump = dump_all_stages(spec_for("gelu"));
   ASSERT_TRUE(dump) << dump.error().message;
