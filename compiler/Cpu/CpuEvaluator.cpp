@@ -1,7 +1,7 @@
 // JIT compilation of a scalar epilogue for the host CPU (see CpuEvaluator.h).
 //
 //   tilefuse.matmul region ──BatchModule──► func/scf/arith/math + llvm.ptr
-//     ──ApproxModel──► tilefuse ops gone ──passes──► LLVM dialect
+//     ──ExpandForCpu──► tilefuse ops, rsqrt gone ──passes──► LLVM dialect
 //     ──ExecutionEngine (O2, no fast-math)──► tf_eval(in..., params, out, n)
 #include "compiler/Cpu/CpuEvaluator.h"
 
@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/Cpu/ApproxModel.h"
 #include "compiler/Cpu/BatchModule.h"
+#include "compiler/Cpu/ExpandForCpu.h"
 #include "compiler/Dialect/TilefuseDialect.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
@@ -191,8 +191,8 @@ Expected<std::unique_ptr<CpuEpilogue>> jitEpilogueForCpu(ir::MatmulOp op) {
                           log.text().substr(0, log.text().find('\n')),
                       log.text());
   ModuleOp module = built->get();
-  if (failed(expandTilefuseOpsForCpu(module)))
-    return compileError("could not lower the tilefuse ops", log);
+  if (failed(expandOpsForCpu(module)))
+    return compileError("could not expand the tilefuse ops", log);
   if (failed(lowerToLLVMDialect(module)))
     return compileError("lowering to the LLVM dialect failed", log);
 

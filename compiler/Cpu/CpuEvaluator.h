@@ -20,7 +20,7 @@ namespace tilefuse::compiler {
 /// llvm dialects loaded and the LLVM IR translations registered.
 /// Numerics are the IR's: no fast-math flags, no FP contraction; erf/erfc
 /// and friends call the process's libm; tilefuse.approx is the exact function
-/// with the hardware's documented worst-case error applied (ApproxModel.h).
+/// with the hardware's documented worst-case error applied (ExpandForCpu.h).
 /// Errors: CompileFailed with every MLIR/LLVM diagnostic in `detail`, or
 /// Internal if `op` is not in scalar form.
 Expected<std::unique_ptr<CpuEpilogue>> jitEpilogueForCpu(ir::MatmulOp op);

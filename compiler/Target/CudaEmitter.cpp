@@ -197,7 +197,9 @@ class EpilogueEmitter {
   void bind(Value value, Expr e) {
     if (value.use_empty()) return;  // dead (pure) value: nothing to compute
     exprs_[value] = e;
-    if (!value.hasOneUse() || e.text.size() > kMaxInlineLength) materialize(value, e);
+    // The lane result goes straight into `r[i] = ...;`: no temporary needed.
+    bool tooLong = e.text.size() > kMaxInlineLength && value != laneResult_;
+    if (!value.hasOneUse() || tooLong) materialize(value, e);
   }
 
   FailureOr<Expr> constantExpr(arith::ConstantOp constant) {

@@ -1,5 +1,5 @@
-// CPU lowering of tilefuse.erfc and tilefuse.approx (see ApproxModel.h).
-#include "compiler/Cpu/ApproxModel.h"
+// CPU expansion of ops without an exact upstream lowering (see ExpandForCpu.h).
+#include "compiler/Cpu/ExpandForCpu.h"
 
 #include <cstdint>
 #include <limits>
@@ -46,7 +46,7 @@ Value exactFunction(OpBuilder& b, Location loc, StringRef fn, Value x) {
   return {};
 }
 
-/// Clears the low (23 - bits) significand bits of finite `exact`: the worst
+/// Clears the low (23 - bits) significand bits of a normal `exact`: the worst
 /// case the PTX ISA allows for a 2^-bits relative error, with the error's
 /// sign fixed (toward zero) so that tests see a deterministic bound.
 Value applyErrorModel(OpBuilder& b, Location loc, Value exact, int bits) {
@@ -57,17 +57,23 @@ Value applyErrorModel(OpBuilder& b, Location loc, Value exact, int bits) {
   Value maskValue = b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(static_cast<int32_t>(mask)));
   Value truncated = b.create<arith::BitcastOp>(loc, b.getF32Type(),
                                                b.create<arith::AndIOp>(loc, asBits, maskValue));
+  // Only normal results: NaN, ±inf, zeros and subnormals pass through (a
+  // relative bound says nothing useful about a subnormal's few bits).
   Value magnitude = b.create<math::AbsFOp>(loc, exact);
+  Value smallest = b.create<arith::ConstantOp>(
+      loc, b.getF32FloatAttr(std::numeric_limits<float>::min()));
   Value infinity = b.create<arith::ConstantOp>(
       loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
-  // olt is false for NaN and ±inf: those pass through unchanged.
+  // Ordered predicates are false for NaN.
+  Value notTiny = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, magnitude, smallest);
   Value finite = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, magnitude, infinity);
-  return b.create<arith::SelectOp>(loc, finite, truncated, exact);
+  Value normal = b.create<arith::AndIOp>(loc, notTiny, finite);
+  return b.create<arith::SelectOp>(loc, normal, truncated, exact);
 }
 
 }  // namespace
 
-LogicalResult expandTilefuseOpsForCpu(ModuleOp module) {
+LogicalResult expandOpsForCpu(ModuleOp module) {
   SmallVector<Operation*> ops;
   module.walk([&](Operation* op) {
     if (isa<ir::ErfcOp, ir::ApproxOp>(op)) ops.push_back(op);
@@ -94,6 +100,18 @@ LogicalResult expandTilefuseOpsForCpu(ModuleOp module) {
     op->getResult(0).replaceAllUsesWith(replacement);
     op->erase();
   }
+
+  // math.rsqrt has no libm function and MathToLLVM (LLVM 19) leaves a plain
+  // f32 rsqrt illegal: spell it 1/sqrt(x), which is also what it means.
+  // (After the loop above: approx "rsqrt" expands to a math.rsqrt.)
+  module.walk([](math::RsqrtOp rsqrt) {
+    OpBuilder b(rsqrt);
+    Location loc = rsqrt.getLoc();
+    Value one = b.create<arith::ConstantOp>(loc, b.getFloatAttr(rsqrt.getType(), 1.0));
+    Value root = b.create<math::SqrtOp>(loc, rsqrt.getOperand());
+    rsqrt.replaceAllUsesWith(b.create<arith::DivFOp>(loc, one, root).getResult());
+    rsqrt.erase();
+  });
   return success();
 }
 

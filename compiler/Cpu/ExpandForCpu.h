@@ -1,4 +1,4 @@
-// CPU lowering of the tilefuse ops that have no upstream counterpart.
+// CPU expansion of the ops that have no exact upstream LLVM lowering.
 #pragma once
 
 #include "mlir/IR/BuiltinOps.h"
@@ -13,7 +13,8 @@ namespace tilefuse::compiler {
 ///    error: for a finite result, the low (23 - bits) significand bits are
 ///    cleared (bits = ApproxOp::precisionBits(fn)), i.e. the result is moved
 ///    toward zero by up to the documented relative error 2^-bits.
+///  - math.rsqrt %x with 1.0 / math.sqrt %x.
 /// Fails (with emitOpError) on a vector-typed tilefuse op.
-mlir::LogicalResult expandTilefuseOpsForCpu(mlir::ModuleOp module);
+mlir::LogicalResult expandOpsForCpu(mlir::ModuleOp module);
 
 }  // namespace tilefuse::compiler
