@@ -84,7 +84,8 @@ def ChooseApproximations : Pass<"tilefuse-choose-approximations", "::mlir::Modul
     Reads each `tilefuse.matmul`'s `mode`. In "precise" mode nothing changes.
     In "fast" mode:
 
-      math.exp(x)    → approx "exp2"(x * log2(e))   (exp(-y): y * -log2(e))
+      math.exp(x)    → approx "exp2"(x * log2(e))   (exp(-y): y * -log2(e);
+                                                     exp(y * c): y * (c·log2(e)))
       math.exp2(x)   → approx "exp2"(x)
       math.tanh(x)   → approx "tanh"(x)
       a / b          → a * approx "rcp"(b)

@@ -123,3 +123,28 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast"
   %r = math.exp %x : vector<2xf32>
   tilefuse.yield %r : vector<2xf32>
 }
+
+// -----
+
+// exp(y * c) → exp2(y * (c·log2 e)): one multiplication per exponential.
+// Not when y * c has another use (it is computed anyway).
+// CHECK-LABEL: source = "exp_of_scaled"
+// CHECK-DAG:   %[[K:.*]] = arith.constant 2.885390e+00 : f32
+// CHECK-DAG:   %[[A:.*]] = arith.mulf %arg0, %[[K]] : f32
+// CHECK-DAG:   tilefuse.approx "exp2" %[[A]] : f32
+// CHECK-DAG:   %[[SHARED:.*]] = arith.mulf %arg0, %{{.*}} : f32
+// CHECK-DAG:   %[[L2E:.*]] = arith.constant 1.44269502 : f32
+// CHECK-DAG:   %[[B:.*]] = arith.mulf %[[SHARED]], %[[L2E]] : f32
+// CHECK-DAG:   tilefuse.approx "exp2" %[[B]] : f32
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast", source = "exp_of_scaled"} {
+^bb0(%x: f32):
+  %two = arith.constant 2.0 : f32
+  %three = arith.constant 3.0 : f32
+  %p = arith.mulf %x, %two : f32
+  %a = math.exp %p : f32
+  %q = arith.mulf %x, %three : f32
+  %b = math.exp %q : f32
+  %s = arith.addf %a, %b : f32
+  %r = arith.addf %s, %q : f32
+  tilefuse.yield %r : f32
+}
