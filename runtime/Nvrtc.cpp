@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -99,6 +101,31 @@ std::vector<std::string> nvrtc_options(const CompileOptions& options) {
   };
   out.insert(out.end(), options.extra.begin(), options.extra.end());
   return out;
+}
+
+void prewarm_nvrtc() {
+  // Joined when the process exits: NVRTC must not run during static teardown.
+  struct Prewarm {
+    std::thread thread;
+    ~Prewarm() {
+      if (thread.joinable()) thread.join();
+    }
+  };
+  static Prewarm prewarm;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    prewarm.thread = std::thread([] {
+      // An empty kernel: what is warmed up is NVRTC itself, not a template.
+      // Its result is irrelevant; any real failure will show in compile().
+      nvrtcProgram prog;
+      if (nvrtcCreateProgram(&prog, "extern \"C\" __global__ void tf_prewarm() {}",
+                             "tf_prewarm.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS)
+        return;
+      const char* options[] = {"--gpu-architecture=sm_80", "-default-device"};
+      (void)nvrtcCompileProgram(prog, 2, options);
+      nvrtcDestroyProgram(&prog);
+    });
+  });
 }
 
 Expected<Compiled> compile(const Source& source) {

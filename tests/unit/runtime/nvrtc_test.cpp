@@ -145,6 +145,14 @@ TEST(Compile, OptionsAreExplicitAndIncludeNoPaths) {
   EXPECT_NE(std::find(opts.begin(), opts.end(), "--ptxas-options=-v"), opts.end());
 }
 
+TEST(Compile, PrewarmIsIdempotentAndCompileStillWorks) {
+  prewarm_nvrtc();
+  prewarm_nvrtc();  // concurrent with the compile below: NVRTC is thread-safe
+  auto compiled = compile(silu_source("sm_80"));
+  ASSERT_TRUE(compiled) << compiled.error().message;
+  EXPECT_EQ(compiled->spill_bytes, 0);
+}
+
 TEST(Compile, NvrtcVersionIsMajorDotMinor) {
   const std::string v = nvrtc_version();
   ASSERT_NE(v.find('.'), std::string::npos) << v;
