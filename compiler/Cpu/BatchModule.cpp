@@ -21,8 +21,7 @@ LogicalResult checkScalarForm(ir::MatmulOp op) {
   for (BlockArgument arg : op.getBody().getArguments())
     if (!arg.getType().isF32())
       return op.emitOpError("the CPU evaluator takes the scalar epilogue (f32 arguments), got ")
-             << arg.getType()
-             << "; evaluate the IR before tilefuse-vectorize-epilogue";
+             << arg.getType() << "; evaluate the IR before tilefuse-vectorize-epilogue";
   Type yielded = op.getYield().getValue().getType();
   if (!yielded.isF32())
     return op.emitOpError("the CPU evaluator takes an epilogue that yields f32, got ")
@@ -72,8 +71,8 @@ void buildBatchLoop(ir::MatmulOp op, func::FuncOp epilogue, OpBuilder& builder) 
 
   SmallVector<Type> argTypes(numInputs + 2, ptr);  // inputs, params, out
   argTypes.push_back(i64);
-  auto fn = builder.create<func::FuncOp>(loc, kCpuBatchFunction,
-                                         builder.getFunctionType(argTypes, {}));
+  auto fn =
+      builder.create<func::FuncOp>(loc, kCpuBatchFunction, builder.getFunctionType(argTypes, {}));
   Block* entry = fn.addEntryBlock();
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
@@ -100,7 +99,8 @@ void buildBatchLoop(ir::MatmulOp op, func::FuncOp epilogue, OpBuilder& builder) 
   builder.setInsertionPointToStart(loop.getBody());
   Value i = builder.create<arith::IndexCastOp>(loc, i64, loop.getInductionVar());
   SmallVector<Value> callArgs;
-  for (unsigned k = 0; k < numInputs; ++k) callArgs.push_back(loadElement(entry->getArgument(k), i));
+  for (unsigned k = 0; k < numInputs; ++k)
+    callArgs.push_back(loadElement(entry->getArgument(k), i));
   callArgs.append(params.begin(), params.end());
   Value result = builder.create<func::CallOp>(loc, epilogue, callArgs).getResult(0);
   Value outAddress = builder.create<LLVM::GEPOp>(loc, ptr, f32, outPtr, ValueRange{i});

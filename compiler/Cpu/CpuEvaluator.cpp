@@ -5,11 +5,11 @@
 //     ──ExecutionEngine (O2, no fast-math)──► tf_eval(in..., params, out, n)
 #include "compiler/Cpu/CpuEvaluator.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdint>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "compiler/Cpu/BatchModule.h"
 #include "compiler/Cpu/ExpandForCpu.h"
@@ -146,17 +146,17 @@ class JitCpuEpilogue final : public CpuEpilogue {
                           std::span<float> out) const override {
     const size_t expectedInputs = inputs_ == dsl::InputKind::Gated ? 2 : 1;
     if (inputs.size() != expectedInputs)
-      return make_error(ErrorCode::InvalidInput,
-                        fmt::format("CpuEpilogue::evaluate: this epilogue takes {} input array(s) "
-                                    "({}), got {}",
-                                    expectedInputs, expectedInputs == 2 ? "gate, up" : "x",
-                                    inputs.size()));
+      return make_error(
+          ErrorCode::InvalidInput,
+          fmt::format("CpuEpilogue::evaluate: this epilogue takes {} input array(s) "
+                      "({}), got {}",
+                      expectedInputs, expectedInputs == 2 ? "gate, up" : "x", inputs.size()));
     if (params.size() != parameters_.size())
-      return make_error(ErrorCode::InvalidInput,
-                        fmt::format("CpuEpilogue::evaluate: this epilogue takes {} parameter "
-                                    "value(s) ({}), got {}",
-                                    parameters_.size(), fmt::join(parameters_, ", "),
-                                    params.size()));
+      return make_error(
+          ErrorCode::InvalidInput,
+          fmt::format("CpuEpilogue::evaluate: this epilogue takes {} parameter "
+                      "value(s) ({}), got {}",
+                      parameters_.size(), fmt::join(parameters_, ", "), params.size()));
     if (out.empty()) return {};
     for (size_t k = 0; k < inputs.size(); ++k)
       if (inputs[k] == nullptr)

@@ -25,8 +25,8 @@ func::FuncOp declareLibmFunction(ModuleOp module, StringRef name) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name)) return existing;
   OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
   Type f32 = builder.getF32Type();
-  auto fn = builder.create<func::FuncOp>(module.getLoc(), name,
-                                         builder.getFunctionType({f32}, {f32}));
+  auto fn =
+      builder.create<func::FuncOp>(module.getLoc(), name, builder.getFunctionType({f32}, {f32}));
   fn.setPrivate();
   return fn;
 }
@@ -54,16 +54,17 @@ Value applyErrorModel(OpBuilder& b, Location loc, Value exact, int bits) {
   Type i32 = b.getI32Type();
   uint32_t mask = ~((uint32_t{1} << (kF32SignificandBits - bits)) - 1);
   Value asBits = b.create<arith::BitcastOp>(loc, i32, exact);
-  Value maskValue = b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(static_cast<int32_t>(mask)));
+  Value maskValue =
+      b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(static_cast<int32_t>(mask)));
   Value truncated = b.create<arith::BitcastOp>(loc, b.getF32Type(),
                                                b.create<arith::AndIOp>(loc, asBits, maskValue));
   // Only normal results: NaN, ±inf, zeros and subnormals pass through (a
   // relative bound says nothing useful about a subnormal's few bits).
   Value magnitude = b.create<math::AbsFOp>(loc, exact);
-  Value smallest = b.create<arith::ConstantOp>(
-      loc, b.getF32FloatAttr(std::numeric_limits<float>::min()));
-  Value infinity = b.create<arith::ConstantOp>(
-      loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
+  Value smallest =
+      b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(std::numeric_limits<float>::min()));
+  Value infinity =
+      b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(std::numeric_limits<float>::infinity()));
   // Ordered predicates are false for NaN.
   Value notTiny = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, magnitude, smallest);
   Value finite = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, magnitude, infinity);

@@ -18,12 +18,12 @@
 // reassociated: the expression tree is the IR's.
 #include "compiler/Target/CudaEmitter.h"
 
+#include <fmt/args.h>
+#include <fmt/format.h>
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
-
-#include <fmt/args.h>
-#include <fmt/format.h>
 
 #include "compiler/Dialect/TilefuseDialect.h"
 #include "compiler/Target/CudaIdentifiers.h"
@@ -99,16 +99,20 @@ class EpilogueEmitter {
     Block& body = op_.getBody();
     if (auto vec = dyn_cast<VectorType>(body.getArgument(0).getType())) {
       if (vec.getRank() != 1 || vec.isScalable())
-        return op_.emitOpError("cannot be emitted as CUDA: epilogue arguments must be f32 or a "
-                               "fixed 1-D vector of f32, got ")
+        return op_.emitOpError(
+                   "cannot be emitted as CUDA: epilogue arguments must be f32 or a "
+                   "fixed 1-D vector of f32, got ")
                << vec;
       width_ = static_cast<int>(vec.getNumElements());
     }
 
     Type outputType = op_.getOutputType();
-    if (outputType.isBF16()) output_ = OutputKind::BF16;
-    else if (outputType.isF16()) output_ = OutputKind::F16;
-    else output_ = OutputKind::F32;
+    if (outputType.isBF16())
+      output_ = OutputKind::BF16;
+    else if (outputType.isF16())
+      output_ = OutputKind::F16;
+    else
+      output_ = OutputKind::F32;
 
     Value yielded = op_.getYield().getValue();
     Type yieldedElement = getElementTypeOrSelf(yielded.getType());
@@ -123,15 +127,17 @@ class EpilogueEmitter {
                << yieldedElement << " but output_type is " << outputType;
       if (auto mode = trunc.getRoundingmodeAttr();
           mode && mode.getValue() != arith::RoundingMode::to_nearest_even)
-        return trunc.emitOpError("cannot be emitted as CUDA: only round-to-nearest-even output "
-                                 "conversion is supported (cvt.rn)");
+        return trunc.emitOpError(
+            "cannot be emitted as CUDA: only round-to-nearest-even output "
+            "conversion is supported (cvt.rn)");
       finalTrunc_ = trunc;
       laneResult_ = trunc.getIn();
     } else if (yieldedElement.isF32()) {
       laneResult_ = yielded;
     } else {
-      return op_.emitOpError("cannot be emitted as CUDA: the epilogue must yield f32, bf16 or f16 "
-                             "(or vectors of them), got ")
+      return op_.emitOpError(
+                 "cannot be emitted as CUDA: the epilogue must yield f32, bf16 or f16 "
+                 "(or vectors of them), got ")
              << yielded.getType();
     }
     if (!getElementTypeOrSelf(laneResult_.getType()).isF32())
@@ -153,8 +159,9 @@ class EpilogueEmitter {
     if (failed(checkShape(at, type))) return failure();
     Type element = getElementTypeOrSelf(type);
     if (!element.isF32() && !element.isInteger(1))
-      return at->emitOpError("cannot be emitted as CUDA: values must be f32 or i1 (or vectors "
-                             "of them) inside the epilogue, got ")
+      return at->emitOpError(
+                 "cannot be emitted as CUDA: values must be f32 or i1 (or vectors "
+                 "of them) inside the epilogue, got ")
              << type;
     return success();
   }
@@ -206,8 +213,9 @@ class EpilogueEmitter {
     Attribute value = constant.getValue();
     if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
       if (!dense.isSplat())
-        return constant.emitOpError("cannot be emitted as CUDA: a vector constant must be a "
-                                    "splat (every lane computes the same function)"),
+        return constant.emitOpError(
+                   "cannot be emitted as CUDA: a vector constant must be a "
+                   "splat (every lane computes the same function)"),
                failure();
       value = dense.getSplatValue<Attribute>();
     }
@@ -216,8 +224,9 @@ class EpilogueEmitter {
     if (auto i = dyn_cast<IntegerAttr>(value); i && i.getType().isInteger(1))
       return literal(i.getValue().isZero() ? "false" : "true");
     if (auto b = dyn_cast<BoolAttr>(value)) return literal(b.getValue() ? "true" : "false");
-    return constant.emitOpError("cannot be emitted as CUDA: only f32 and i1 constants are "
-                                "supported, got ")
+    return constant.emitOpError(
+               "cannot be emitted as CUDA: only f32 and i1 constants are "
+               "supported, got ")
                << constant.getType(),
            failure();
   }
@@ -226,8 +235,9 @@ class EpilogueEmitter {
 
   LogicalResult emitOp(Operation& inner) {
     if (inner.getNumResults() != 1 || inner.getNumRegions() != 0)
-      return inner.emitOpError("cannot be emitted as CUDA: only single-result element-wise ops "
-                               "may appear in an epilogue");
+      return inner.emitOpError(
+          "cannot be emitted as CUDA: only single-result element-wise ops "
+          "may appear in an epilogue");
     if (failed(checkValueType(&inner, inner.getResult(0).getType()))) return failure();
 
     if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
@@ -240,10 +250,12 @@ class EpilogueEmitter {
     const CudaSpelling* spelling = findCudaSpelling(&inner);
     if (!spelling) {
       if (isa<arith::TruncFOp>(inner))
-        return inner.emitOpError("cannot be emitted as CUDA: arith.truncf is supported only as the "
-                                 "final conversion to output_type, feeding tilefuse.yield");
-      return inner.emitOpError("cannot be emitted as CUDA: the emitter has no spelling for this "
-                               "op; supported ops are ")
+        return inner.emitOpError(
+            "cannot be emitted as CUDA: arith.truncf is supported only as the "
+            "final conversion to output_type, feeding tilefuse.yield");
+      return inner.emitOpError(
+                 "cannot be emitted as CUDA: the emitter has no spelling for this "
+                 "op; supported ops are ")
              << listCudaSpelledOps()
              << " (add a row to compiler/Target/CudaOpTable.cpp to support it)";
     }
@@ -281,9 +293,9 @@ class EpilogueEmitter {
       }
       case CudaSpelling::Form::Ternary: {
         auto arm = [&](const Expr& e) { return parenthesizedIf(e, e.precedence <= p); };
-        return Expr{fmt::format("{} ? {} : {}", arm(operands[0]), arm(operands[1]),
-                                arm(operands[2])),
-                    p, false};
+        return Expr{
+            fmt::format("{} ? {} : {}", arm(operands[0]), arm(operands[1]), arm(operands[2])), p,
+            false};
       }
       case CudaSpelling::Form::Call: {
         fmt::dynamic_format_arg_store<fmt::format_context> args;
@@ -333,7 +345,7 @@ class EpilogueEmitter {
 
   std::string assemble() {
     const bool gated = op_.getGated();
-    const char* outName = output_ == OutputKind::BF16 ? "BF16"
+    const char* outName = output_ == OutputKind::BF16  ? "BF16"
                           : output_ == OutputKind::F16 ? "F16"
                                                        : "F32";
     std::string text;
@@ -350,7 +362,8 @@ class EpilogueEmitter {
     text += "struct TfEpilogueParams {\n";
     for (size_t k = 0; k < fieldNames_.size(); ++k) {
       text += fmt::format("  float {};", fieldNames_[k]);
-      if (fieldNames_[k] != paramNames_[k]) text += fmt::format("  // \"{}\"", oneLine(paramNames_[k]));
+      if (fieldNames_[k] != paramNames_[k])
+        text += fmt::format("  // \"{}\"", oneLine(paramNames_[k]));
       text += "\n";
     }
     text += "};\n\n";
@@ -362,13 +375,15 @@ class EpilogueEmitter {
 
     text += "__device__ __forceinline__ TfEpilogueOut tf_epilogue(";
     if (gated)
-      text += "const float (&gate)[TF_EPILOGUE_VEC],\n"
-              "                                                     "
-              "const float (&up)[TF_EPILOGUE_VEC],\n";
+      text +=
+          "const float (&gate)[TF_EPILOGUE_VEC],\n"
+          "                                                     "
+          "const float (&up)[TF_EPILOGUE_VEC],\n";
     else
       text += "const float (&x)[TF_EPILOGUE_VEC],\n";
-    text += "                                                     "
-            "const TfEpilogueParams& params) {\n";
+    text +=
+        "                                                     "
+        "const TfEpilogueParams& params) {\n";
     text += "  float r[TF_EPILOGUE_VEC];\n";
     text += "#pragma unroll\n";
     text += "  for (int i = 0; i < TF_EPILOGUE_VEC; ++i) {\n";

@@ -62,7 +62,8 @@ bool isSafeCudaIdentifier(std::string_view name) {
   if (name.empty() || !isIdentifierStart(name[0]) || name[0] == '_') return false;
   if (!std::all_of(name.begin(), name.end(), isIdentifierChar)) return false;
   if (name.find("__") != std::string_view::npos || hasTilefusePrefix(name)) return false;
-  return std::find(std::begin(kCppKeywords), std::end(kCppKeywords), name) == std::end(kCppKeywords);
+  return std::none_of(std::begin(kCppKeywords), std::end(kCppKeywords),
+                      [&](std::string_view keyword) { return keyword == name; });
 }
 
 std::vector<std::string> makeCudaFieldNames(const std::vector<std::string>& names) {

@@ -35,8 +35,8 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 std::vector<float> sweep() {
   std::vector<float> xs;
   for (float x = -20.0f; x <= 20.0f; x += 0.0371f) xs.push_back(x);
-  for (float x : {0.0f, -0.0f, kInf, -kInf, kNaN, 1e-40f, -1e-40f, 1e-10f, -1e-10f, 3e38f,
-                  -3e38f, 88.7f, -103.0f, 0.5f, 1.0f, -1.0f})
+  for (float x : {0.0f, -0.0f, kInf, -kInf, kNaN, 1e-40f, -1e-40f, 1e-10f, -1e-10f, 3e38f, -3e38f,
+                  88.7f, -103.0f, 0.5f, 1.0f, -1.0f})
     xs.push_back(x);
   return xs;
 }
@@ -97,12 +97,13 @@ class CpuJitTest : public ::testing::Test {
   /// JITs `%y = <op> %x : f32` and compares it with `reference` on sweep().
   template <typename Reference>
   void expectUnaryMatches(const std::string& op, Reference reference) {
-    auto epilogue = jit(matmul("", "^bb0(%x: f32):\n  %y = " + op +
-                                       " %x : f32\n  tilefuse.yield %y : f32\n"));
+    auto epilogue =
+        jit(matmul("", "^bb0(%x: f32):\n  %y = " + op + " %x : f32\n  tilefuse.yield %y : f32\n"));
     ASSERT_TRUE(epilogue);
     std::vector<float> xs = sweep();
     std::vector<float> ys = run(*epilogue, xs);
-    for (size_t k = 0; k < xs.size(); ++k) EXPECT_TRUE(sameFloat(reference(xs[k]), ys[k], xs[k])) << op;
+    for (size_t k = 0; k < xs.size(); ++k)
+      EXPECT_TRUE(sameFloat(reference(xs[k]), ys[k], xs[k])) << op;
   }
 
   mlir::MLIRContext ctx_;
@@ -128,15 +129,17 @@ TEST_F(CpuJitTest, Log1pAndExpm1AreLibmCallsNotNaiveExpansions) {
   // log(1 + x) and exp(x) - 1 would give 0 for x = 1e-10.
   expectUnaryMatches("math.log1p", [](float x) { return std::log1p(x); });
   expectUnaryMatches("math.expm1", [](float x) { return std::expm1(x); });
-  auto epilogue = jit(matmul("", "^bb0(%x: f32):\n  %y = math.log1p %x : f32\n"
-                                 "  tilefuse.yield %y : f32\n"));
+  auto epilogue = jit(matmul("",
+                             "^bb0(%x: f32):\n  %y = math.log1p %x : f32\n"
+                             "  tilefuse.yield %y : f32\n"));
   ASSERT_TRUE(epilogue);
   EXPECT_GT(run(*epilogue, {1e-10f})[0], 0.0f);
 }
 
 TEST_F(CpuJitTest, ErfcKeepsItsTail) {
-  auto epilogue = jit(matmul("", "^bb0(%x: f32):\n  %y = tilefuse.erfc %x : f32\n"
-                                 "  tilefuse.yield %y : f32\n"));
+  auto epilogue = jit(matmul("",
+                             "^bb0(%x: f32):\n  %y = tilefuse.erfc %x : f32\n"
+                             "  tilefuse.yield %y : f32\n"));
   ASSERT_TRUE(epilogue);
   float y = run(*epilogue, {9.0f})[0];
   EXPECT_GT(y, 0.0f);  // 1 - erf(9) is 0 in float
@@ -274,8 +277,8 @@ TEST_F(CpuJitTest, ComparisonPredicatesFollowOrderedAndUnorderedRules) {
   ASSERT_TRUE(epilogue);
   auto reference = [](float x, float y) {
     bool unordered = std::isnan(x) || std::isnan(y);
-    int bits = (unordered || x < y) * 1 + (x < y) * 2 + unordered * 4 +
-               (!unordered && x != y) * 8 + (unordered || x == y) * 16 + (x >= y) * 32;
+    int bits = (unordered || x < y) * 1 + (x < y) * 2 + unordered * 4 + (!unordered && x != y) * 8 +
+               (unordered || x == y) * 16 + (x >= y) * 32;
     return static_cast<float>(bits);
   };
   for (float y : {0.0f, 1.5f, kNaN}) {
@@ -312,7 +315,8 @@ TEST_F(CpuJitTest, NoReassociationAndNoFmaContraction) {
 // ---- tilefuse.approx: exact function + worst-case hardware error -----------------
 
 TEST_F(CpuJitTest, ApproxTanhStaysWithinItsBoundButIsNotExact) {
-  auto epilogue = jit(matmul("mode = \"fast\"", "^bb0(%x: f32):\n"
+  auto epilogue = jit(matmul("mode = \"fast\"",
+                             "^bb0(%x: f32):\n"
                              "  %y = tilefuse.approx \"tanh\" %x : f32\n"
                              "  tilefuse.yield %y : f32\n"));
   ASSERT_TRUE(epilogue);
@@ -353,9 +357,9 @@ TEST_F(CpuJitTest, ApproxModelsTruncateToTheDocumentedBits) {
   };
   std::vector<float> xs = sweep();
   for (const Case& c : cases) {
-    auto epilogue = jit(matmul("mode = \"fast\"", std::string("^bb0(%x: f32):\n") +
-                               "  %y = tilefuse.approx \"" + c.fn + "\" %x : f32\n" +
-                               "  tilefuse.yield %y : f32\n"));
+    auto epilogue = jit(
+        matmul("mode = \"fast\"", std::string("^bb0(%x: f32):\n") + "  %y = tilefuse.approx \"" +
+                                      c.fn + "\" %x : f32\n" + "  tilefuse.yield %y : f32\n"));
     ASSERT_TRUE(epilogue) << c.fn;
     std::vector<float> ys = run(*epilogue, xs);
     for (size_t k = 0; k < xs.size(); ++k) {
@@ -380,8 +384,7 @@ TEST_F(CpuJitTest, VectorizedFormIsRejectedWithAnExplanation) {
       "^bb0(%x: vector<2xf32>):\n  tilefuse.yield %x : vector<2xf32>\n}\n");
   ASSERT_FALSE(epilogue);
   EXPECT_EQ(epilogue.error().code, ErrorCode::Internal);
-  EXPECT_NE(epilogue.error().message.find("scalar"), std::string::npos)
-      << epilogue.error().message;
+  EXPECT_NE(epilogue.error().message.find("scalar"), std::string::npos) << epilogue.error().message;
   EXPECT_NE(epilogue.error().message.find("vector<2xf32>"), std::string::npos)
       << epilogue.error().message;
 }
@@ -407,8 +410,7 @@ TEST_F(CpuJitTest, EvaluateChecksItsArguments) {
 
   Expected<void> twoInputs = epilogue->evaluate(two, params, out);
   ASSERT_FALSE(twoInputs);
-  EXPECT_NE(twoInputs.error().message.find("takes 1 input array(s) (x), got 2"),
-            std::string::npos)
+  EXPECT_NE(twoInputs.error().message.find("takes 1 input array(s) (x), got 2"), std::string::npos)
       << twoInputs.error().message;
 
   EXPECT_FALSE(epilogue->evaluate(null, params, out));

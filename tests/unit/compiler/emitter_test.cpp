@@ -96,7 +96,8 @@ const std::string kLeakyReluScalar = matmul(
 TEST_F(EmitterTest, ScalarFormIsOneLaneWithSingleConversion) {
   std::string cuda = emitOk(kLeakyReluScalar);
   EXPECT_TRUE(contains(cuda, "// tilefuse epilogue — generated, do not edit.\n")) << cuda;
-  EXPECT_TRUE(contains(cuda, "// source: leaky_relu(x, a)   mode: precise   arch: sm_80   tile: none\n"))
+  EXPECT_TRUE(
+      contains(cuda, "// source: leaky_relu(x, a)   mode: precise   arch: sm_80   tile: none\n"))
       << cuda;
   EXPECT_TRUE(contains(cuda, "#define TF_EPILOGUE_VEC 1\n")) << cuda;
   EXPECT_TRUE(contains(cuda, "#define TF_EPILOGUE_GATED 0\n")) << cuda;
@@ -139,9 +140,9 @@ TEST_F(EmitterTest, VectorizedGatedFormPacksPairsAfterTheLoop) {
 }
 
 TEST_F(EmitterTest, WidthFourHalfOutputUsesTwoPackedConversions) {
-  std::string cuda = emitOk(matmul(
-      std::string("input_type = f16, output_type = f16, tile = ") + kTile4,
-      R"(^bb0(%x: vector<4xf32>):
+  std::string cuda =
+      emitOk(matmul(std::string("input_type = f16, output_type = f16, tile = ") + kTile4,
+                    R"(^bb0(%x: vector<4xf32>):
   %y = math.tanh %x : vector<4xf32>
   %h = arith.truncf %y : vector<4xf32> to vector<4xf16>
   tilefuse.yield %h : vector<4xf16>
@@ -155,9 +156,9 @@ TEST_F(EmitterTest, WidthFourHalfOutputUsesTwoPackedConversions) {
 }
 
 TEST_F(EmitterTest, FloatOutputStoresLanesUnconverted) {
-  std::string cuda = emitOk(matmul(
-      std::string("input_type = bf16, output_type = f32, tile = ") + kTile2,
-      R"(^bb0(%x: vector<2xf32>):
+  std::string cuda =
+      emitOk(matmul(std::string("input_type = bf16, output_type = f32, tile = ") + kTile2,
+                    R"(^bb0(%x: vector<2xf32>):
   %y = math.erf %x : vector<2xf32>
   tilefuse.yield %y : vector<2xf32>
 )"));
@@ -191,9 +192,9 @@ TEST_F(EmitterTest, FastModeUsesTheApproximationHelpers) {
   tilefuse.yield %b : vector<2xbf16>
 )"));
   EXPECT_TRUE(contains(cuda, "mode: fast")) << cuda;
-  for (const char* helper : {"tf::approx_tanh(x[i])", "tf::approx_exp2(", "tf::approx_rcp(",
-                             "tf::approx_log2(", "tf::approx_rsqrt(", "tf::approx_sqrt(",
-                             "tf::fmax_nan(", "tf::fmin_nan("})
+  for (const char* helper :
+       {"tf::approx_tanh(x[i])", "tf::approx_exp2(", "tf::approx_rcp(", "tf::approx_log2(",
+        "tf::approx_rsqrt(", "tf::approx_sqrt(", "tf::fmax_nan(", "tf::fmin_nan("})
     EXPECT_TRUE(contains(cuda, helper)) << helper << "\n" << cuda;
   EXPECT_FALSE(contains(cuda, "tanhf(")) << cuda;
 }
@@ -201,9 +202,9 @@ TEST_F(EmitterTest, FastModeUsesTheApproximationHelpers) {
 // ---- expressions -------------------------------------------------------------
 
 TEST_F(EmitterTest, ParenthesesAreMinimalButKeepTheIRsTree) {
-  std::string cuda = emitOk(matmul(
-      "input_type = bf16, output_type = f32, param_names = [\"b\", \"c\"]",
-      R"(^bb0(%x: f32, %b: f32, %c: f32):
+  std::string cuda =
+      emitOk(matmul("input_type = bf16, output_type = f32, param_names = [\"b\", \"c\"]",
+                    R"(^bb0(%x: f32, %b: f32, %c: f32):
   %bc = arith.subf %b, %c : f32
   %t0 = arith.subf %x, %bc : f32
   %bc2 = arith.addf %b, %c : f32
@@ -228,9 +229,8 @@ TEST_F(EmitterTest, ParenthesesAreMinimalButKeepTheIRsTree) {
 }
 
 TEST_F(EmitterTest, ValuesUsedTwiceBecomeNamedTemporaries) {
-  std::string cuda = emitOk(matmul(
-      "input_type = bf16, output_type = bf16",
-      R"(^bb0(%x: f32):
+  std::string cuda = emitOk(matmul("input_type = bf16, output_type = bf16",
+                                   R"(^bb0(%x: f32):
   %k = arith.constant 1.702 : f32
   %kx = arith.mulf %k, %x : f32
   %e = math.exp %kx : f32
@@ -248,13 +248,15 @@ TEST_F(EmitterTest, ComparisonsSpellEveryPredicateWithNaNSemantics) {
   int k = 0;
   for (const char* p : predicates) {
     body += "  %c" + std::to_string(k) + " = arith.cmpf " + p + ", %x, %y : f32\n";
-    body += "  %f" + std::to_string(k) + " = arith.uitofp %c" + std::to_string(k) + " : i1 to f32\n";
+    body +=
+        "  %f" + std::to_string(k) + " = arith.uitofp %c" + std::to_string(k) + " : i1 to f32\n";
     body += "  %acc" + std::to_string(k + 1) + " = arith.addf %acc" + std::to_string(k) + ", %f" +
             std::to_string(k) + " : f32\n";
     ++k;
   }
   body += "  tilefuse.yield %acc" + std::to_string(k) + " : f32\n";
-  std::string cuda = emitOk(matmul("input_type = bf16, output_type = f32, param_names = [\"y\"]", body));
+  std::string cuda =
+      emitOk(matmul("input_type = bf16, output_type = f32, param_names = [\"y\"]", body));
   for (const char* spelling :
        {"static_cast<float>(false)", "static_cast<float>(x[i] == params.y)",
         "static_cast<float>(x[i] > params.y)", "static_cast<float>(x[i] >= params.y)",
@@ -266,9 +268,8 @@ TEST_F(EmitterTest, ComparisonsSpellEveryPredicateWithNaNSemantics) {
 }
 
 TEST_F(EmitterTest, ConstantsArePrintedExactly) {
-  std::string cuda = emitOk(matmul(
-      "input_type = bf16, output_type = f32",
-      R"(^bb0(%x: f32):
+  std::string cuda = emitOk(matmul("input_type = bf16, output_type = f32",
+                                   R"(^bb0(%x: f32):
   %a = arith.constant 0.1 : f32
   %b = arith.constant 1.0e+10 : f32
   %c = arith.constant 0x7F800000 : f32
@@ -303,7 +304,7 @@ TEST(CudaIdentifiers, KeywordsReservedAndPrefixedNamesAreMangledUniquely) {
   EXPECT_FALSE(isSafeCudaIdentifier("a-b"));
   std::vector<std::string> fields =
       makeCudaFieldNames({"class", "p_class", "x", "_a", "tf_b", "float", "a b", "a__b"});
-  std::vector<std::string> expected = {"p_class_1", "p_class", "x",    "p_a",
+  std::vector<std::string> expected = {"p_class_1", "p_class", "x",     "p_a",
                                        "p_tf_b",    "p_float", "p_a_b", "p_a_b_1"};
   EXPECT_EQ(fields, expected);
 }
@@ -321,12 +322,12 @@ const std::string kKeywordParams = matmul(
 
 TEST_F(EmitterTest, ParameterNamesThatAreKeywordsGetAPrefix) {
   std::string cuda = emitOk(kKeywordParams);
-  EXPECT_TRUE(contains(cuda, "  float p_class_1;  // \"class\"\n  float p_class;\n"
-                             "  float p_int;  // \"int\"\n"
-                             "  float p_TF_EPILOGUE_VEC;  // \"TF_EPILOGUE_VEC\"\n"))
+  EXPECT_TRUE(contains(cuda,
+                       "  float p_class_1;  // \"class\"\n  float p_class;\n"
+                       "  float p_int;  // \"int\"\n"
+                       "  float p_TF_EPILOGUE_VEC;  // \"TF_EPILOGUE_VEC\"\n"))
       << cuda;
-  EXPECT_TRUE(contains(cuda, "x[i] * params.p_class_1 + params.p_class - params.p_int"))
-      << cuda;
+  EXPECT_TRUE(contains(cuda, "x[i] * params.p_class_1 + params.p_class - params.p_int")) << cuda;
 }
 
 // ---- errors ------------------------------------------------------------------
@@ -354,9 +355,9 @@ TEST_F(EmitterTest, ATruncfThatIsNotTheFinalConversionIsAnError) {
 }
 
 TEST_F(EmitterTest, AHalfYieldNotMadeByTruncfIsAnError) {
-  mlir::FailureOr<std::string> cuda = emit(matmul(
-      std::string("input_type = bf16, output_type = bf16, tile = ") + kTile2,
-      R"(^bb0(%x: vector<2xf32>):
+  mlir::FailureOr<std::string> cuda =
+      emit(matmul(std::string("input_type = bf16, output_type = bf16, tile = ") + kTile2,
+                  R"(^bb0(%x: vector<2xf32>):
   %b = arith.constant dense<1.0> : vector<2xbf16>
   tilefuse.yield %b : vector<2xbf16>
 )"));
@@ -398,8 +399,11 @@ extern "C" __global__ void tf_epilogue_probe(const float* in0, const float* in1,
 struct NvrtcResult {
   bool ok = false;
   std::string log;
+  std::string ptx;  ///< only for a virtual architecture (compute_XX)
 };
 
+/// Compiles `source` for `arch`: sm_XX gives a cubin (and ptxas's -v log),
+/// compute_XX gives PTX to inspect.
 NvrtcResult compileWithNvrtc(const std::string& source, const char* arch) {
   std::string_view header = supportHeader();
   std::string headerText(header);
@@ -410,21 +414,28 @@ NvrtcResult compileWithNvrtc(const std::string& source, const char* arch) {
       NVRTC_SUCCESS)
     return {false, "nvrtcCreateProgram failed"};
   std::string archOption = std::string("--gpu-architecture=") + arch;
-  const char* options[] = {archOption.c_str(), "-Xptxas=-v", "--std=c++17"};
-  nvrtcResult status = nvrtcCompileProgram(program, 3, options);
+  const bool real = std::string_view(arch).starts_with("sm_");
+  const char* options[] = {archOption.c_str(), "--std=c++17", "-Xptxas=-v"};
+  nvrtcResult status = nvrtcCompileProgram(program, real ? 3 : 2, options);
   size_t logSize = 0;
   nvrtcGetProgramLogSize(program, &logSize);
   std::string log(logSize, '\0');
   nvrtcGetProgramLog(program, log.data());
-  size_t cubinSize = 0;
-  bool haveCubin = status == NVRTC_SUCCESS &&
-                   nvrtcGetCUBINSize(program, &cubinSize) == NVRTC_SUCCESS && cubinSize > 0;
+  NvrtcResult result{status == NVRTC_SUCCESS, log, {}};
+  if (result.ok && std::string_view(arch).starts_with("compute_")) {
+    size_t ptxSize = 0;
+    result.ok = nvrtcGetPTXSize(program, &ptxSize) == NVRTC_SUCCESS && ptxSize > 1;
+    result.ptx.resize(ptxSize);
+    if (result.ok) result.ok = nvrtcGetPTX(program, result.ptx.data()) == NVRTC_SUCCESS;
+  } else if (result.ok) {
+    size_t cubinSize = 0;
+    result.ok = nvrtcGetCUBINSize(program, &cubinSize) == NVRTC_SUCCESS && cubinSize > 0;
+  }
   nvrtcDestroyProgram(&program);
-  return {haveCubin, log};
+  return result;
 }
 
-class EmitterNvrtcTest : public EmitterTest,
-                         public ::testing::WithParamInterface<const char*> {};
+class EmitterNvrtcTest : public EmitterTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(EmitterNvrtcTest, GeneratedCodeCompilesWithoutSpills) {
   ASSERT_FALSE(supportHeader().empty()) << "epilogue_support.cuh is not embedded";
@@ -491,7 +502,8 @@ TEST_P(EmitterNvrtcTest, GeneratedCodeCompilesWithoutSpills) {
     NvrtcResult result = compileWithNvrtc(wrapInKernel(cuda), GetParam());
     EXPECT_TRUE(result.ok) << GetParam() << "\n" << result.log << "\n" << cuda;
     EXPECT_TRUE(contains(result.log, "0 bytes spill stores, 0 bytes spill loads"))
-        << GetParam() << "\n" << result.log;
+        << GetParam() << "\n"
+        << result.log;
     // The lane arrays (x, r, out.v) must live in registers, not local memory.
     std::smatch frame;
     ASSERT_TRUE(std::regex_search(result.log, frame, std::regex(R"((\d+) bytes stack frame)")))
@@ -501,6 +513,45 @@ TEST_P(EmitterNvrtcTest, GeneratedCodeCompilesWithoutSpills) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, EmitterNvrtcTest, ::testing::Values("sm_80", "sm_90a"));
+
+TEST_F(EmitterTest, HelpersBecomeTheIntendedPtxInstructions) {
+  // Fast mode, f16 pairs: every approximation is one non-ftz SFU instruction.
+  std::string fast = emitOk(
+      matmul(std::string("input_type = f16, output_type = f16, mode = \"fast\", tile = ") + kTile2,
+             R"(^bb0(%x: vector<2xf32>):
+  %t = tilefuse.approx "tanh" %x : vector<2xf32>
+  %e = tilefuse.approx "exp2" %t : vector<2xf32>
+  %r = tilefuse.approx "rcp" %e : vector<2xf32>
+  %l = tilefuse.approx "log2" %r : vector<2xf32>
+  %q = tilefuse.approx "rsqrt" %l : vector<2xf32>
+  %s = tilefuse.approx "sqrt" %q : vector<2xf32>
+  %m = arith.maximumf %s, %x : vector<2xf32>
+  %n = arith.minimumf %m, %x : vector<2xf32>
+  %h = arith.truncf %n : vector<2xf32> to vector<2xf16>
+  tilefuse.yield %h : vector<2xf16>
+)"));
+  NvrtcResult result = compileWithNvrtc(wrapInKernel(fast), "compute_80");
+  ASSERT_TRUE(result.ok) << result.log;
+  for (const char* instruction :
+       {"tanh.approx.f32", "ex2.approx.f32", "rcp.approx.f32", "lg2.approx.f32", "rsqrt.approx.f32",
+        "sqrt.approx.f32", "max.NaN.f32", "min.NaN.f32", "cvt.rn.f16x2.f32"})
+    EXPECT_TRUE(contains(result.ptx, instruction)) << instruction << "\n" << result.ptx;
+  EXPECT_FALSE(contains(result.ptx, ".ftz")) << result.ptx;
+
+  // bf16 pairs and a single bf16 value.
+  NvrtcResult pair = compileWithNvrtc(
+      wrapInKernel(
+          emitOk(matmul(std::string("input_type = bf16, output_type = bf16, tile = ") + kTile2,
+                        "^bb0(%x: vector<2xf32>):\n"
+                        "  %b = arith.truncf %x : vector<2xf32> to vector<2xbf16>\n"
+                        "  tilefuse.yield %b : vector<2xbf16>\n"))),
+      "compute_90a");
+  ASSERT_TRUE(pair.ok) << pair.log;
+  EXPECT_TRUE(contains(pair.ptx, "cvt.rn.bf16x2.f32")) << pair.ptx;
+  NvrtcResult single = compileWithNvrtc(wrapInKernel(emitOk(kLeakyReluScalar)), "compute_80");
+  ASSERT_TRUE(single.ok) << single.log;
+  EXPECT_TRUE(contains(single.ptx, "cvt.rn.bf16.f32")) << single.ptx;
+}
 
 }  // namespace
 }  // namespace tilefuse::compiler
