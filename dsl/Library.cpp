@@ -32,7 +32,11 @@ const std::vector<LibraryRow>& library_rows() {
     // Helpers used by the rows below (callable by users too).
     {"xmul", {{"x", {}}, {"g", {}}}, "select(g == 0, g * clamp(x, -1, 1), x * g)",
      "x·g, where g = 0 gives the signed zero even for infinite x"},
-    {"sigmoid", {{"x", {}}}, "1 / (1 + exp(-x))", "σ(x) = 1 / (1 + e^(−x))"},
+    // exp(-|x|) never overflows: for x < 0 this is e^x / (1 + e^x), which stays
+    // accurate (and nonzero) down to x ≈ -103 instead of flushing to 0 at -88.
+    {"sigmoid", {{"x", {}}},
+     "select(x >= 0, 1 / (1 + exp(-abs(x))), exp(-abs(x)) / (1 + exp(-abs(x))))",
+     "σ(x) = 1 / (1 + e^(−x))"},
     {"softplus", {{"x", {}}}, "max(x, 0) + log1p(exp(-abs(x)))", "ln(1 + e^x)"},
     // ReLU family.
     {"relu", {{"x", {}}}, "max(x, 0)", "max(x, 0)"},

@@ -11,8 +11,11 @@ constexpr int kKiB = 1024;
 constexpr int kOperandBytes = 2;
 /// Hardware limit of registers per thread on sm_80 .. sm_90a.
 constexpr int kMaxRegistersPerThread = 255;
-/// mma.sync m16n8k16 leaves each thread pairs of adjacent output columns.
-constexpr int kAccumulatorPairWidth = 2;
+/// mma.sync m16n8k16 leaves each thread pairs of adjacent output columns; the
+/// GEMM epilogue swaps halves within a lane pair (one shuffle) so that every
+/// thread owns 4 adjacent columns of one row: the epilogue runs on 4 values
+/// and stores 8 bytes (bf16/f16) or 16 bytes (f32) at once.
+constexpr int kEpilogueVectorWidth = 4;
 /// Threadblock rasterization group (rows of blocks that sweep N together).
 constexpr int kGroupM = 8;
 
@@ -69,7 +72,7 @@ class Sm80Target final : public TargetInfo {
   std::string_view nvrtc_arch() const override { return nvrtc_arch_; }
   int max_shared_memory_per_block() const override { return shared_memory_; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
-  int accumulator_vector_width() const override { return kAccumulatorPairWidth; }
+  int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
   std::vector<TileConfig> tile_space() const override {
     return enumerate_tiles(shared_memory_, accumulator_vector_width());
   }
@@ -93,7 +96,7 @@ class Sm90Target final : public TargetInfo {
   std::string_view nvrtc_arch() const override { return "sm_90a"; }
   int max_shared_memory_per_block() const override { return 227 * kKiB; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
-  int accumulator_vector_width() const override { return kAccumulatorPairWidth; }
+  int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
   std::vector<TileConfig> tile_space() const override {
     return enumerate_tiles(max_shared_memory_per_block(), accumulator_vector_width());
   }

@@ -1,5 +1,7 @@
 // `tilefuse check`: max error of the lowered epilogue against the float64
 // reference over a dense sweep plus special values.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "CliSupport.h"
@@ -10,8 +12,8 @@ namespace {
 
 struct CheckOptions {
   ExpressionOptions expression;
-  double relative = compiler::kPreciseBound.relative;
-  double absolute = compiler::kPreciseBound.absolute;
+  std::optional<double> relative;  ///< default: the mode's bound
+  std::optional<double> absolute;
 };
 
 int run_check(const CheckOptions& options) {
@@ -19,13 +21,19 @@ int run_check(const CheckOptions& options) {
   if (!spec) return report_error(spec.error());
   auto params = options.expression.parameter_values();
   if (!params) return report_error(params.error());
-  const compiler::ErrorBound bound{options.relative, options.absolute};
+  const compiler::ErrorBound mode_bound =
+      spec->precision == compiler::Precision::Fast ? compiler::kFastBound : compiler::kPreciseBound;
+  const compiler::ErrorBound bound{options.relative.value_or(mode_bound.relative),
+                                   options.absolute.value_or(mode_bound.absolute)};
   auto report = compiler::check_numerics(*spec, *params, bound);
   if (!report) return report_error(report.error());
   fmt::print("expression:     {}\n", options.expression.expr);
   fmt::print("mode:           {}\n", options.expression.mode);
-  fmt::print("points:         {}\n", report->points);
-  fmt::print("max abs error:  {:.3e}\n", report->max_abs_error);
+  fmt::print("points:         {}{}\n", report->points,
+             report->skipped ? fmt::format(" (+{} gated points with infinite up skipped: the gate factor "
+                                           "is below float's normal range)", report->skipped)
+                             : "");
+  fmt::print("max abs error:  {:.3e}  (where |ref| < 1)\n", report->max_abs_error);
   fmt::print("max rel error:  {:.3e}  (where |ref| >= 1e-3)\n", report->max_rel_error);
   fmt::print("bound:          |err| <= max({:g}*|ref|, {:g})\n", bound.relative, bound.absolute);
   fmt::print("violations:     {}\n", report->violations);
@@ -43,8 +51,9 @@ void add_check_command(CLI::App& root, int& exit_code) {
   auto* cmd = root.add_subcommand("check", "compare the compiled epilogue with the float64 reference");
   auto options = std::make_shared<CheckOptions>();
   options->expression.add_to(*cmd, /*with_target_options=*/false);
-  cmd->add_option("--rel", options->relative, "relative error bound (default 1e-6)");
-  cmd->add_option("--abs", options->absolute, "absolute error bound (default 1e-7)");
+  cmd->add_option("--rel", options->relative,
+                  "relative error bound (default: 1e-6 precise, 2^-10 fast)");
+  cmd->add_option("--abs", options->absolute, "absolute error bound (default: 1e-7 precise, 1e-6 fast)");
   cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
 }
 

@@ -3,10 +3,10 @@
 // RUN: tilefuse-opt %s --tilefuse-pipeline | FileCheck %s
 
 // CHECK-NOT:   arith.divf
-// CHECK:       ^bb0(%[[X:.*]]: vector<2xf32>):
-// CHECK-DAG:   %[[HALF:.*]] = arith.constant dense<5.000000e-01> : vector<2xf32>
-// CHECK-DAG:   %[[M:.*]] = arith.mulf %[[X]], %[[HALF]] : vector<2xf32>
-// CHECK-DAG:   %[[T:.*]] = tilefuse.approx "tanh" %[[M]] : vector<2xf32>
+// CHECK:       ^bb0(%[[X:.*]]: vector<4xf32>):
+// CHECK-DAG:   %[[HALF:.*]] = arith.constant dense<5.000000e-01> : vector<4xf32>
+// CHECK-DAG:   %[[M:.*]] = arith.mulf %[[X]], %[[HALF]] : vector<4xf32>
+// CHECK-DAG:   %[[T:.*]] = tilefuse.approx "tanh" %[[M]] : vector<4xf32>
 // CHECK-NOT:   tilefuse.approx "rcp"
 // CHECK:       arith.truncf
 tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast", source = "tanh(x / 2) * x"} {

@@ -5,16 +5,16 @@
 
 // GPU-NOT:     func.
 // GPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32,
-// GPU-NEXT:    ^bb0(%[[G:.*]]: vector<2xf32>, %[[U:.*]]: vector<2xf32>):
-// GPU-DAG:     %[[ONE:.*]] = arith.constant dense<1.000000e+00> : vector<2xf32>
-// GPU-DAG:     %[[N:.*]] = arith.negf %[[G]] : vector<2xf32>
-// GPU-DAG:     %[[E:.*]] = math.exp %[[N]] : vector<2xf32>
-// GPU-DAG:     %[[D:.*]] = arith.addf %[[E]], %[[ONE]] : vector<2xf32>
-// GPU-DAG:     %[[S:.*]] = arith.divf %[[ONE]], %[[D]] : vector<2xf32>
-// GPU-DAG:     %[[SILU:.*]] = arith.mulf %[[G]], %[[S]] : vector<2xf32>
-// GPU-DAG:     %[[R:.*]] = arith.mulf %[[SILU]], %[[U]] : vector<2xf32>
-// GPU:         %[[O:.*]] = arith.truncf %[[R]] : vector<2xf32> to vector<2xbf16>
-// GPU-NEXT:    tilefuse.yield %[[O]] : vector<2xbf16>
+// GPU-NEXT:    ^bb0(%[[G:.*]]: vector<4xf32>, %[[U:.*]]: vector<4xf32>):
+// GPU-DAG:     %[[ONE:.*]] = arith.constant dense<1.000000e+00> : vector<4xf32>
+// GPU-DAG:     %[[N:.*]] = arith.negf %[[G]] : vector<4xf32>
+// GPU-DAG:     %[[E:.*]] = math.exp %[[N]] : vector<4xf32>
+// GPU-DAG:     %[[D:.*]] = arith.addf %[[E]], %[[ONE]] : vector<4xf32>
+// GPU-DAG:     %[[S:.*]] = arith.divf %[[ONE]], %[[D]] : vector<4xf32>
+// GPU-DAG:     %[[SILU:.*]] = arith.mulf %[[G]], %[[S]] : vector<4xf32>
+// GPU-DAG:     %[[R:.*]] = arith.mulf %[[SILU]], %[[U]] : vector<4xf32>
+// GPU:         %[[O:.*]] = arith.truncf %[[R]] : vector<4xf32> to vector<4xbf16>
+// GPU-NEXT:    tilefuse.yield %[[O]] : vector<4xbf16>
 
 // CPU-NOT:     func.
 // CPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 64,

@@ -4,9 +4,9 @@
 
 // No hint: the large-problem default of each target.
 // SM80-LABEL: source = "no_hint"
-// SM80-SAME:  tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32, warp_m = 64, warp_n = 64, stages = 3, vector_width = 2, group_m = 8>
+// SM80-SAME:  tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32, warp_m = 64, warp_n = 64, stages = 3, vector_width = 4, group_m = 8>
 // SM90-LABEL: source = "no_hint"
-// SM90-SAME:  tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 64, warp_m = 64, warp_n = 64, stages = 4, vector_width = 2, group_m = 8>
+// SM90-SAME:  tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 64, warp_m = 64, warp_n = 64, stages = 4, vector_width = 4, group_m = 8>
 tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "no_hint"} {
 ^bb0(%x: f32):
   tilefuse.yield %x : f32

@@ -29,7 +29,7 @@ TEST(TargetInfoTest, ArchitectureFacts) {
     auto target = make_target(arch);
     EXPECT_EQ(target->arch(), arch);
     EXPECT_EQ(target->nvrtc_arch(), to_string(arch));
-    EXPECT_EQ(target->accumulator_vector_width(), 2);
+    EXPECT_EQ(target->accumulator_vector_width(), 4);
     EXPECT_EQ(target->max_registers_per_thread(), 255);
   }
 }
@@ -62,13 +62,13 @@ TEST(TargetInfoTest, TileSpaceRespectsTheRules) {
 TEST(TargetInfoTest, SharedMemoryPrunesTheSpace) {
   // 256x256x64 with 5 stages needs 320 KiB: nowhere. With 2 stages, 128 KiB:
   // only sm_80 and sm_90a.
-  TileConfig big{256, 128, 64, 64, 64, 4, 2, 8};  // 192 KiB
+  TileConfig big{256, 128, 64, 64, 64, 4, 4, 8};  // 192 KiB
   EXPECT_FALSE(contains(make_target(Arch::Sm80)->tile_space(), big));
   EXPECT_TRUE(contains(make_target(Arch::Sm90a)->tile_space(), big));
-  TileConfig medium{256, 128, 64, 64, 64, 2, 2, 8};  // 96 KiB
+  TileConfig medium{256, 128, 64, 64, 64, 2, 4, 8};  // 96 KiB
   EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), medium));
   EXPECT_TRUE(contains(make_target(Arch::Sm86)->tile_space(), medium));
-  TileConfig ampere_only{256, 128, 64, 64, 64, 3, 2, 8};  // 144 KiB
+  TileConfig ampere_only{256, 128, 64, 64, 64, 3, 4, 8};  // 144 KiB
   EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), ampere_only));
   EXPECT_FALSE(contains(make_target(Arch::Sm86)->tile_space(), ampere_only));
 
@@ -103,8 +103,8 @@ TEST(TargetInfoTest, DefaultTilesAreInTheSpaceAndFitTheShape) {
       EXPECT_EQ(t.block_n, n > 0 && n <= 64 ? 64 : 128);
     }
   }
-  EXPECT_EQ(make_target(Arch::Sm80)->default_tile(0, 0, 0), (TileConfig{128, 128, 32, 64, 64, 3, 2, 8}));
-  EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 64, 64, 4, 2, 8}));
+  EXPECT_EQ(make_target(Arch::Sm80)->default_tile(0, 0, 0), (TileConfig{128, 128, 32, 64, 64, 3, 4, 8}));
+  EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 64, 64, 4, 4, 8}));
 }
 
 }  // namespace

@@ -56,10 +56,10 @@ TEST(PipelineTest, SwigluIsInlinedVectorizedAndPackedToBf16) {
   // After: no calls or functions left, lanes of two, packed bf16 result.
   EXPECT_FALSE(contains(out.lowered, "call")) << out.lowered;
   EXPECT_FALSE(contains(out.lowered, "func.func")) << out.lowered;
-  EXPECT_TRUE(contains(out.lowered, "^bb0(%arg0: vector<2xf32>, %arg1: vector<2xf32>)")) << out.lowered;
+  EXPECT_TRUE(contains(out.lowered, "^bb0(%arg0: vector<4xf32>, %arg1: vector<4xf32>)")) << out.lowered;
   EXPECT_TRUE(contains(out.lowered, "arith.truncf")) << out.lowered;
   EXPECT_TRUE(contains(out.lowered, "tilefuse.yield %")) << out.lowered;
-  EXPECT_TRUE(contains(out.lowered, ": vector<2xbf16>\n")) << out.lowered;
+  EXPECT_TRUE(contains(out.lowered, ": vector<4xbf16>\n")) << out.lowered;
   EXPECT_FALSE(out.cuda.empty());
 }
 
@@ -106,7 +106,7 @@ TEST(PipelineTest, ParametersBecomeRegionArgumentsInOrder) {
   EXPECT_EQ(out.parameters, (std::vector<std::string>{"slope", "scale"}));
   EXPECT_TRUE(contains(out.mlir, "param_names = [\"slope\", \"scale\"]")) << out.mlir;
   EXPECT_TRUE(contains(out.mlir, "^bb0(%arg0: f32, %arg1: f32, %arg2: f32)")) << out.mlir;
-  EXPECT_TRUE(contains(out.lowered, "^bb0(%arg0: vector<2xf32>, %arg1: vector<2xf32>, %arg2: vector<2xf32>)"))
+  EXPECT_TRUE(contains(out.lowered, "^bb0(%arg0: vector<4xf32>, %arg1: vector<4xf32>, %arg2: vector<4xf32>)"))
       << out.lowered;
 }
 
@@ -124,7 +124,7 @@ TEST(PipelineTest, KernelSpecBecomesMatmulAttributes) {
     EXPECT_TRUE(contains(out.mlir, attr)) << attr << " missing in\n" << out.mlir;
   // f32 output: the f32 lanes are yielded without packing.
   EXPECT_FALSE(contains(out.lowered, "truncf")) << out.lowered;
-  EXPECT_TRUE(contains(out.lowered, ": vector<2xf32>\n  }")) << out.lowered;
+  EXPECT_TRUE(contains(out.lowered, ": vector<4xf32>\n  }")) << out.lowered;
   EXPECT_FALSE(contains(out.mlir, "mode = \"fast\"")) << out.mlir;  // precise is the default
 }
 
