@@ -29,6 +29,7 @@ namespace tilefuse::runtime {
   X(cuDevicePrimaryCtxRetain)           \
   X(cuCtxGetCurrent)                    \
   X(cuCtxSetCurrent)                    \
+  X(cuCtxGetDevice)                     \
   X(cuCtxSynchronize)                   \
   X(cuModuleLoadData)                   \
   X(cuModuleUnload)                     \
