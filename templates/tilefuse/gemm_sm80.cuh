@@ -13,9 +13,10 @@
 //
 // Data path per k-tile: cp.async (16 B, zero-filled past M/N/K) → swizzled
 // shared memory ring of kStages tiles → ldmatrix → mma.sync.m16n8k16 (fp32
-// accumulate). Epilogue: a lane pair swaps halves with one shuffle so every
-// thread owns 4 adjacent columns of one row → 8-byte (16-bit out) or 16-byte
-// (fp32 out) stores.
+// accumulate). Epilogue: accumulators staged through shared memory, then each
+// lane applies the activation to 4 adjacent columns of one row at a time and
+// stores 8 bytes (16-bit out) or 16 bytes (fp32 out); a warp covers whole
+// row segments.
 //
 // Preconditions the host checks (runtime/GemmLaunch.cpp): 16-byte aligned
 // A, B, D, C, aux; lda, ldb, ldc, ldd, ld_aux multiples of 8 elements; bias
@@ -57,7 +58,18 @@ static_assert(Cfg::kGateInterleave == 0 || Cfg::kGateInterleave % 8 == 0,
 static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux),
               "a gated GEMM has no bias, residual or aux output");
 
-constexpr int kSmemBytes = kStages * (kAStage + kNumB * kBStage) * 2;
+constexpr int kMainloopSmemBytes = kStages * (kAStage + kNumB * kBStage) * 2;
+// Epilogue staging: per warp, kNumB tiles of kWM rows x (kWN + 8) floats. The
+// 8-float pad puts the 8 rows of one fragment store on different banks.
+constexpr int kStageStride = kWN + 8;
+constexpr int kStageFloatsPerWarp = kNumB * kWM * kStageStride;
+constexpr int kEpilogueSmemBytes = kWarpsM * kWarpsN * kStageFloatsPerWarp * 4;
+constexpr int kEpilogueIterations = kWM * kWN / (32 * 4);  // 4 columns per lane per step
+/// Dynamic shared memory of one block; the host computes the same number
+/// (runtime/ops, gemm_shared_memory_bytes) and the generated source
+/// static_asserts that the two agree.
+constexpr int kSmemBytes = kMainloopSmemBytes > kEpilogueSmemBytes ? kMainloopSmemBytes : kEpilogueSmemBytes;
+static_assert((kWM * kWN) % 128 == 0, "the epilogue walks the warp tile 128 values (4 per lane) at a time");
 
 /// XOR swizzle of 16-byte chunks so that the 8 row addresses of one ldmatrix
 /// (and the 8 chunks of one cp.async phase) hit 8 different bank groups.
@@ -217,19 +229,6 @@ __device__ __forceinline__ void store_outputs(void* d, long long row_offset, lon
   }
 }
 
-/// Swaps halves within a lane pair so the even lane owns row g, columns
-/// [2t, 2t+4) and the odd lane row g+8 of the same 4 columns.
-__device__ __forceinline__ void gather_four_columns(const float (&acc)[4], bool odd, float (&x)[4]) {
-  const float send0 = odd ? acc[0] : acc[2];
-  const float send1 = odd ? acc[1] : acc[3];
-  const float recv0 = __shfl_xor_sync(0xffffffffu, send0, 1);
-  const float recv1 = __shfl_xor_sync(0xffffffffu, send1, 1);
-  x[0] = odd ? recv0 : acc[0];
-  x[1] = odd ? recv1 : acc[1];
-  x[2] = odd ? acc[2] : recv0;
-  x[3] = odd ? acc[3] : recv1;
-}
-
 }  // namespace tf::sm80
 
 extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
@@ -307,39 +306,58 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   }
   cp_async_wait<0>();
 
-  // ---- fused epilogue, straight from the accumulator registers ------------
-  const bool odd = (lane & 1) != 0;
+  // ---- fused epilogue ------------------------------------------------------
+  // Each warp parks its fp32 accumulators in its own slice of shared memory
+  // (the mainloop ring is free now), then walks them 4 adjacent columns per
+  // lane in a rolled loop: the activation is compiled once instead of once per
+  // fragment (NVRTC time grows with every inlined erfcf/expf), and a warp's
+  // stores cover whole 128-byte row segments.
+  __syncthreads();  // every warp is done reading the ring
+  float* stage = reinterpret_cast<float*>(tf_smem) + warp * kStageFloatsPerWarp;
   const int group = lane / 4, quad_lane = lane % 4;
+#pragma unroll
+  for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+    for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < kNI; ++ni) {
+        float* at = stage + w * kWM * kStageStride + (mi * 16 + group) * kStageStride + ni * 8 + 2 * quad_lane;
+        *reinterpret_cast<float2*>(at) = make_float2(acc[w][mi][ni][0], acc[w][mi][ni][1]);
+        *reinterpret_cast<float2*>(at + 8 * kStageStride) = make_float2(acc[w][mi][ni][2], acc[w][mi][ni][3]);
+      }
+  __syncwarp();
+
   void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * TF_EPILOGUE_OUT_BYTES;
-#pragma unroll
-  for (int mi = 0; mi < kMI; ++mi) {
-    const long long row = m0 + warp_m * kWM + mi * 16 + group + (odd ? 8 : 0);
-#pragma unroll
-    for (int ni = 0; ni < kNI; ++ni) {
-      const long long col = n0 + warp_n * kWN + ni * 8 + 2 * (quad_lane & ~1);
-      // Every lane shuffles (full-warp shuffles); rows past M are filtered after.
-      float x[4], up[4];
-      gather_four_columns(acc[0][mi][ni], odd, x);
-      if constexpr (kGated) gather_four_columns(acc[kNumB - 1][mi][ni], odd, up);
-      if (row >= p.m) continue;
-      TfEpilogueOut out;
+  const long long warp_row0 = m0 + warp_m * kWM, warp_col0 = n0 + warp_n * kWN;
+#pragma unroll 1
+  for (int it = 0; it < kEpilogueIterations; ++it) {
+    const int index = (it * 32 + lane) * 4;
+    const int r = index / kWN, c = index % kWN;  // this lane's 4 columns of warp-tile row r
+    const long long row = warp_row0 + r, col = warp_col0 + c;
+    if (row >= p.m || col >= p.n) continue;
+    float x[4];
+    const float4 staged = *reinterpret_cast<const float4*>(stage + r * kStageStride + c);
+    x[0] = staged.x, x[1] = staged.y, x[2] = staged.z, x[3] = staged.w;
+    TfEpilogueOut out;
 #if TF_EPILOGUE_GATED
-      out = tf_epilogue(x, up, p.epilogue);
+    float up[4];
+    const float4 staged_up = *reinterpret_cast<const float4*>(stage + kWM * kStageStride + r * kStageStride + c);
+    up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
+    out = tf_epilogue(x, up, p.epilogue);
 #else
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const long long c = col + j;
-        float v = p.alpha * x[j];
-        if constexpr (Cfg::kHasBias) v += c < p.n ? input_to_float(p.bias[c]) : 0.0f;
-        if constexpr (Cfg::kHasResidual)
-          v += c < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + c) : 0.0f;
-        x[j] = v;
-        if constexpr (Cfg::kHasAux)
-          if (c < p.n) store_output_element(p.aux, batch * p.batch_stride_aux + row * p.ld_aux + c, v);
-      }
-      out = tf_epilogue(x, p.epilogue);
-#endif
-      store_outputs(d, row * p.ldd, col, p.n, out);
+    for (int j = 0; j < 4; ++j) {
+      const long long cj = col + j;
+      float v = p.alpha * x[j];
+      if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(p.bias[cj]) : 0.0f;
+      if constexpr (Cfg::kHasResidual)
+        v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
+      x[j] = v;
+      if constexpr (Cfg::kHasAux)
+        if (cj < p.n) store_output_element(p.aux, batch * p.batch_stride_aux + row * p.ld_aux + cj, v);
     }
+    out = tf_epilogue(x, p.epilogue);
+#endif
+    store_outputs(d, row * p.ldd, col, p.n, out);
   }
 }
