@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/ops/GemmGeometry.h"
+
 namespace tilefuse::ops {
 namespace {
 
@@ -32,7 +34,14 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
       t.block_m, t.block_n, t.block_k, t.warp_m, t.warp_n, t.stages, t.group_m,
       cpp_bool(spec.input_type == compiler::DType::BF16), cpp_bool(spec.b_col_major), cpp_bool(spec.bias),
       cpp_bool(spec.residual), cpp_bool(spec.aux), spec.gate_interleave);
-  return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n";
+  // The host sizes the launch's dynamic shared memory itself; a template
+  // change that is not mirrored there must fail here, not corrupt memory.
+  const bool gated = epilogue.inputs == dsl::InputKind::Gated;
+  const std::string shared_check = fmt::format(
+      "static_assert(tf::sm80::kSmemBytes == {}, \"the host (runtime/ops/GemmGeometry.cpp) and "
+      "gemm_sm80.cuh disagree on the shared memory of this tile\");\n",
+      gemm_shared_bytes(t, gated));
+  return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" + shared_check;
 }
 
 std::string elementwise_kernel_source(const compiler::CompiledEpilogue& epilogue) {

@@ -1,0 +1,179 @@
+// tilefuse — the public C++ API: a GEMM with your activation fused into its
+// epilogue, JIT-compiled on first use and launched on your CUDA stream.
+//
+//   tilefuse::Runtime rt;
+//   auto op = rt.matmul({.activation = "gelu(x)", .dtype = tilefuse::DType::BF16, .bias = true});
+//   if (!op) { report(op.error()); return; }
+//   MatmulArgs args{.a = A, .b = B, .d = D, .shape = {M, N, K}, .bias = bias};
+//   auto ok = (*op)(stream, args);                  // D = gelu(A·B + bias), on `stream`
+//   // no bias, parameters by name:  (*op)(stream, A, B, D, {M, N, K}, {{"a", 0.2f}})
+//
+// Every call returns an Expected (error.hpp); nothing throws or aborts. A
+// launch never synchronizes the host and never allocates once the kernel for
+// its (architecture, tile) exists, so it can be captured in a CUDA graph.
+// Without a CUDA driver every launch fails with ErrorCode::NoDevice while
+// compiling (MatmulOp::compile) still works.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "compiler/Types.h"  // DType, Precision, Arch, TileConfig (plain values, no MLIR)
+#include "tilefuse/error.hpp"
+
+// The driver's stream handle (identical to the runtime API's cudaStream_t);
+// declared here so that this header does not need <cuda.h>.
+struct CUstream_st;
+typedef struct CUstream_st* CUstream;
+
+namespace tilefuse {
+
+using DType = compiler::DType;          ///< BF16, F16, F32
+using Precision = compiler::Precision;  ///< Precise, Fast
+using Arch = compiler::Arch;            ///< Sm80, Sm86, Sm89, Sm90a
+using TileConfig = compiler::TileConfig;
+
+/// Problem size: D is M x N, the reduction runs over K. Each must be >= 1.
+struct Shape {
+  long long m = 0, n = 0, k = 0;
+};
+
+/// Runtime parameters of the activation by name, e.g. {{"a", 0.2f}}.
+using Params = std::map<std::string, float, std::less<>>;
+
+/// What is fused: fixed when the op is created (each combination is one kernel).
+struct MatmulOptions {
+  /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",
+  /// "leaky_relu(x, a)" (runtime parameter a), or a gated form "swiglu(gate, up)".
+  std::string activation = "x";
+  /// Element type of A, B and the bias.
+  DType dtype = DType::BF16;
+  /// Add a per-column bias (N values in `dtype`) before the activation.
+  bool bias = false;
+  /// Add a residual beta·C (M x N in the output type) before the activation.
+  bool residual = false;
+  /// Also store the pre-activation value alpha·A·B + bias + beta·C (M x N, output type).
+  bool aux = false;
+  /// Element type of D, C and aux; default: `dtype`.
+  std::optional<DType> out_dtype;
+  /// B is N x K (a PyTorch Linear weight) instead of K x N.
+  bool b_col_major = false;
+  /// Gated activations only. 0: two weight matrices W_gate and W_up, each
+  /// shaped like a plain B. k > 0: ONE matrix of 2N features in which blocks of
+  /// k gate features alternate with blocks of k up features (feature f of
+  /// block j: gate f + j·2k, up f + j·2k + k); k must divide N and be a multiple of 8.
+  int gate_interleave = 0;
+  Precision precision = Precision::Precise;
+  /// Force a tile (the autotuner does); default: the target's heuristic for the launch shape.
+  std::optional<TileConfig> tile;
+  /// Compile for this architecture instead of the current device's (a kernel
+  /// for another architecture may fail to load).
+  std::optional<Arch> arch;
+};
+
+/// Marks a batch stride as "tightly packed" (rows x leading dimension).
+inline constexpr long long kPackedStride = -1;
+
+/// Every argument of one launch. Pointers are device pointers; leading
+/// dimensions and strides count elements. Requirements (checked on the host,
+/// an error says which is violated): A, B, W_up, D, C, aux 16-byte aligned;
+/// leading dimensions and batch strides multiples of 8 elements; bias 8-byte
+/// aligned; M, N, K >= 1.
+struct MatmulArgs {
+  const void* a = nullptr;     ///< M x K, row-major
+  const void* b = nullptr;     ///< K x N row-major (N x K with b_col_major); gated: W_gate,
+                               ///< or the 2N-feature interleaved matrix
+  const void* b_up = nullptr;  ///< gated with two weight matrices: W_up (same layout as b)
+  void* d = nullptr;           ///< M x N, row-major, output type
+  Shape shape;
+  long long lda = 0, ldb = 0, ldd = 0;  ///< 0: packed (K, N or K, N)
+  float alpha = 1.0f;                   ///< scales A·B (single-input activations only)
+  float beta = 1.0f;                    ///< scales C
+  const void* bias = nullptr;           ///< N values in the input type (options.bias)
+  const void* c = nullptr;              ///< M x N residual in the output type (options.residual)
+  long long ldc = 0;                    ///< 0: N
+  void* aux = nullptr;                  ///< M x N pre-activation output (options.aux)
+  long long ld_aux = 0;                 ///< 0: N
+  int batch = 1;                        ///< independent problems, strides below
+  long long stride_a = kPackedStride, stride_b = kPackedStride, stride_c = kPackedStride,
+            stride_d = kPackedStride, stride_aux = kPackedStride;  ///< 0 broadcasts (e.g. one B)
+};
+
+/// What compiling one kernel variant produced (no GPU needed).
+struct KernelInfo {
+  std::string arch;        ///< "sm_80", "sm_90a", ...
+  TileConfig tile;
+  int registers = 0;
+  int spill_bytes = 0;
+  int shared_bytes = 0;    ///< dynamic shared memory a launch uses
+  unsigned threads = 0;    ///< per block
+  std::map<std::string, int> ptx_instructions;  ///< mma_sync, ldmatrix, cp_async, ...
+  bool cache_hit = false;  ///< memory or disk cache
+  double compile_ms = 0;   ///< NVRTC time (0 on a hit)
+};
+
+namespace detail {
+struct RuntimeState;
+struct MatmulState;
+}  // namespace detail
+
+/// A fused GEMM: cheap to copy (copies share the compiled kernels); thread-safe.
+class MatmulOp {
+ public:
+  /// Runtime parameter names, in the order the span overload expects values.
+  const std::vector<std::string>& parameters() const;
+  /// True for gate/up activations (dual GEMM).
+  bool gated() const;
+  const MatmulOptions& options() const;
+
+  /// D = act(A·B [+ bias])... with packed leading dimensions (single input), or
+  /// act(gate, up) with an interleaved weight matrix B (gate_interleave > 0).
+  Expected<void> operator()(CUstream stream, const void* a, const void* b, void* d, Shape shape,
+                            const Params& params = {}) const;
+  /// Gated with two weight matrices: D = act(A·W_gate, A·W_up).
+  Expected<void> operator()(CUstream stream, const void* a, const void* w_gate, const void* w_up,
+                            void* d, Shape shape, const Params& params = {}) const;
+  /// Full form: leading dimensions, alpha, beta, bias, C, aux, batch.
+  Expected<void> operator()(CUstream stream, const MatmulArgs& args, const Params& params = {}) const;
+  /// Full form with parameter values in parameters() order (no name lookups).
+  Expected<void> operator()(CUstream stream, const MatmulArgs& args,
+                            std::span<const float> parameter_values) const;
+
+  /// Compiles (or finds in the cache) the kernel a launch of `shape` would
+  /// use on `arch`. Needs no GPU.
+  Expected<KernelInfo> compile(Shape shape, Arch arch) const;
+
+ private:
+  friend class Runtime;
+  MatmulOp() = default;  // made by Runtime::matmul
+  std::shared_ptr<detail::MatmulState> state_;
+};
+
+struct RuntimeOptions {
+  /// Kernel cache directory; unset: $TILEFUSE_CACHE_DIR or the user cache
+  /// directory (runtime/DiskStore.h). disk_cache = false keeps kernels in memory only.
+  std::optional<std::string> cache_dir;
+  bool disk_cache = true;
+};
+
+/// Owns the kernel cache; ops created from it keep it alive.
+class Runtime {
+ public:
+  /// Shares the process-wide kernel cache.
+  Runtime();
+  /// A kernel cache of its own.
+  explicit Runtime(const RuntimeOptions& options);
+
+  /// Parses and checks the activation (InvalidInput with a positioned
+  /// diagnostic) and the option combination; kernels are compiled on first use.
+  Expected<MatmulOp> matmul(const MatmulOptions& options) const;
+
+ private:
+  std::shared_ptr<detail::RuntimeState> state_;
+};
+
+}  // namespace tilefuse

@@ -1,0 +1,173 @@
+// See GemmArguments.h.
+#include "runtime/ops/GemmArguments.h"
+
+#include <cstdint>
+
+#include <fmt/format.h>
+
+namespace tilefuse::ops {
+namespace {
+
+/// 16 bytes = one cp.async chunk / vector store; 8 elements of 16 bits.
+constexpr std::uintptr_t kTensorAlign = 16;
+constexpr std::uintptr_t kBiasAlign = 8;
+constexpr long long kElementMultiple = 8;
+
+Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
+
+Expected<void> check_presence(const char* name, const void* pointer, bool expected,
+                              const char* option) {
+  if (expected && !pointer)
+    return invalid(fmt::format("the op was created with {} but the launch passes no {} pointer: "
+                               "set MatmulArgs::{}",
+                               option, name, name));
+  if (!expected && pointer)
+    return invalid(fmt::format("the launch passes a {} pointer but the op was created without {}: "
+                               "create the op with {} or pass nullptr",
+                               name, option, option));
+  return {};
+}
+
+Expected<void> check_alignment(const char* name, const void* pointer, std::uintptr_t alignment) {
+  if (pointer && reinterpret_cast<std::uintptr_t>(pointer) % alignment != 0)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("{} = {} is not {}-byte aligned; the fused GEMM reads and writes "
+                                  "{}-byte vectors: pass a cudaMalloc'ed pointer (256-byte aligned) "
+                                  "or an offset that is a multiple of {} bytes",
+                                  name, pointer, alignment, alignment, alignment));
+  return {};
+}
+
+/// Resolves a leading dimension (0 = `packed`) and checks it.
+Expected<long long> leading_dimension(const char* name, long long given, long long packed,
+                                      const char* what) {
+  const long long ld = given == 0 ? packed : given;
+  if (ld < packed)
+    return invalid(fmt::format("{} = {} is smaller than {} ({}); pass 0 for the packed value",
+                               name, ld, what, packed));
+  if (ld % kElementMultiple != 0)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("{} = {} is not a multiple of {} elements; every row must start on "
+                                  "a 16-byte boundary: pad the rows to a multiple of {} elements",
+                                  name, ld, kElementMultiple, kElementMultiple));
+  return ld;
+}
+
+/// Resolves a batch stride (kPackedStride = `packed`) and checks it.
+Expected<long long> batch_stride(const char* name, long long given, long long packed, int batch) {
+  if (batch == 1) return packed;  // never read
+  const long long stride = given == kPackedStride ? packed : given;
+  if (stride < 0)
+    return invalid(fmt::format("{} = {} is negative; pass kPackedStride (packed) or a stride >= 0 "
+                               "(0 repeats the same matrix for every batch)",
+                               name, stride));
+  if (stride % kElementMultiple != 0)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("{} = {} is not a multiple of {} elements; every batch must start "
+                                  "on a 16-byte boundary",
+                                  name, stride, kElementMultiple));
+  return stride;
+}
+
+}  // namespace
+
+Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const MatmulArgs& args) {
+  const Shape& s = args.shape;
+  if (s.m < 1 || s.n < 1 || s.k < 1)
+    return invalid(fmt::format("shape M={} N={} K={}: every dimension must be >= 1", s.m, s.n, s.k));
+  if (args.batch < 1) return invalid(fmt::format("batch = {} must be >= 1", args.batch));
+  if (!args.a || !args.b || !args.d)
+    return invalid(fmt::format("A, B and D must be device pointers (got a={}, b={}, d={})", args.a,
+                               args.b, args.d));
+
+  const bool separate_weights = operands.gated && operands.gate_interleave == 0;
+  if (separate_weights && !args.b_up)
+    return invalid("this gated op takes two weight matrices: pass W_gate as b and W_up as b_up "
+                   "(or create the op with gate_interleave for one interleaved matrix)");
+  if (!separate_weights && args.b_up)
+    return invalid(operands.gated
+                       ? "this gated op takes one interleaved weight matrix (gate_interleave > 0): "
+                         "pass it as b and leave b_up null"
+                       : "b_up is only for gated activations with two weight matrices: leave it null");
+  if (auto ok = check_presence("bias", args.bias, operands.bias, "bias"); !ok) return ok.take_error();
+  if (auto ok = check_presence("c", args.c, operands.residual, "residual"); !ok) return ok.take_error();
+  if (auto ok = check_presence("aux", args.aux, operands.aux, "aux"); !ok) return ok.take_error();
+  if (operands.gated && args.alpha != 1.0f)
+    return invalid(fmt::format("alpha = {} but a gated op computes act(A·W_gate, A·W_up) without "
+                               "scaling: fold alpha into the weights",
+                               args.alpha));
+  if (operands.gated && operands.gate_interleave > 0 && s.n % operands.gate_interleave != 0)
+    return invalid(fmt::format("N = {} is not a multiple of the gate/up interleave block {}: the "
+                               "interleaved matrix holds whole blocks of gate and up features",
+                               s.n, operands.gate_interleave));
+
+  const struct {
+    const char* name;
+    const void* pointer;
+    std::uintptr_t alignment;
+  } pointers[] = {{"a", args.a, kTensorAlign},   {"b", args.b, kTensorAlign},
+                  {"b_up", args.b_up, kTensorAlign}, {"d", args.d, kTensorAlign},
+                  {"c", args.c, kTensorAlign},   {"aux", args.aux, kTensorAlign},
+                  {"bias", args.bias, kBiasAlign}};
+  for (const auto& p : pointers)
+    if (auto ok = check_alignment(p.name, p.pointer, p.alignment); !ok) return ok.take_error();
+
+  // B holds N features (2N when gate and up are interleaved in it).
+  const long long features = operands.gated && operands.gate_interleave > 0 ? 2 * s.n : s.n;
+  const long long b_rows = operands.b_col_major ? features : s.k;
+  const long long b_cols = operands.b_col_major ? s.k : features;
+
+  GemmParams p;
+  p.a = args.a;
+  p.b = args.b;
+  p.b_up = args.b_up;
+  p.d = args.d;
+  p.bias = args.bias;
+  p.c = args.c;
+  p.aux = args.aux;
+  p.m = s.m;
+  p.n = s.n;
+  p.k = s.k;
+  p.alpha = args.alpha;
+  p.beta = args.beta;
+
+  auto lda = leading_dimension("lda", args.lda, s.k, "K");
+  if (!lda) return lda.take_error();
+  auto ldb = leading_dimension("ldb", args.ldb, b_cols,
+                               operands.b_col_major ? "K (B is N x K)" : "the width of B");
+  if (!ldb) return ldb.take_error();
+  auto ldd = leading_dimension("ldd", args.ldd, s.n, "N");
+  if (!ldd) return ldd.take_error();
+  p.lda = *lda;
+  p.ldb = *ldb;
+  p.ldd = *ldd;
+  p.ldc = p.ld_aux = s.n;  // not read without C / aux; still a valid value
+  if (operands.residual) {
+    auto ldc = leading_dimension("ldc", args.ldc, s.n, "N");
+    if (!ldc) return ldc.take_error();
+    p.ldc = *ldc;
+  }
+  if (operands.aux) {
+    auto ld_aux = leading_dimension("ld_aux", args.ld_aux, s.n, "N");
+    if (!ld_aux) return ld_aux.take_error();
+    p.ld_aux = *ld_aux;
+  }
+
+  const struct {
+    const char* name;
+    long long given, packed;
+    long long* out;
+  } strides[] = {{"stride_a", args.stride_a, s.m * p.lda, &p.batch_stride_a},
+                 {"stride_b", args.stride_b, b_rows * p.ldb, &p.batch_stride_b},
+                 {"stride_c", args.stride_c, s.m * p.ldc, &p.batch_stride_c},
+                 {"stride_d", args.stride_d, s.m * p.ldd, &p.batch_stride_d},
+                 {"stride_aux", args.stride_aux, s.m * p.ld_aux, &p.batch_stride_aux}};
+  for (const auto& st : strides) {
+    auto value = batch_stride(st.name, st.given, st.packed, args.batch);
+    if (!value) return value.take_error();
+    *st.out = *value;
+  }
+  return p;
+}
+
+}  // namespace tilefuse::ops

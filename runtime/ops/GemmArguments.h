@@ -1,0 +1,28 @@
+// Host-side checks of one fused-GEMM launch and the TfGemmParams they fill.
+// Every precondition the kernel relies on (gemm_sm80.cuh: 16-byte cp.async
+// and vector stores, tails predicated only in M, N, K) is checked here, so
+// that a bad argument is an error that says what to fix, never a wrong result.
+#pragma once
+
+#include "runtime/ops/GemmParams.h"
+#include "tilefuse/error.hpp"
+#include "tilefuse/tilefuse.hpp"
+
+namespace tilefuse::ops {
+
+/// What one compiled op expects from its arguments.
+struct GemmOperands {
+  bool gated = false;
+  int gate_interleave = 0;  ///< gated only: 0 = W_gate and W_up, k = one interleaved matrix
+  bool b_col_major = false;
+  bool bias = false, residual = false, aux = false;
+  int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
+};
+
+/// Checks `args` against `operands` and fills the kernel's parameters
+/// (leading dimensions and strides resolved). InvalidInput for a missing,
+/// unexpected or inconsistent argument; Unsupported for an alignment the
+/// kernel cannot serve. Allocates nothing on success.
+Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const MatmulArgs& args);
+
+}  // namespace tilefuse::ops

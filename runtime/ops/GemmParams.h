@@ -1,0 +1,78 @@
+// The host mirror of TfGemmParams (templates/tilefuse/gemm_params.cuh) and
+// the one kernel argument it travels in.
+//
+// The kernel takes `const TfGemmParams p` by value: the fixed fields below,
+// then `TfEpilogueParams epilogue`, a struct of one float per runtime
+// parameter (CompiledEpilogue::parameters order) that is EMPTY — size 1,
+// alignment 1 in CUDA C++ — when the activation has no parameters. The host
+// therefore builds the argument as raw bytes of exactly that layout:
+//
+//   offset 0    7 pointers                      a b b_up d bias c aux
+//   offset 56   13 x long long                  m n k, lda ldb ldc ldd ld_aux, 5 batch strides
+//   offset 160  float alpha, beta
+//   offset 168  TfEpilogueParams                P floats (or 1 empty byte)
+//   size        round_up(168 + max(4P, 1), 8)   (8 = the struct's alignment)
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace tilefuse::ops {
+
+/// Field for field TfGemmParams without its trailing epilogue member.
+/// Element pointers are untyped here; the kernel knows their dtypes.
+struct GemmParams {
+  const void* a = nullptr;
+  const void* b = nullptr;
+  const void* b_up = nullptr;
+  void* d = nullptr;
+  const void* bias = nullptr;
+  const void* c = nullptr;
+  void* aux = nullptr;
+  long long m = 0, n = 0, k = 0;
+  long long lda = 0, ldb = 0, ldc = 0, ldd = 0, ld_aux = 0;
+  long long batch_stride_a = 0, batch_stride_b = 0, batch_stride_c = 0, batch_stride_d = 0,
+            batch_stride_aux = 0;
+  float alpha = 1.0f, beta = 0.0f;
+};
+
+// The layout above, computed by hand: a change on either side must show here.
+static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
+              "tilefuse's kernel ABI assumes an LP64 host (as CUDA does)");
+static_assert(offsetof(GemmParams, a) == 0 && offsetof(GemmParams, aux) == 48);
+static_assert(offsetof(GemmParams, m) == 56 && offsetof(GemmParams, k) == 72);
+static_assert(offsetof(GemmParams, lda) == 80 && offsetof(GemmParams, ld_aux) == 112);
+static_assert(offsetof(GemmParams, batch_stride_a) == 120 && offsetof(GemmParams, batch_stride_aux) == 152);
+static_assert(offsetof(GemmParams, alpha) == 160 && offsetof(GemmParams, beta) == 164);
+static_assert(sizeof(GemmParams) == 168 && alignof(GemmParams) == 8);
+
+/// Offset of TfGemmParams::epilogue: right after beta (floats need no padding).
+inline constexpr std::size_t kEpilogueParamsOffset = sizeof(GemmParams);
+/// TfGemmParams' alignment (its pointers and long longs).
+inline constexpr std::size_t kGemmParamsAlign = alignof(GemmParams);
+/// Runtime parameters one activation may have (the argument stays far below
+/// CUDA's 4 KiB kernel-parameter limit).
+inline constexpr std::size_t kMaxEpilogueParams = 64;
+
+/// sizeof(TfGemmParams) in CUDA C++ for an activation with `parameter_count` floats.
+constexpr std::size_t kernel_params_bytes(std::size_t parameter_count) {
+  const std::size_t epilogue = parameter_count == 0 ? 1 : parameter_count * sizeof(float);
+  const std::size_t end = kEpilogueParamsOffset + epilogue;
+  return (end + kGemmParamsAlign - 1) / kGemmParamsAlign * kGemmParamsAlign;
+}
+static_assert(kernel_params_bytes(0) == 176 && kernel_params_bytes(1) == 176 &&
+              kernel_params_bytes(2) == 176 && kernel_params_bytes(3) == 184);
+
+/// The bytes of one TfGemmParams, aligned like it; passed as the kernel's
+/// single argument (cuLaunchKernel copies `size` bytes from `bytes`).
+struct KernelParamBuffer {
+  alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams)];
+  std::size_t size = 0;
+};
+
+/// Lays out `params` followed by `epilogue_values` (at most
+/// kMaxEpilogueParams; the caller checks) into `out`; padding bytes are zero.
+void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
+                        KernelParamBuffer& out);
+
+}  // namespace tilefuse::ops

@@ -1,0 +1,161 @@
+// tilefuse::MatmulOp: the launch path of a fused GEMM (see tilefuse.hpp).
+//
+// launch = check arguments (host) → current device (NoDevice without a
+// driver) → tile for the shape → kernel for (arch, tile), compiled and loaded
+// on first use → pack TfGemmParams → cuLaunchKernel on the caller's stream.
+// After the first launch of a (context, arch, tile) nothing here allocates or
+// synchronizes.
+#include <fmt/format.h>
+
+#include "runtime/ops/CurrentDevice.h"
+#include "runtime/ops/EpilogueParameterValues.h"
+#include "runtime/ops/GemmGeometry.h"
+#include "runtime/ops/GemmParams.h"
+#include "runtime/ops/MatmulState.h"
+
+namespace tilefuse {
+namespace detail {
+
+compiler::TileConfig MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
+                                           long long k) const {
+  const compiler::TargetInfo& target = *targets[static_cast<size_t>(arch)];
+  if (!options.tile) return target.default_tile(m, n, k);
+  compiler::TileConfig tile = *options.tile;
+  // The vector width is the target's (the epilogue contract), not a tuning knob.
+  tile.vector_width = target.accumulator_vector_width();
+  return tile;
+}
+
+Expected<ops::GemmVariant*> MatmulState::variant(compiler::Arch arch, const compiler::TileConfig& tile,
+                                                 bool* built_now) {
+  if (built_now) *built_now = false;
+  auto find = [&]() -> ops::GemmVariant* {
+    for (const auto& v : variants)
+      if (v->arch() == arch && v->tile() == tile) return v.get();
+    return nullptr;
+  };
+  {
+    std::lock_guard lock(mutex);
+    if (ops::GemmVariant* known = find()) return known;
+  }
+  // Compile without the lock so that launches of kernels that exist go on;
+  // the kernel cache makes concurrent first launches share one NVRTC run.
+  compiler::KernelSpec variant_spec = spec;
+  variant_spec.arch = arch;
+  variant_spec.tile = tile;
+  auto built = ops::GemmVariant::build(variant_spec, operands.gated, *runtime->cache);
+  if (!built) return built.take_error();
+  if (!((*built)->tile() == tile))
+    return make_error(ErrorCode::Internal,
+                      fmt::format("the compiler returned tile {} for the forced tile {}; this is a "
+                                  "tilefuse bug, please report it",
+                                  compiler::to_string((*built)->tile()), compiler::to_string(tile)));
+  std::lock_guard lock(mutex);
+  if (ops::GemmVariant* known = find()) return known;  // another thread was first
+  if (built_now) *built_now = true;
+  variants.push_back(std::move(*built));
+  return variants.back().get();
+}
+
+Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
+                                   std::span<const float> values) {
+  auto params = ops::make_gemm_params(operands, args);
+  if (!params) return params.take_error();
+  if (values.size() != parameters.size())
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("activation '{}' takes {} runtime parameter(s) but {} value(s) "
+                                  "were passed (MatmulOp::parameters() lists them in order)",
+                                  options.activation, parameters.size(), values.size()));
+
+  auto device = ops::current_device();
+  if (!device) return device.take_error();
+  const compiler::Arch arch = options.arch.value_or(device->arch);
+  const Shape& s = args.shape;
+  const compiler::TileConfig tile = tile_for(arch, s.m, s.n, s.k);
+  auto config = ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
+  if (!config) return config.take_error();
+  if (static_cast<long long>(config->dynamic_shared_bytes) > device->max_shared_bytes)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("tile {} needs {} bytes of shared memory per block but device {} "
+                                  "allows {}: force a smaller tile (fewer stages or a smaller block)",
+                                  compiler::to_string(tile), config->dynamic_shared_bytes,
+                                  device->ordinal, device->max_shared_bytes));
+
+  auto built = variant(arch, tile);
+  if (!built) return built.take_error();
+  auto kernel = (*built)->kernel_for(device->context, device->ordinal);
+  if (!kernel) return kernel.take_error();
+
+  ops::KernelParamBuffer buffer;
+  ops::pack_kernel_params(*params, values, buffer);
+  void* kernel_args[] = {buffer.bytes};
+  return runtime::launch(**kernel, *config, stream, kernel_args);
+}
+
+}  // namespace detail
+
+const std::vector<std::string>& MatmulOp::parameters() const { return state_->parameters; }
+bool MatmulOp::gated() const { return state_->operands.gated; }
+const MatmulOptions& MatmulOp::options() const { return state_->options; }
+
+Expected<void> MatmulOp::operator()(CUstream stream, const void* a, const void* b, void* d, Shape shape,
+                                    const Params& params) const {
+  MatmulArgs args;
+  args.a = a;
+  args.b = b;
+  args.d = d;
+  args.shape = shape;
+  return (*this)(stream, args, params);
+}
+
+Expected<void> MatmulOp::operator()(CUstream stream, const void* a, const void* w_gate, const void* w_up,
+                                    void* d, Shape shape, const Params& params) const {
+  if (!gated())
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("activation '{}' is not gated: call op(stream, A, B, D, shape) "
+                                  "with one weight matrix",
+                                  state_->options.activation));
+  MatmulArgs args;
+  args.a = a;
+  args.b = w_gate;
+  args.b_up = w_up;
+  args.d = d;
+  args.shape = shape;
+  return (*this)(stream, args, params);
+}
+
+Expected<void> MatmulOp::operator()(CUstream stream, const MatmulArgs& args, const Params& params) const {
+  float values[ops::kMaxEpilogueParams];
+  const std::span<float> out(values, state_->parameters.size());
+  if (auto ok = ops::parameter_values_by_name(state_->parameters, params, state_->options.activation, out);
+      !ok)
+    return ok;
+  return state_->launch(stream, args, out);
+}
+
+Expected<void> MatmulOp::operator()(CUstream stream, const MatmulArgs& args,
+                                    std::span<const float> parameter_values) const {
+  return state_->launch(stream, args, parameter_values);
+}
+
+Expected<KernelInfo> MatmulOp::compile(Shape shape, Arch arch) const {
+  const compiler::TileConfig tile = state_->tile_for(arch, shape.m, shape.n, shape.k);
+  bool built_now = false;
+  auto built = state_->variant(arch, tile, &built_now);
+  if (!built) return built.take_error();
+  const runtime::Compiled& compiled = (*built)->compiled();
+  KernelInfo info;
+  info.arch = compiled.arch;
+  info.tile = (*built)->tile();
+  info.registers = compiled.registers;
+  info.spill_bytes = compiled.spill_bytes;
+  info.shared_bytes = (*built)->shared_bytes();
+  info.threads = static_cast<unsigned>(info.tile.warps() * 32);
+  info.ptx_instructions = compiled.ptx_instructions;
+  // Built by an earlier call of this op: nothing was compiled now.
+  info.cache_hit = !built_now || runtime::is_hit((*built)->cache_outcome());
+  info.compile_ms = built_now ? (*built)->compile_ms() : 0.0;
+  return info;
+}
+
+}  // namespace tilefuse

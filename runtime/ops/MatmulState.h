@@ -1,0 +1,50 @@
+// What a tilefuse::Runtime and each MatmulOp share behind the public header
+// (include/tilefuse/tilefuse.hpp): the kernel cache, and per op its fixed
+// options, parameter names and the kernels built so far.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "compiler/Pipeline.h"
+#include "compiler/Target/TargetInfo.h"
+#include "runtime/KernelCache.h"
+#include "runtime/ops/GemmArguments.h"
+#include "runtime/ops/GemmVariant.h"
+#include "tilefuse/tilefuse.hpp"
+
+namespace tilefuse::detail {
+
+struct RuntimeState {
+  std::unique_ptr<runtime::KernelCache> owned;  ///< null: the process-wide cache
+  runtime::KernelCache* cache = nullptr;
+};
+
+struct MatmulState {
+  std::shared_ptr<RuntimeState> runtime;  ///< keeps the cache alive
+  MatmulOptions options;
+  compiler::KernelSpec spec;              ///< everything but arch and tile
+  std::vector<std::string> parameters;
+  ops::GemmOperands operands;
+  /// One target per compiler::Arch, made up front so that choosing a tile
+  /// at launch allocates nothing.
+  std::array<std::unique_ptr<compiler::TargetInfo>, 4> targets;
+
+  std::mutex mutex;
+  std::vector<std::unique_ptr<ops::GemmVariant>> variants;  ///< never shrinks
+
+  /// The tile a launch of m x n x k on `arch` uses: forced or the target's heuristic.
+  compiler::TileConfig tile_for(compiler::Arch arch, long long m, long long n, long long k) const;
+  /// The kernel for (arch, tile), compiled on first use (outside the lock;
+  /// the kernel cache runs one NVRTC compile for concurrent first launches).
+  /// `built_now` (optional) says whether this call compiled or loaded it from the kernel cache.
+  Expected<ops::GemmVariant*> variant(compiler::Arch arch, const compiler::TileConfig& tile,
+                                      bool* built_now = nullptr);
+  /// Checks, resolves the device, builds or finds the kernel and launches.
+  Expected<void> launch(CUstream stream, const MatmulArgs& args, std::span<const float> values);
+};
+
+}  // namespace tilefuse::detail

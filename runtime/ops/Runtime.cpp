@@ -1,0 +1,102 @@
+// tilefuse::Runtime: owns the kernel cache and creates MatmulOps, checking
+// each op's activation and option combination once, up front (see tilefuse.hpp).
+#include <fmt/format.h>
+
+#include "dsl/Resolve.h"
+#include "runtime/ops/GemmParams.h"
+#include "runtime/ops/MatmulState.h"
+
+namespace tilefuse {
+namespace {
+
+constexpr compiler::Arch kAllArchs[] = {compiler::Arch::Sm80, compiler::Arch::Sm86, compiler::Arch::Sm89,
+                                        compiler::Arch::Sm90a};
+
+Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
+
+Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
+  const bool gated = inputs == dsl::InputKind::Gated;
+  if (o.dtype == DType::F32)
+    return invalid("dtype f32 is not a tensor-core input type: A and B must be bf16 or f16 "
+                   "(out_dtype may be f32)");
+  if (gated && (o.bias || o.residual || o.aux))
+    return invalid(fmt::format("activation '{}' is gated (gate, up): a gated op takes no bias, "
+                               "residual or aux output; fold a bias into the weights",
+                               o.activation));
+  if (!gated && o.gate_interleave != 0)
+    return invalid(fmt::format("gate_interleave = {} but activation '{}' is not gated (it uses x, "
+                               "not gate and up): leave gate_interleave at 0",
+                               o.gate_interleave, o.activation));
+  if (o.gate_interleave < 0 || o.gate_interleave % 8 != 0)
+    return invalid(fmt::format("gate_interleave = {} must be 0 (two weight matrices) or a positive "
+                               "multiple of 8 (gate/up feature blocks of one 16-byte chunk or more)",
+                               o.gate_interleave));
+  return {};
+}
+
+}  // namespace
+
+Runtime::Runtime() : state_(std::make_shared<detail::RuntimeState>()) {
+  state_->cache = &runtime::process_kernel_cache();
+}
+
+Runtime::Runtime(const RuntimeOptions& options) : state_(std::make_shared<detail::RuntimeState>()) {
+  runtime::KernelCacheOptions cache_options;
+  if (options.cache_dir) cache_options.directory = *options.cache_dir;
+  cache_options.use_disk = options.disk_cache;
+  state_->owned = std::make_unique<runtime::KernelCache>(std::move(cache_options));
+  state_->cache = state_->owned.get();
+}
+
+Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
+  auto resolved = dsl::resolve(options.activation);
+  if (!resolved) return resolved.take_error();
+  if (auto ok = check_options(options, resolved->analysis.inputs); !ok) return ok.take_error();
+
+  auto state = std::make_shared<detail::MatmulState>();
+  state->runtime = state_;
+  state->options = options;
+  for (compiler::Arch arch : kAllArchs)
+    state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
+
+  compiler::KernelSpec& spec = state->spec;
+  spec.expression = options.activation;
+  spec.input_type = options.dtype;
+  spec.output_type = options.out_dtype.value_or(options.dtype);
+  spec.b_col_major = options.b_col_major;
+  spec.bias = options.bias;
+  spec.residual = options.residual;
+  spec.aux = options.aux;
+  spec.gate_interleave = options.gate_interleave;
+  spec.precision = options.precision;
+
+  // Run the whole pipeline once now: an activation or forced tile it rejects
+  // fails here, not at the first launch; and it fixes the parameter order.
+  compiler::KernelSpec check = spec;
+  check.arch = options.arch.value_or(compiler::Arch::Sm80);
+  if (options.tile) check.tile = state->tile_for(check.arch, 0, 0, 0);
+  auto epilogue = compiler::compile(check);
+  if (!epilogue) return epilogue.take_error();
+  if (epilogue->parameters.size() > ops::kMaxEpilogueParams)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("activation '{}' has {} runtime parameters; a fused GEMM takes at "
+                                  "most {}: make some of them constants",
+                                  options.activation, epilogue->parameters.size(),
+                                  ops::kMaxEpilogueParams));
+  state->parameters = std::move(epilogue->parameters);
+
+  ops::GemmOperands& operands = state->operands;
+  operands.gated = epilogue->inputs == dsl::InputKind::Gated;
+  operands.gate_interleave = options.gate_interleave;
+  operands.b_col_major = options.b_col_major;
+  operands.bias = options.bias;
+  operands.residual = options.residual;
+  operands.aux = options.aux;
+  operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
+
+  MatmulOp op;
+  op.state_ = std::move(state);
+  return op;
+}
+
+}  // namespace tilefuse

@@ -1,0 +1,65 @@
+// Grid, block and shared memory of the fused GEMM launch.
+#include <gtest/gtest.h>
+
+#include "runtime/ops/GemmGeometry.h"
+
+namespace tilefuse::ops {
+namespace {
+
+const compiler::TileConfig k128x128x32s3{128, 128, 32, 64, 64, 3, 4, 8};
+
+TEST(GemmGeometry, MainloopSharedMemoryIsStagesOfATileAndOneOrTwoBTiles) {
+  // 3 * (128*32 + 128*32) * 2 bytes
+  EXPECT_EQ(gemm_mainloop_shared_bytes(k128x128x32s3, false), 49152);
+  // gated: 3 * (128*32 + 2*128*32) * 2
+  EXPECT_EQ(gemm_mainloop_shared_bytes(k128x128x32s3, true), 73728);
+  const compiler::TileConfig wide{64, 256, 64, 32, 64, 5, 4, 8};
+  EXPECT_EQ(gemm_mainloop_shared_bytes(wide, false), 5 * (64 * 64 + 256 * 64) * 2);
+}
+
+TEST(GemmGeometry, EpilogueStagesEachWarpsAccumulatorsWithPaddedRows) {
+  // 4 warps x 64 rows x (64 + 8) floats x 4 bytes; gated: two accumulators
+  EXPECT_EQ(gemm_epilogue_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);
+  EXPECT_EQ(gemm_epilogue_shared_bytes(k128x128x32s3, true), 2 * 4 * 64 * 72 * 4);
+  const compiler::TileConfig deep{128, 128, 64, 64, 32, 5, 4, 8};  // 8 warps of 64x32
+  EXPECT_EQ(gemm_epilogue_shared_bytes(deep, false), 8 * 64 * 40 * 4);
+}
+
+TEST(GemmGeometry, BlockSharedMemoryIsTheLargerOfMainloopAndEpilogue) {
+  EXPECT_EQ(gemm_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);  // epilogue
+  const compiler::TileConfig deep{128, 128, 64, 64, 32, 5, 4, 8};
+  EXPECT_EQ(gemm_shared_bytes(deep, false), 5 * (128 * 64 + 128 * 64) * 2);  // mainloop
+}
+
+TEST(GemmGeometry, OneBlockPerOutputTileAndBatchOnY) {
+  auto config = gemm_launch_config(k128x128x32s3, false, 1000, 300, 7);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->grid[0], 8u * 3u);  // ceil(1000/128) * ceil(300/128)
+  EXPECT_EQ(config->grid[1], 7u);
+  EXPECT_EQ(config->grid[2], 1u);
+  EXPECT_EQ(config->block[0], 128u);  // 4 warps
+  EXPECT_EQ(config->block[1], 1u);
+  EXPECT_EQ(config->dynamic_shared_bytes, static_cast<unsigned>(gemm_shared_bytes(k128x128x32s3, false)));
+
+  const compiler::TileConfig eight_warps{256, 128, 32, 64, 64, 4, 4, 8};
+  auto one = gemm_launch_config(eight_warps, true, 1, 1, 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->grid[0], 1u);
+  EXPECT_EQ(one->block[0], 256u);
+  EXPECT_EQ(one->dynamic_shared_bytes, 8u * 2 * 64 * 72 * 4);  // gated staging dominates
+}
+
+TEST(GemmGeometry, GridLimitsAreErrorsThatSayHowToSplit) {
+  auto batch = gemm_launch_config(k128x128x32s3, false, 128, 128, 65536);
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(batch.error().message.find("split the batch"), std::string::npos) << batch.error().message;
+
+  auto tiles = gemm_launch_config(k128x128x32s3, false, 1LL << 36, 1LL << 20, 1);
+  ASSERT_FALSE(tiles);
+  EXPECT_EQ(tiles.error().code, ErrorCode::Unsupported);
+  EXPECT_TRUE(gemm_launch_config(k128x128x32s3, false, 1LL << 20, 1LL << 20, 65535));
+}
+
+}  // namespace
+}  // namespace tilefuse::ops

@@ -1,0 +1,171 @@
+// Issue 4, CPU CI: every tile configuration of the default search space
+// (TargetInfo::tile_space() of Sm80 and Sm90a) compiles with NVRTC for its
+// architecture with 0 spill bytes, and the PTX uses the tensor-core path
+// (mma.sync, ldmatrix, cp.async). All tiles for a representative epilogue
+// (gelu, bf16, row-major B); the operand variants (gated with two and with
+// interleaved weights, col-major B, bias + residual + aux, f16 in, f32 out) on
+// a sample of tiles. Compiles run on all cores (KernelCache::compile_many),
+// in memory only.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "compiler/Pipeline.h"
+#include "compiler/Target/TargetInfo.h"
+#include "runtime/KernelCache.h"
+#include "runtime/ops/KernelSource.h"
+
+namespace tilefuse::ops {
+namespace {
+
+using compiler::Arch;
+using compiler::DType;
+using compiler::KernelSpec;
+using compiler::TileConfig;
+
+struct Variant {
+  const char* name;
+  KernelSpec spec;  // without arch and tile
+};
+
+KernelSpec spec_of(const char* expression) {
+  KernelSpec spec;
+  spec.expression = expression;
+  return spec;
+}
+
+std::vector<Variant> operand_variants() {
+  std::vector<Variant> variants;
+  variants.push_back({"swiglu_two_weights", spec_of("swiglu")});
+  Variant interleaved{"geglu_interleaved_16", spec_of("geglu")};
+  interleaved.spec.gate_interleave = 16;
+  variants.push_back(interleaved);
+  Variant col{"silu_b_col_major", spec_of("silu")};
+  col.spec.b_col_major = true;
+  variants.push_back(col);
+  Variant all{"gelu_bias_residual_aux", spec_of("gelu")};
+  all.spec.bias = all.spec.residual = all.spec.aux = true;
+  variants.push_back(all);
+  Variant f16{"relu_f16_in_f32_out", spec_of("relu")};
+  f16.spec.input_type = DType::F16;
+  f16.spec.output_type = DType::F32;
+  variants.push_back(f16);
+  Variant gated_col{"swiglu_interleaved_8_col_major_f16", spec_of("swiglu")};
+  gated_col.spec.gate_interleave = 8;
+  gated_col.spec.b_col_major = true;
+  gated_col.spec.input_type = gated_col.spec.output_type = DType::F16;
+  variants.push_back(gated_col);
+  return variants;
+}
+
+struct Job {
+  std::string label;
+  runtime::CacheRequest request;
+};
+
+/// Generates the kernel for `spec` on (arch, tile) through the real pipeline.
+Job make_job(std::string label, KernelSpec spec, Arch arch, const TileConfig& tile) {
+  spec.arch = arch;
+  spec.tile = tile;
+  auto epilogue = compiler::compile(spec);
+  Job job;
+  job.label = std::move(label);
+  if (!epilogue) {
+    ADD_FAILURE() << job.label << ": " << epilogue.error().message;
+    return job;
+  }
+  job.request.source.name = "tile_space.cu";
+  job.request.source.code = gemm_kernel_source(spec, *epilogue);
+  job.request.source.kernel_names = {kGemmKernelName};
+  job.request.source.options.arch = compiler::to_string(arch);
+  job.request.precision_mode = compiler::to_string(spec.precision);
+  return job;
+}
+
+/// Compiles every job on all cores and checks resources and PTX of each.
+void compile_and_check(const std::vector<Job>& jobs) {
+  std::vector<runtime::CacheRequest> requests;
+  for (const Job& job : jobs) requests.push_back(job.request);
+  runtime::KernelCache cache(runtime::KernelCacheOptions{.use_disk = false});
+  auto results = cache.compile_many(requests);
+  ASSERT_EQ(results.size(), jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const std::string& label = jobs[i].label;
+    if (!results[i]) {
+      ADD_FAILURE() << label << ": " << results[i].error().message << "\n"
+                    << results[i].error().detail.substr(0, 4000);
+      continue;
+    }
+    const runtime::Compiled& c = *results[i]->compiled;
+    EXPECT_EQ(c.spill_bytes, 0) << label << " spills (" << c.registers << " registers)";
+    EXPECT_EQ(c.stack_bytes, 0) << label;
+    EXPECT_GT(c.ptx_instructions.at("mma_sync"), 0) << label;
+    EXPECT_GT(c.ptx_instructions.at("ldmatrix"), 0) << label;
+    EXPECT_GT(c.ptx_instructions.at("cp_async"), 0) << label;
+    EXPECT_EQ(c.ptx_instructions.at("ld_local") + c.ptx_instructions.at("st_local"), 0) << label;
+  }
+}
+
+struct SpacePart {
+  Arch arch;
+  int block_m;
+};
+
+class TileSpaceCompile : public ::testing::TestWithParam<SpacePart> {};
+
+TEST_P(TileSpaceCompile, EveryTileCompilesWithoutSpillsOnTheTensorCorePath) {
+  const SpacePart part = GetParam();
+  std::vector<Job> jobs;
+  for (const TileConfig& tile : compiler::make_target(part.arch)->tile_space())
+    if (tile.block_m == part.block_m)
+      jobs.push_back(make_job(fmt::format("gelu {} {}", compiler::to_string(part.arch),
+                                          compiler::to_string(tile)),
+                              spec_of("gelu"), part.arch, tile));
+  ASSERT_FALSE(jobs.empty()) << "no tile with block_m " << part.block_m;
+  compile_and_check(jobs);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Space, TileSpaceCompile,
+    ::testing::Values(SpacePart{Arch::Sm80, 64}, SpacePart{Arch::Sm80, 128}, SpacePart{Arch::Sm80, 256},
+                      SpacePart{Arch::Sm90a, 64}, SpacePart{Arch::Sm90a, 128},
+                      SpacePart{Arch::Sm90a, 256}),
+    [](const auto& info) {
+      return fmt::format("{}_bm{}", info.param.arch == Arch::Sm80 ? "sm80" : "sm90a", info.param.block_m);
+    });
+
+TEST(TileSpaceSize, BothTargetsHaveASpace) {
+  // The sizes the tests above cover; printed so a change of the space shows in the log.
+  for (Arch arch : {Arch::Sm80, Arch::Sm90a}) {
+    const auto space = compiler::make_target(arch)->tile_space();
+    EXPECT_GE(space.size(), 8u) << compiler::to_string(arch);
+    std::printf("%s: %zu tile configurations\n", compiler::to_string(arch), space.size());
+  }
+}
+
+class OperandVariantCompile : public ::testing::TestWithParam<Arch> {};
+
+TEST_P(OperandVariantCompile, VariantsCompileOnTheDefaultTileAndASampleOfTheSpace) {
+  const Arch arch = GetParam();
+  const auto target = compiler::make_target(arch);
+  const auto space = target->tile_space();
+  std::vector<Job> jobs;
+  for (const Variant& v : operand_variants()) {
+    // The default tile for a large problem and every 16th tile of the space
+    // (a different offset per variant, so together they cover more of it).
+    std::vector<TileConfig> tiles = {target->default_tile(4096, 4096, 4096)};
+    const size_t offset = jobs.size() % 16;
+    for (size_t i = offset; i < space.size(); i += 16) tiles.push_back(space[i]);
+    for (const TileConfig& tile : tiles)
+      jobs.push_back(make_job(fmt::format("{} {} {}", v.name, compiler::to_string(arch),
+                                          compiler::to_string(tile)),
+                              v.spec, arch, tile));
+  }
+  compile_and_check(jobs);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, OperandVariantCompile, ::testing::Values(Arch::Sm80, Arch::Sm90a),
+                         [](const auto& info) { return info.param == Arch::Sm80 ? "sm80" : "sm90a"; });
+
+}  // namespace
+}  // namespace tilefuse::ops
