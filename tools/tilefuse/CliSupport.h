@@ -46,5 +46,6 @@ void add_eval_command(CLI::App& root, int& exit_code);
 void add_check_command(CLI::App& root, int& exit_code);
 void add_compile_command(CLI::App& root, int& exit_code);
 void add_cache_command(CLI::App& root, int& exit_code);
+void add_tune_command(CLI::App& root, int& exit_code);
 
 }  // namespace tilefuse::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add_check_command(app, exit_code);
   add_compile_command(app, exit_code);
   add_cache_command(app, exit_code);
+  add_tune_command(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,39 @@
+// Which tile configurations are not worth compiling for one problem: the
+// autotuner prunes its space with this before any NVRTC call. Separate from
+// TargetInfo's enumeration (the space of all tiles a target can run) because
+// it depends on the problem (shape, gated or not), not only on the target.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "compiler/Target/TargetInfo.h"
+#include "compiler/Types.h"
+
+namespace tilefuse::compiler {
+
+/// fp32 accumulators one thread may hold: a 64x64 warp tile is 128 per
+/// thread, which leaves room in the 255-register file for the A/B fragments
+/// and addresses; more spills (a gated kernel holds two accumulators).
+inline constexpr int kMaxAccumulatorsPerThread = 128;
+
+/// The problem a tile is chosen for (0 = unknown: no shape-based pruning).
+struct TileProblem {
+  long long m = 0, n = 0, k = 0;
+  bool gated = false;  ///< two B tiles in shared memory and two accumulators
+};
+
+/// Shared memory the multistage mainloop uses for `tile` (A ring + one or two B rings).
+long long tile_shared_bytes(const TileConfig& tile, bool gated);
+/// fp32 accumulator registers per thread for `tile`.
+int tile_accumulators_per_thread(const TileConfig& tile, bool gated);
+
+/// Why `tile` should not be compiled for `problem` on `target`, as a short
+/// sentence; nullopt when it is worth trying. Checks, in order: shared
+/// memory, accumulator registers, and the problem size (a block side larger
+/// than the problem's side rounded up to a power of two, at least 64:
+/// N = 64 gets only 64-wide blocks, M = 16 only 64-high ones).
+std::optional<std::string> tile_rejection(const TargetInfo& target, const TileConfig& tile,
+                                          const TileProblem& problem);
+
+}  // namespace tilefuse::compiler

@@ -1,0 +1,56 @@
+// See CandidateCompiler.h.
+#include "runtime/tune/CandidateCompiler.h"
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+#include "runtime/ops/KernelSource.h"
+
+namespace tilefuse::tune {
+
+CacheCandidateCompiler::CacheCandidateCompiler(runtime::KernelCache& cache, unsigned threads)
+    : cache_(cache),
+      threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+compiler::KernelSpec spec_for(const compiler::KernelSpec& spec, const Candidate& candidate) {
+  compiler::KernelSpec forced = spec;
+  forced.tile = candidate.tile;
+  return forced;
+}
+
+Expected<bool> is_gated(const compiler::KernelSpec& spec) {
+  auto epilogue = compiler::compile(spec);
+  if (!epilogue) return epilogue.take_error();
+  return epilogue->inputs == dsl::InputKind::Gated;
+}
+
+std::vector<Expected<void>> CacheCandidateCompiler::compile(const compiler::KernelSpec& spec,
+                                                            std::span<const Candidate> candidates) {
+  std::vector<Expected<void>> results(candidates.size(), Expected<void>());
+  // Emission (MLIR pipeline, a few ms each) here; NVRTC (most of the time) on the pool.
+  std::vector<runtime::CacheRequest> requests;
+  std::vector<std::size_t> request_owner;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const compiler::KernelSpec forced = spec_for(spec, candidates[i]);
+    auto epilogue = compiler::compile(forced);
+    if (!epilogue) {
+      results[i] = epilogue.take_error();
+      continue;
+    }
+    // The same Source ops::build_fused_kernel makes, so that launches hit the cache.
+    runtime::Source source;
+    source.name = "tilefuse_gemm.cu";
+    source.code = ops::gemm_kernel_source(forced, *epilogue);
+    source.kernel_names = {ops::kGemmKernelName};
+    source.options.arch = compiler::to_string(forced.arch);
+    requests.push_back({std::move(source), compiler::to_string(forced.precision)});
+    request_owner.push_back(i);
+  }
+  auto compiled = cache_.compile_many(requests);
+  for (std::size_t r = 0; r < compiled.size(); ++r)
+    if (!compiled[r]) results[request_owner[r]] = compiled[r].take_error();
+  return results;
+}
+
+}  // namespace tilefuse::tune

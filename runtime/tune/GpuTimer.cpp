@@ -1,0 +1,330 @@
+// See GpuTimer.h.
+#include "runtime/tune/GpuTimer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "runtime/Driver.h"
+#include "runtime/tune/KernelSignature.h"
+#include "tilefuse/tilefuse.hpp"
+
+namespace tilefuse::tune {
+namespace {
+
+/// Device memory owned for the timer's lifetime.
+class DeviceBuffer {
+ public:
+  static Expected<DeviceBuffer> allocate(const runtime::DriverApi& api, std::size_t bytes) {
+    DeviceBuffer buffer(api);
+    if (CUresult r = api.cuMemAlloc(&buffer.ptr_, std::max<std::size_t>(bytes, 16)); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, fmt::format("cuMemAlloc({} bytes)", bytes));
+    buffer.bytes_ = bytes;
+    return buffer;
+  }
+  DeviceBuffer(DeviceBuffer&& other) noexcept
+      : api_(other.api_), ptr_(std::exchange(other.ptr_, 0)), bytes_(other.bytes_) {}
+  DeviceBuffer& operator=(DeviceBuffer&&) = delete;
+  ~DeviceBuffer() {
+    if (ptr_) api_->cuMemFree(ptr_);
+  }
+  void* get() const { return reinterpret_cast<void*>(ptr_); }
+  CUdeviceptr ptr() const { return ptr_; }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  explicit DeviceBuffer(const runtime::DriverApi& api) : api_(&api) {}
+  const runtime::DriverApi* api_;
+  CUdeviceptr ptr_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+uint16_t to_half_bits(float value, compiler::DType type) {
+  if (type == compiler::DType::BF16) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even (inputs are finite)
+    return static_cast<uint16_t>(bits >> 16);
+  }
+  // IEEE half for |value| <= 1 (the inputs): normal numbers and flushed tiny ones.
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  const uint32_t sign = (bits >> 16) & 0x8000;
+  const int exponent = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
+  if (exponent <= 0) return static_cast<uint16_t>(sign);
+  const uint32_t mantissa = (bits >> 13) & 0x3ff;
+  return static_cast<uint16_t>(sign | (static_cast<uint32_t>(exponent) << 10) | mantissa);
+}
+
+float from_bits(const std::byte* p, compiler::DType type) {
+  if (type == compiler::DType::F32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  if (type == compiler::DType::BF16) {
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  const int exponent = (h >> 10) & 0x1f;
+  const float mantissa = static_cast<float>(h & 0x3ff);
+  float magnitude = exponent == 0    ? std::ldexp(mantissa, -24)
+                    : exponent == 31 ? (mantissa == 0 ? INFINITY : NAN)
+                                     : std::ldexp(1024.0f + mantissa, exponent - 25);
+  return (h & 0x8000) ? -magnitude : magnitude;
+}
+
+std::size_t element_bytes(compiler::DType type) { return type == compiler::DType::F32 ? 4 : 2; }
+
+double median(std::vector<float> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+/// ‖out − ref‖ / ‖ref‖ over the elements finite in both; +inf when a
+/// non-finite pattern differs (a NaN where the reference has a number).
+double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(out[i]) != std::isfinite(ref[i])) return INFINITY;
+    if (!std::isfinite(ref[i])) continue;
+    diff += (static_cast<double>(out[i]) - ref[i]) * (static_cast<double>(out[i]) - ref[i]);
+    norm += static_cast<double>(ref[i]) * ref[i];
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+/// Random inputs and output buffers for one (kernel signature, shape).
+struct Problem {
+  std::string key;
+  std::vector<DeviceBuffer> buffers;
+  MatmulArgs args;
+  std::vector<float> reference;  ///< output of the first candidate that ran
+  std::string reference_config;
+};
+
+MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& candidate) {
+  MatmulOptions o;
+  o.activation = spec.expression;
+  o.dtype = spec.input_type;
+  o.out_dtype = spec.output_type;
+  o.bias = spec.bias;
+  o.residual = spec.residual;
+  o.aux = spec.aux;
+  o.b_col_major = spec.b_col_major;
+  o.gate_interleave = spec.gate_interleave;
+  o.precision = spec.precision;
+  o.tile = candidate.tile;
+  o.arch = spec.arch;
+  return o;
+}
+
+}  // namespace
+
+struct GpuTimer::State {
+  const runtime::DriverApi* api = nullptr;
+  runtime::DeviceInfo info;
+  Runtime runtime;  // shares the process kernel cache: the tuner's compiles are hits
+  CUstream stream = nullptr;
+  CUevent start = nullptr, stop = nullptr;
+  std::optional<DeviceBuffer> flush;  // 2 x L2: writing it evicts the inputs
+  std::vector<std::unique_ptr<Problem>> problems;
+
+  ~State() {
+    if (!api) return;
+    if (start) api->cuEventDestroy(start);
+    if (stop) api->cuEventDestroy(stop);
+    if (stream) api->cuStreamDestroy(stream);
+  }
+
+  Expected<DeviceBuffer> random_buffer(std::size_t elements, compiler::DType type, std::mt19937& rng) {
+    auto buffer = DeviceBuffer::allocate(*api, elements * element_bytes(type));
+    if (!buffer) return buffer.take_error();
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<std::byte> host(elements * element_bytes(type));
+    for (std::size_t i = 0; i < elements; ++i) {
+      float v = uniform(rng);
+      if (type == compiler::DType::F32) {
+        std::memcpy(&host[i * 4], &v, 4);
+      } else {
+        const uint16_t h = to_half_bits(v, type);
+        std::memcpy(&host[i * 2], &h, 2);
+      }
+    }
+    if (CUresult r = api->cuMemcpyHtoD(buffer->ptr(), host.data(), host.size()); r != CUDA_SUCCESS)
+      return runtime::driver_error(*api, r, "cuMemcpyHtoD (timer inputs)");
+    return buffer;
+  }
+
+  Expected<Problem*> problem_for(const compiler::KernelSpec& spec, const ProblemShape& shape,
+                                 bool gated) {
+    const std::string key = kernel_signature(spec) + "/" + to_string(shape);
+    for (auto& p : problems)
+      if (p->key == key) return p.get();
+    auto problem = std::make_unique<Problem>();
+    problem->key = key;
+    std::mt19937 rng(12345);  // the same data for every candidate
+    const auto m = static_cast<std::size_t>(shape.m), n = static_cast<std::size_t>(shape.n),
+               k = static_cast<std::size_t>(shape.k);
+    const bool interleaved = gated && spec.gate_interleave > 0;
+    auto add = [&](std::size_t elements, compiler::DType type) -> Expected<void*> {
+      auto buffer = random_buffer(elements, type, rng);
+      if (!buffer) return buffer.take_error();
+      problem->buffers.push_back(std::move(*buffer));
+      return problem->buffers.back().get();
+    };
+    MatmulArgs& args = problem->args;
+    args.shape = {shape.m, shape.n, shape.k};
+    auto a = add(m * k, spec.input_type);
+    if (!a) return a.take_error();
+    args.a = *a;
+    auto b = add(k * n * (interleaved ? 2 : 1), spec.input_type);
+    if (!b) return b.take_error();
+    args.b = *b;
+    if (gated && !interleaved) {
+      auto up = add(k * n, spec.input_type);
+      if (!up) return up.take_error();
+      args.b_up = *up;
+    }
+    auto d = add(m * n, spec.output_type);
+    if (!d) return d.take_error();
+    args.d = *d;
+    if (spec.bias) {
+      auto bias = add(n, spec.input_type);
+      if (!bias) return bias.take_error();
+      args.bias = *bias;
+    }
+    if (spec.residual) {
+      auto c = add(m * n, spec.output_type);
+      if (!c) return c.take_error();
+      args.c = *c;
+    }
+    if (spec.aux) {
+      auto aux = add(m * n, spec.output_type);
+      if (!aux) return aux.take_error();
+      args.aux = *aux;
+    }
+    problems.push_back(std::move(problem));
+    return problems.back().get();
+  }
+
+  Expected<std::vector<float>> read_output(const Problem& problem, compiler::DType type) {
+    const std::size_t elements = static_cast<std::size_t>(problem.args.shape.m * problem.args.shape.n);
+    std::vector<std::byte> host(elements * element_bytes(type));
+    if (CUresult r = api->cuMemcpyDtoH(host.data(), reinterpret_cast<CUdeviceptr>(problem.args.d),
+                                       host.size());
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(*api, r, "cuMemcpyDtoH (timer output)");
+    std::vector<float> out(elements);
+    for (std::size_t i = 0; i < elements; ++i) out[i] = from_bits(&host[i * element_bytes(type)], type);
+    return out;
+  }
+};
+
+GpuTimer::GpuTimer(GpuTimerOptions options) : options_(options) {}
+GpuTimer::~GpuTimer() = default;
+
+Expected<void> GpuTimer::ready() {
+  if (state_) return {};
+  auto api = runtime::driver();
+  if (!api) return api.take_error();
+  auto info = runtime::query_device(options_.device_ordinal);
+  if (!info) return info.take_error();
+  auto context = runtime::make_context_current(options_.device_ordinal);
+  if (!context) return context.take_error();
+  auto state = std::make_unique<State>();
+  state->api = *api;
+  state->info = *info;
+  const runtime::DriverApi& d = **api;
+  if (CUresult r = d.cuStreamCreate(&state->stream, CU_STREAM_NON_BLOCKING); r != CUDA_SUCCESS)
+    return runtime::driver_error(d, r, "cuStreamCreate");
+  if (CUresult r = d.cuEventCreate(&state->start, CU_EVENT_DEFAULT); r != CUDA_SUCCESS)
+    return runtime::driver_error(d, r, "cuEventCreate");
+  if (CUresult r = d.cuEventCreate(&state->stop, CU_EVENT_DEFAULT); r != CUDA_SUCCESS)
+    return runtime::driver_error(d, r, "cuEventCreate");
+  auto flush = DeviceBuffer::allocate(d, 2 * static_cast<std::size_t>(std::max(info->l2_bytes, 1 << 20)));
+  if (!flush) return flush.take_error();
+  state->flush.emplace(std::move(*flush));
+  state_ = std::move(state);
+  return {};
+}
+
+Expected<DeviceIdentity> GpuTimer::device() {
+  if (auto ok = ready(); !ok) return ok.take_error();
+  return device_identity(state_->info);
+}
+
+Expected<Timing> GpuTimer::time(const TimingJob& job) {
+  if (auto ok = ready(); !ok) return ok.take_error();
+  State& s = *state_;
+  const runtime::DriverApi& api = *s.api;
+  if (auto context = runtime::make_context_current(options_.device_ordinal); !context)
+    return context.take_error();
+  auto op = s.runtime.matmul(options_for(*job.spec, job.candidate));
+  if (!op) return op.take_error();
+  auto problem = s.problem_for(*job.spec, job.shape, op->gated());
+  if (!problem) return problem.take_error();
+  const std::vector<float> values(op->parameters().size(), options_.parameter_value);
+  auto launch = [&]() { return (*op)(s.stream, (*problem)->args, std::span<const float>(values)); };
+
+  for (int i = 0; i < options_.warmup; ++i)
+    if (auto ok = launch(); !ok) return ok.take_error();
+  if (CUresult r = api.cuStreamSynchronize(s.stream); r != CUDA_SUCCESS)
+    return runtime::driver_error(api, r, "kernel execution (warm-up)");
+
+  // Checked once, before timing: a wrong kernel is never timed.
+  auto out = s.read_output(**problem, job.spec->output_type);
+  if (!out) return out.take_error();
+  if ((*problem)->reference.empty()) {
+    (*problem)->reference = std::move(*out);
+    (*problem)->reference_config = to_string(job.candidate);
+  } else if (double err = relative_error(*out, (*problem)->reference);
+             !(err <= options_.max_relative_error)) {
+    return make_error(ErrorCode::Internal,
+                      fmt::format("wrong result: relative error {:.3g} against config {} (bound "
+                                  "{:.3g})",
+                                  err, (*problem)->reference_config, options_.max_relative_error));
+  }
+
+  std::vector<float> times;
+  double total_ms = 0;
+  while (static_cast<int>(times.size()) < options_.max_repetitions) {
+    if (CUresult r = api.cuMemsetD8(s.flush->ptr(), static_cast<unsigned char>(times.size()),
+                                    s.flush->bytes());
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "cuMemsetD8 (L2 flush)");
+    // The flush must be complete (and out of the measured interval) before the start event.
+    if (CUresult r = api.cuCtxSynchronize(); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "cuCtxSynchronize (L2 flush)");
+    if (CUresult r = api.cuEventRecord(s.start, s.stream); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "cuEventRecord");
+    if (auto ok = launch(); !ok) return ok.take_error();
+    if (CUresult r = api.cuEventRecord(s.stop, s.stream); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "cuEventRecord");
+    if (CUresult r = api.cuEventSynchronize(s.stop); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "kernel execution");
+    float ms = 0;
+    if (CUresult r = api.cuEventElapsedTime(&ms, s.start, s.stop); r != CUDA_SUCCESS)
+      return runtime::driver_error(api, r, "cuEventElapsedTime");
+    times.push_back(ms);
+    total_ms += ms;
+    const int n = static_cast<int>(times.size());
+    if (n < options_.min_repetitions) continue;
+    if (total_ms > options_.max_ms) break;
+    const double all = median(times);
+    const double recent = median(std::vector<float>(times.begin() + n / 2, times.end()));
+    if (std::abs(recent - all) <= options_.stable_relative * all) break;
+  }
+  return Timing{median(times), static_cast<int>(times.size())};
+}
+
+}  // namespace tilefuse::tune

@@ -1,0 +1,48 @@
+// The CUDA-event timer: launches each candidate through the public API
+// (tilefuse::Runtime / MatmulOp with the tile forced, so the kernel comes
+// from the same cache the tuner compiled into) on random inputs, and reports
+// the median of repeated launches:
+//
+//   warm-up launches, then per repetition: overwrite an L2-sized buffer
+//   (flushes the inputs out of L2) → event → launch → event; repeat until the
+//   median of the last half agrees with the median of all within 1 % (at least
+//   min_repetitions, at most max_repetitions or max_ms of GPU time).
+//
+// The output of each candidate is checked once against the first candidate
+// that ran for the same problem (‖out − ref‖/‖ref‖ within 2e-2: both are bf16
+// GEMMs within 1e-2 of the exact result); a mismatch fails the candidate.
+#pragma once
+
+#include <memory>
+
+#include "runtime/tune/KernelTimer.h"
+
+namespace tilefuse::tune {
+
+struct GpuTimerOptions {
+  int device_ordinal = 0;
+  int warmup = 3;
+  int min_repetitions = 10;
+  int max_repetitions = 200;
+  double max_ms = 500;             ///< GPU time spent timing one candidate, at most
+  double stable_relative = 0.01;   ///< median agreement that ends the repetitions
+  double max_relative_error = 2e-2;
+  float parameter_value = 0.5f;    ///< every runtime parameter (timing does not depend on it)
+};
+
+class GpuTimer final : public KernelTimer {
+ public:
+  explicit GpuTimer(GpuTimerOptions options = {});
+  ~GpuTimer() override;
+  Expected<DeviceIdentity> device() override;
+  Expected<void> ready() override;
+  Expected<Timing> time(const TimingJob& job) override;
+  std::string name() const override { return "cuda-events"; }
+
+ private:
+  struct State;
+  GpuTimerOptions options_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tilefuse::tune
