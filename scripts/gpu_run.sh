@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The fused-GEMM GPU checks and benchmark (issue 4), in two halves:
+#
+#   scripts/gpu_run.sh build
+#       HERE (the development machine, no GPU needed): configures and builds
+#       build-gemm/ (Release, MLIR/LLVM linked statically) and packs the
+#       binaries with the one shared library the GPU machine may lack
+#       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
+#
+#   scripts/gpu_run.sh run [check] [memcheck] [bench] [bench-quick]   (default: check memcheck bench)
+#       THERE (the device machine): unpacks the bundle and runs
+#         check     tilefuse_gpu_gemm_check, every case incl. 4096³ and 8192x14336x4096
+#         memcheck  compute-sanitizer --tool memcheck on the small-shape cases
+#         bench     tilefuse_bench_gemm (all shapes; bench-quick: a few)
+#       and writes under $OUT (at most 8 files come back):
+#         gpu_run.log        everything printed, with the nvidia-smi line first
+#         nvidia-smi.txt     name, driver, memory, clocks
+#         check/results.json check/gemm_check.log
+#         memcheck.log
+#         bench/results.json bench.log
+#       Exit status: 0 when every step passed; 1 otherwise (a skipped step
+#       — no GPU, or compute-sanitizer unsupported there — is a failure here,
+#       since on the device machine it must run).
+#
+# Through the device tool (one command of at most 10 minutes each; the
+# bundle is an ignored build output, so it must be carried):
+#   run(command="scripts/gpu_run.sh run check memcheck",
+#       carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
+#   run(command="scripts/gpu_run.sh run bench",
+#       carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
+# The binaries need libnvrtc.so.13, libnvrtc-builtins and libcublas(Lt).so.13
+# from CUDA 13.0, which the device image has under /usr/local/cuda; the CUDA
+# driver is loaded at run time (dlopen), never linked.
+# Then commit the results: bench/results/<gpu>-<date>/results.json and the
+# numbers in docs/performance.md ("GEMM (sm_80 path)").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${TILEFUSE_GEMM_BUILD:-build-gemm}
+BUNDLE=$BUILD/gpu-bundle.tar.gz
+
+build() {
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
+    -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm
+  local stage
+  stage=$(mktemp -d)
+  cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" "$stage/"
+  strip "$stage"/tilefuse_*
+  # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
+  for lib in $(ldd "$stage/tilefuse_bench_gemm" | awk '/libxxhash/ {print $3}'); do
+    cp -L "$lib" "$stage/"
+  done
+  tar -C "$stage" -czf "$BUNDLE" .
+  rm -rf "$stage"
+  echo "bundle: $BUNDLE ($(du -h "$BUNDLE" | cut -f1)); carry it to the device machine (see the header)"
+}
+
+run() {
+  local steps=("$@")
+  [ ${#steps[@]} -eq 0 ] && steps=(check memcheck bench)
+  : "${OUT:?run on the device machine: \$OUT must name the output directory}"
+  mkdir -p "$OUT"
+  exec > >(tee "$OUT/gpu_run.log") 2>&1
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem \
+    --format=csv,noheader | tee "$OUT/nvidia-smi.txt" || echo "nvidia-smi failed"
+  [ -f "$BUNDLE" ] || { echo "error: $BUNDLE is missing: run 'scripts/gpu_run.sh build' here and carry it"; exit 1; }
+  local bin
+  bin=$(mktemp -d)
+  tar -C "$bin" -xzf "$BUNDLE"
+  export LD_LIBRARY_PATH="$bin:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export TILEFUSE_CACHE_DIR=${TILEFUSE_CACHE_DIR:-/tmp/tilefuse-cache}
+  local status=0
+  for step in "${steps[@]}"; do
+    echo "==== $step ($(date -u +%H:%M:%S))"
+    case $step in
+      check)
+        "$bin/tilefuse_gpu_gemm_check" --out "$OUT/check" || { echo "check: FAILED (exit $?)"; status=1; } ;;
+      memcheck)
+        # Small shapes only: memcheck slows every access down by orders of magnitude.
+        if compute-sanitizer --tool memcheck --error-exitcode 86 --leak-check no \
+             "$bin/tilefuse_gpu_gemm_check" --quick --out /tmp/tilefuse-memcheck >"$OUT/memcheck.log" 2>&1; then
+          echo "memcheck: no errors ($(grep -c '^ok' "$OUT/memcheck.log") cases ran)"
+        else
+          echo "memcheck: FAILED (see memcheck.log)"; tail -n 30 "$OUT/memcheck.log"; status=1
+          grep -q "Device not supported" "$OUT/memcheck.log" &&
+            echo "memcheck: compute-sanitizer does not support this machine (gVisor?): not a kernel error, rerun elsewhere"
+        fi ;;
+      bench|bench-quick)
+        local quick=()
+        [ "$step" = bench-quick ] && quick=(--quick)
+        "$bin/tilefuse_bench_gemm" --out "$OUT/bench" "${quick[@]}" >"$OUT/bench.log" 2>&1 ||
+          { echo "bench: FAILED (exit $?)"; status=1; }
+        tail -n 5 "$OUT/bench.log" ;;
+      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick)"; status=1 ;;
+    esac
+  done
+  echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
+  exit $status
+}
+
+case ${1:-} in
+  build) build ;;
+  run) shift; run "$@" ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
+esac
