@@ -1,0 +1,13 @@
+# Build-time step of tests/emu: writes the CUDA epilogue that `tilefuse emit`
+# generates for one activation to OUTPUT (so the emulator runs the real
+# generated code). Arguments: CLI, EXPR, MODE, DTYPE, OUT_DTYPE, OUTPUT.
+execute_process(
+  COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE}
+  OUTPUT_FILE ${OUTPUT}.tmp
+  ERROR_VARIABLE errors
+  RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  file(REMOVE ${OUTPUT}.tmp)
+  message(FATAL_ERROR "tilefuse emit --expr '${EXPR}' failed (${status}): ${errors}")
+endif()
+file(RENAME ${OUTPUT}.tmp ${OUTPUT})

@@ -1,0 +1,250 @@
+// See GemmCase.h.
+#include "GemmCase.h"
+
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+#include <random>
+
+#include "ReferenceGemm.h"
+#include "emulator/DeviceMemory.h"
+#include "emulator/HalfFloat.h"
+
+namespace emu {
+namespace {
+
+constexpr std::size_t kMaxReportsPerCheck = 5;
+
+long long round8(long long v) { return (v + 7) / 8 * 8; }
+
+/// 16-bit or fp32 element storage of one dtype.
+struct ElementType {
+  int bytes = 2;
+  bool bf16 = true;
+
+  double read(const void* base, long long index) const {
+    if (bytes == 4) return static_cast<const float*>(base)[index];
+    const std::uint16_t bits = static_cast<const std::uint16_t*>(base)[index];
+    return bf16 ? bf16_to_float(bits) : f16_to_float(bits);
+  }
+  /// Stores `value` rounded to this type; returns the stored value.
+  double write(void* base, long long index, double value) const {
+    if (bytes == 4) return static_cast<float*>(base)[index] = static_cast<float>(value);
+    const std::uint16_t bits = bf16 ? float_to_bf16(static_cast<float>(value)) : float_to_f16(static_cast<float>(value));
+    static_cast<std::uint16_t*>(base)[index] = bits;
+    return read(base, index);
+  }
+  bool is_poison(const void* base, long long index) const {
+    if (bytes == 4) {
+      std::uint32_t bits;
+      std::memcpy(&bits, static_cast<const float*>(base) + index, 4);
+      return bits == (static_cast<std::uint32_t>(kPoison16) << 16 | kPoison16);
+    }
+    return static_cast<const std::uint16_t*>(base)[index] == kPoison16;
+  }
+};
+
+/// A batch of rows x cols matrices stored with leading dimension `ld` and
+/// `batch_stride` elements between batches, in a guarded buffer.
+struct StoredMatrix {
+  long long rows = 0, cols = 0, ld = 0, batch_stride = 0;
+  unsigned batch = 1;
+  ElementType type;
+  std::unique_ptr<GuardedBuffer> buffer;
+  std::vector<std::uint8_t> snapshot;  // inputs: contents after filling
+
+  StoredMatrix(long long rows_, long long cols_, long long ld_, long long stride, unsigned batch_, ElementType t)
+      : rows(rows_), cols(cols_), ld(ld_), batch_stride(stride), batch(batch_), type(t) {
+    const long long elements = static_cast<long long>(batch - 1) * batch_stride + rows * ld;
+    buffer = std::make_unique<GuardedBuffer>(static_cast<std::size_t>(elements * type.bytes));
+  }
+  long long index(unsigned b, long long r, long long c) const { return b * batch_stride + r * ld + c; }
+  long long elements() const { return static_cast<long long>(buffer->bytes()) / type.bytes; }
+  void* data() { return buffer->data(); }
+  void take_snapshot() {
+    const auto* bytes = static_cast<const std::uint8_t*>(buffer->data());
+    snapshot.assign(bytes, bytes + buffer->bytes());
+  }
+  bool unchanged() const { return std::memcmp(snapshot.data(), buffer->data(), snapshot.size()) == 0; }
+};
+
+struct Failures {
+  std::vector<std::string> list;
+  void add(std::string message) { list.push_back(std::move(message)); }
+};
+
+/// Checks one output matrix against its reference (logical batch x M x N).
+double check_output(const char* name, const StoredMatrix& out, const std::vector<double>& reference,
+                    const CaseShape& s, Failures& failures) {
+  // 16-bit outputs round to 8 (bf16) or 11 (f16) bits; fp32 keeps ~24 bits
+  // (the activation adds a few ulp). The absolute floor covers cancellation.
+  double sum_sq_ref = 0.0;
+  for (double v : reference) sum_sq_ref += v * v;
+  const double rms = std::sqrt(sum_sq_ref / static_cast<double>(reference.size()));
+  const double relative_bound = out.type.bytes == 4 ? 1e-5 : (out.type.bf16 ? 1.0 / 256 : 1.0 / 2048);
+  const double absolute_floor = 1e-3 * rms + 1e-30;
+
+  std::size_t unwritten = 0, touched = 0, off = 0;
+  double sum_sq_err = 0.0;
+  std::vector<bool> logical(static_cast<std::size_t>(out.elements()), false);
+  for (unsigned b = 0; b < s.batch; ++b)
+    for (long long i = 0; i < s.m; ++i)
+      for (long long j = 0; j < s.n; ++j) {
+        const long long at = out.index(b, i, j);
+        logical[static_cast<std::size_t>(at)] = true;
+        const double want = reference[static_cast<std::size_t>((b * s.m + i) * s.n + j)];
+        if (out.type.is_poison(out.buffer->data(), at)) {
+          if (unwritten++ < kMaxReportsPerCheck)
+            failures.add(fmt::format("{}[{}][{}][{}] was never written", name, b, i, j));
+          sum_sq_err += want * want;
+          continue;
+        }
+        const double got = out.type.read(out.buffer->data(), at);
+        const double err = got - want;
+        sum_sq_err += std::isfinite(err) ? err * err : INFINITY;
+        if (!(std::fabs(err) <= relative_bound * std::fabs(want) + absolute_floor) && off++ < kMaxReportsPerCheck)
+          failures.add(fmt::format("{}[{}][{}][{}] = {} but the float64 reference is {}", name, b, i, j, got, want));
+      }
+  for (long long at = 0; at < out.elements(); ++at)
+    if (!logical[static_cast<std::size_t>(at)] && !out.type.is_poison(out.buffer->data(), at) &&
+        touched++ < kMaxReportsPerCheck)
+      failures.add(fmt::format("{}: element {} lies outside the M x N output (padding or another batch's gap) "
+                               "but was written",
+                               name, at));
+  if (unwritten > kMaxReportsPerCheck) failures.add(fmt::format("{}: {} elements never written", name, unwritten));
+  if (off > kMaxReportsPerCheck) failures.add(fmt::format("{}: {} elements off the reference", name, off));
+  if (touched > kMaxReportsPerCheck) failures.add(fmt::format("{}: {} elements outside the output written", name, touched));
+  if (auto guard = out.buffer->check_guards(name); !guard.empty()) failures.add(guard);
+  const double relative = std::sqrt(sum_sq_err / std::max(sum_sq_ref, 1e-300));
+  if (!(relative <= 1e-2)) failures.add(fmt::format("{}: relative Frobenius error {} > 1e-2", name, relative));
+  return relative;
+}
+
+}  // namespace
+
+CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOptions& options) {
+  CaseOutcome outcome;
+  Failures failures;
+  auto activation = tilefuse::dsl::resolve(v.expression);
+  if (!activation) {
+    outcome.failures.push_back("the activation does not resolve: " + activation.error().message);
+    return outcome;
+  }
+  tilefuse::dsl::ParameterValues parameters;
+  std::vector<float> parameter_floats;
+  for (const std::string& name : activation->analysis.parameters) {
+    const float value = name == "a" ? 0.1f : 0.3f;  // exact in float: the reference sees the same value
+    parameters[name] = value;
+    parameter_floats.push_back(value);
+  }
+
+  const ElementType in{2, v.input_bf16};
+  const ElementType out{v.out_bytes, v.out_bf16};
+  const bool interleaved = v.gated && v.gate_interleave > 0;
+  const long long features = interleaved ? 2 * s.n : s.n;
+  const unsigned batch = s.batch;
+  auto stride = [&](long long rows, long long ld, long long gap) { return batch > 1 ? rows * ld + gap : 0; };
+
+  // Leading dimensions and batch strides are all padded (and all different)
+  // so that a mixed-up ld or stride shows up; padding holds NaN.
+  StoredMatrix a(s.m, s.k, round8(s.k) + 8, stride(s.m, round8(s.k) + 8, 64), batch, in);
+  const long long b_rows = v.b_col_major ? features : s.k, b_cols = v.b_col_major ? s.k : features;
+  const long long ldb = round8(b_cols) + 16;
+  const long long b_stride = s.shared_weights ? 0 : stride(b_rows, ldb, 128);
+  const unsigned b_batches = s.shared_weights ? 1 : batch;
+  StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, in);
+  std::unique_ptr<StoredMatrix> b_up;
+  if (v.gated && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
+  std::unique_ptr<StoredMatrix> bias, c, aux;
+  if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
+  if (v.residual) c = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 16, stride(s.m, round8(s.n) + 16, 128), batch, out);
+  if (v.aux) aux = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 24, stride(s.m, round8(s.n) + 24, 192), batch, out);
+  StoredMatrix d(s.m, s.n, round8(s.n) + 8, stride(s.m, round8(s.n) + 8, 64), batch, out);
+
+  std::mt19937_64 random(static_cast<std::uint64_t>(s.m * 1000003 + s.n * 1009 + s.k) ^ options.seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+
+  ReferenceProblem ref;
+  ref.m = s.m, ref.n = s.n, ref.k = s.k, ref.batch = batch;
+  ref.gated = v.gated, ref.has_bias = v.bias, ref.has_residual = v.residual;
+  ref.alpha = v.gated ? 1.0 : (v.residual ? 0.75 : 1.25);
+  ref.beta = v.residual ? -0.5 : 0.0;
+
+  ref.a.resize(static_cast<std::size_t>(batch * s.m * s.k));
+  for (unsigned bb = 0; bb < batch; ++bb)
+    for (long long i = 0; i < s.m; ++i)
+      for (long long kk = 0; kk < s.k; ++kk)
+        ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] = in.write(a.data(), a.index(bb, i, kk), uniform(random));
+
+  // Logical K x N weights of operand `which` (0: gate or the only B, 1: up).
+  auto fill_weights = [&](StoredMatrix& m, int which, std::vector<double>& logical) {
+    logical.resize(static_cast<std::size_t>(batch * s.k * s.n));
+    for (unsigned bb = 0; bb < b_batches; ++bb)
+      for (long long kk = 0; kk < s.k; ++kk)
+        for (long long j = 0; j < s.n; ++j) {
+          long long feature = j;
+          if (interleaved) feature = (j / v.gate_interleave) * 2 * v.gate_interleave + which * v.gate_interleave + j % v.gate_interleave;
+          const long long at = v.b_col_major ? m.index(bb, feature, kk) : m.index(bb, kk, feature);
+          const double value = in.write(m.data(), at, uniform(random));
+          for (unsigned target = bb; target < batch; target += b_batches)
+            logical[static_cast<std::size_t>((target * s.k + kk) * s.n + j)] = value;
+        }
+  };
+  fill_weights(b, 0, ref.weights);
+  if (v.gated) fill_weights(b_up ? *b_up : b, 1, ref.up_weights);
+  if (bias) {
+    ref.bias.resize(static_cast<std::size_t>(s.n));
+    for (long long j = 0; j < s.n; ++j) ref.bias[static_cast<std::size_t>(j)] = in.write(bias->data(), j, uniform(random));
+  }
+  if (c) {
+    ref.c.resize(static_cast<std::size_t>(batch * s.m * s.n));
+    for (unsigned bb = 0; bb < batch; ++bb)
+      for (long long i = 0; i < s.m; ++i)
+        for (long long j = 0; j < s.n; ++j)
+          ref.c[static_cast<std::size_t>((bb * s.m + i) * s.n + j)] = out.write(c->data(), c->index(bb, i, j), uniform(random));
+  }
+  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get()})
+    if (input) input->take_snapshot();
+
+  GemmArguments args;
+  args.a = static_cast<const std::uint16_t*>(a.data());
+  args.b = static_cast<const std::uint16_t*>(b.data());
+  args.b_up = b_up ? static_cast<const std::uint16_t*>(b_up->data()) : nullptr;
+  args.d = d.data();
+  args.bias = bias ? static_cast<const std::uint16_t*>(bias->data()) : nullptr;
+  args.c = c ? c->data() : nullptr;
+  args.aux = aux ? aux->data() : nullptr;
+  args.m = s.m, args.n = s.n, args.k = s.k;
+  args.lda = a.ld, args.ldb = b.ld, args.ldd = d.ld;
+  args.ldc = c ? c->ld : s.n;
+  args.ld_aux = aux ? aux->ld : s.n;
+  args.batch_stride_a = a.batch_stride, args.batch_stride_b = b.batch_stride, args.batch_stride_d = d.batch_stride;
+  args.batch_stride_c = c ? c->batch_stride : 0;
+  args.batch_stride_aux = aux ? aux->batch_stride : 0;
+  args.alpha = static_cast<float>(ref.alpha), args.beta = static_cast<float>(ref.beta);
+  args.epilogue_parameters = parameter_floats;
+  args.batch = batch;
+
+  for (std::string& violation : v.run(args, options)) failures.add("emulator: " + violation);
+
+  auto expected = reference_gemm(ref, *activation, parameters);
+  if (!expected) {
+    failures.add("reference: " + expected.error().message);
+  } else {
+    outcome.relative_error = check_output("D", d, expected->out, s, failures);
+    if (aux) outcome.aux_relative_error = check_output("aux", *aux, expected->pre, s, failures);
+  }
+  const char* names[] = {"A", "B", "B_up", "bias", "C"};
+  int index = 0;
+  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get()}) {
+    if (input && !input->unchanged()) failures.add(fmt::format("input {} was modified", names[index]));
+    if (input)
+      if (auto guard = input->buffer->check_guards(names[index]); !guard.empty()) failures.add(guard);
+    ++index;
+  }
+  outcome.failures = std::move(failures.list);
+  return outcome;
+}
+
+}  // namespace emu

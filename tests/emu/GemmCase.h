@@ -1,0 +1,32 @@
+// One emulated run of a GemmVariant on one problem shape, checked end to end:
+// inputs in padded, batch-strided, guard-banded buffers (padding poisoned with
+// NaN so that reading it shows up), D and aux poisoned before the launch, then
+//  - no emulator violation (races, out-of-bounds, misalignment, deadlock);
+//  - every output element written, nothing else (padding, guards) touched,
+//    inputs unchanged;
+//  - D (and aux) against the float64 reference: relative Frobenius error
+//    <= 1e-2 and every element within its output type's rounding.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "GemmVariant.h"
+
+namespace emu {
+
+struct CaseShape {
+  long long m = 1, n = 1, k = 1;
+  unsigned batch = 1;
+  bool shared_weights = false;  ///< batch stride 0 for B (one weight matrix for every batch)
+};
+
+struct CaseOutcome {
+  std::vector<std::string> failures;  ///< empty: the run passed
+  double relative_error = 0.0;        ///< of D, Frobenius
+  double aux_relative_error = 0.0;
+};
+
+CaseOutcome run_gemm_case(const GemmVariant& variant, const CaseShape& shape, const RunOptions& options);
+
+}  // namespace emu

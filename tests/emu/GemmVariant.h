@@ -1,0 +1,55 @@
+// One compiled configuration of templates/tilefuse/gemm_sm80.cuh under the
+// emulator: a generated epilogue + a TfGemmConfig, in its own translation unit
+// (variants/variant.cpp.in), registered here at static-initialization time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emulator/Launch.h"
+
+namespace emu {
+
+/// A launch of the fused GEMM, in the layout of TfGemmParams (gemm_params.cuh)
+/// minus the epilogue struct, whose floats come in `epilogue_parameters`.
+struct GemmArguments {
+  const std::uint16_t* a = nullptr;
+  const std::uint16_t* b = nullptr;
+  const std::uint16_t* b_up = nullptr;
+  void* d = nullptr;
+  const std::uint16_t* bias = nullptr;
+  const void* c = nullptr;
+  void* aux = nullptr;
+  long long m = 0, n = 0, k = 0;
+  long long lda = 0, ldb = 0, ldc = 0, ldd = 0, ld_aux = 0;
+  long long batch_stride_a = 0, batch_stride_b = 0, batch_stride_c = 0, batch_stride_d = 0, batch_stride_aux = 0;
+  float alpha = 1.0f, beta = 0.0f;
+  std::vector<float> epilogue_parameters;  ///< in the activation's parameter order
+  unsigned batch = 1;
+};
+
+struct RunOptions {
+  std::uint64_t seed = 1;
+  CpAsyncLanding landing = CpAsyncLanding::AtWait;
+};
+
+struct GemmVariant {
+  std::string name;
+  std::string expression;  ///< the activation, as given to `tilefuse emit`
+  bool fast_mode = false;
+  int block_m = 0, block_n = 0, block_k = 0, warp_m = 0, warp_n = 0, stages = 0, group_m = 0;
+  bool input_bf16 = true, b_col_major = false, bias = false, residual = false, aux = false;
+  bool gated = false;
+  int gate_interleave = 0;
+  int out_bytes = 2;  ///< 2: bf16 or f16 (out_bf16), 4: fp32
+  bool out_bf16 = true;
+  std::size_t shared_bytes = 0;  ///< kSmemBytes of the template
+  /// Launches the kernel on the emulator; returns the violations it found.
+  std::vector<std::string> (*run)(const GemmArguments&, const RunOptions&) = nullptr;
+};
+
+bool register_variant(GemmVariant variant);
+const std::vector<GemmVariant>& registered_variants();
+
+}  // namespace emu

@@ -1,0 +1,40 @@
+// See ReferenceGemm.h.
+#include "ReferenceGemm.h"
+
+namespace emu {
+
+tilefuse::Expected<ReferenceResult> reference_gemm(const ReferenceProblem& p,
+                                                   const tilefuse::dsl::ResolvedProgram& activation,
+                                                   const tilefuse::dsl::ParameterValues& parameters) {
+  auto product = [&](const std::vector<double>& w, unsigned b, long long i, long long j) {
+    double sum = 0.0;
+    for (long long kk = 0; kk < p.k; ++kk) sum += p.a[(b * p.m + i) * p.k + kk] * w[(b * p.k + kk) * p.n + j];
+    return sum;
+  };
+  ReferenceResult r;
+  const std::size_t count = static_cast<std::size_t>(p.batch * p.m * p.n);
+  r.pre.resize(count);
+  r.out.resize(count);
+  for (unsigned b = 0; b < p.batch; ++b)
+    for (long long i = 0; i < p.m; ++i)
+      for (long long j = 0; j < p.n; ++j) {
+        const std::size_t at = static_cast<std::size_t>((b * p.m + i) * p.n + j);
+        tilefuse::dsl::InputValues inputs;
+        if (p.gated) {
+          inputs.gate = product(p.weights, b, i, j);
+          inputs.up = product(p.up_weights, b, i, j);
+          r.pre[at] = inputs.gate;
+        } else {
+          double v = p.alpha * product(p.weights, b, i, j);
+          if (p.has_bias) v += p.bias[j];
+          if (p.has_residual) v += p.beta * p.c[at];
+          inputs.x = r.pre[at] = v;
+        }
+        auto value = tilefuse::dsl::evaluate(activation, inputs, parameters);
+        if (!value) return value.take_error();
+        r.out[at] = *value;
+      }
+  return r;
+}
+
+}  // namespace emu

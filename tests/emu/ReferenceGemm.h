@@ -1,0 +1,31 @@
+// Float64 reference of the fused GEMM: pre = alpha·A·B + bias + beta·C (or
+// gate = A·W_gate, up = A·W_up) and out = activation(pre) through the DSL's
+// float64 interpreter. Matrices are dense, row-major, logical (no padding):
+// A is batch x M x K, weights batch x K x N, C batch x M x N.
+#pragma once
+
+#include <vector>
+
+#include "dsl/Interpreter.h"
+#include "tilefuse/error.hpp"
+
+namespace emu {
+
+struct ReferenceProblem {
+  long long m = 0, n = 0, k = 0;
+  unsigned batch = 1;
+  bool gated = false, has_bias = false, has_residual = false;
+  double alpha = 1.0, beta = 0.0;
+  std::vector<double> a, weights, up_weights, bias, c;
+};
+
+struct ReferenceResult {
+  std::vector<double> pre;  ///< alpha·A·B + bias + beta·C (single) or A·W_gate (gated)
+  std::vector<double> out;  ///< the activation of pre (or of gate and up)
+};
+
+tilefuse::Expected<ReferenceResult> reference_gemm(const ReferenceProblem& problem,
+                                                   const tilefuse::dsl::ResolvedProgram& activation,
+                                                   const tilefuse::dsl::ParameterValues& parameters);
+
+}  // namespace emu

@@ -1,0 +1,69 @@
+// The CUDA built-ins the tilefuse templates use, for compiling them as host
+// C++ under the emulator (tests/emu). Include this first, at global scope:
+// the emulated tilefuse/ptx_sm80.cuh and tilefuse/epilogue_support.cuh in this
+// folder include nothing (as the real ones) and forward to emu:: below.
+#pragma once
+#define TILEFUSE_EMU_CUDA_H 1
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "emulator/HalfFloat.h"
+
+#define __device__
+#define __host__
+#define __global__
+#define __shared__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+#define __restrict__ __restrict
+
+struct uint3 {
+  unsigned x = 0, y = 0, z = 0;
+};
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+};
+// Set by the emulator's scheduler whenever it switches to a thread.
+extern thread_local uint3 threadIdx;
+extern thread_local uint3 blockIdx;
+extern thread_local dim3 blockDim;
+extern thread_local dim3 gridDim;
+
+struct alignas(8) float2 {
+  float x, y;
+};
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float __uint_as_float(unsigned bits) { return std::bit_cast<float>(bits); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+
+namespace emu {
+
+// ---- instructions (emulator/Instructions.cpp) --------------------------------
+unsigned shared_address(const void* pointer);
+void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes);
+void cp_async_commit();
+void cp_async_wait(int pending);
+void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose);
+void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
+void syncthreads();
+void syncwarp(unsigned mask);
+
+// ---- max.NaN / min.NaN: NaN if either input is NaN -----------------------------
+inline float fmax_nan(float a, float b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::fmax(a, b);
+}
+inline float fmin_nan(float a, float b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::fmin(a, b);
+}
+
+}  // namespace emu
+
+inline void __syncthreads() { emu::syncthreads(); }
+inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::syncwarp(mask); }

@@ -1,0 +1,19 @@
+# The template configurations the emulator runs (tests/emu/CMakeLists.txt
+# defines tilefuse_emu_variant). TILE: block_m block_n block_k warp_m warp_n
+# stages group_m. Small tiles keep the emulation fast; the default sm_80 tile
+# (128x128x32, 64x64 warps, 3 stages) is covered too.
+tilefuse_emu_variant(gelu_bf16_rowb_s2 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 64 64 32 32 32 2 8)
+tilefuse_emu_variant(gelu_f16_colb_s3 EXPR "gelu(x)" DTYPE f16 OUT f16 TILE 64 64 32 32 32 3 2 COL_MAJOR_B)
+tilefuse_emu_variant(gelu_bf16_colb_default EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 128 128 32 64 64 3 8 COL_MAJOR_B)
+tilefuse_emu_variant(gelu_f16_rowb_default EXPR "gelu(x)" DTYPE f16 OUT f16 TILE 128 128 32 64 64 3 8)
+tilefuse_emu_variant(swiglu_bf16_colb_separate EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B)
+tilefuse_emu_variant(swiglu_bf16_rowb_interleave64 EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 2 8 INTERLEAVE 64 FAST)
+tilefuse_emu_variant(swiglu_f16_colb_interleave16_default EXPR "silu(gate)*up" DTYPE f16 OUT f16
+  TILE 128 128 32 64 64 3 8 COL_MAJOR_B INTERLEAVE 16)
+tilefuse_emu_variant(leaky_bf16_f32out_epilogue_inputs EXPR "leaky_relu(x, a)" DTYPE bf16 OUT f32
+  TILE 64 64 32 32 32 2 8 BIAS RESIDUAL AUX)
+tilefuse_emu_variant(gelu_f16_bf16out_epilogue_inputs_colb EXPR "gelu(x)" DTYPE f16 OUT bf16
+  TILE 64 128 64 32 64 4 8 COL_MAJOR_B BIAS RESIDUAL AUX)
+tilefuse_emu_variant(gelu_bf16_rowb_8warps_s5_group1 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 128 128 64 32 64 5 1)
