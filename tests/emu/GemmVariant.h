@@ -32,6 +32,7 @@ struct GemmArguments {
 struct RunOptions {
   std::uint64_t seed = 1;
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
+  SchedulePolicy schedule = SchedulePolicy::RandomThreads;
 };
 
 struct GemmVariant {

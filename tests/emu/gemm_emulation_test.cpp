@@ -1,8 +1,9 @@
 // Runs every registered configuration of templates/tilefuse/gemm_sm80.cuh
 // (variants/Variants.cmake) on the CPU emulator over shapes with M, N, K
 // tails, batches and shared weights, and checks each run end to end
-// (GemmCase.h). Both cp.async landing policies run, with different
-// scheduling seeds.
+// (GemmCase.h). Two legal executions of each: copies landing as late as
+// possible with threads interleaved at random, and copies landing at once
+// with warps drifting apart as far as the barriers allow.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -34,24 +35,32 @@ CaseShape fit_to_variant(CaseShape s, const GemmVariant& v) {
   return s;
 }
 
+struct Execution {
+  const char* name;
+  RunOptions options;
+};
+
+const Execution kExecutions[] = {
+    {"late_copies_random_threads", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads}},
+    {"early_copies_greedy_warps", {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps}},
+};
+
 struct Param {
   const GemmVariant* variant;
   const NamedShape* shape;
-  CpAsyncLanding landing;
+  const Execution* execution;
 };
 
 std::vector<Param> all_params() {
   std::vector<Param> params;
   for (const GemmVariant& v : registered_variants())
     for (const NamedShape& s : kShapes)
-      for (CpAsyncLanding landing : {CpAsyncLanding::AtWait, CpAsyncLanding::AtIssue})
-        params.push_back({&v, &s, landing});
+      for (const Execution& e : kExecutions) params.push_back({&v, &s, &e});
   return params;
 }
 
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.variant->name << " " << p.shape->name
-      << (p.landing == CpAsyncLanding::AtWait ? " late landing" : " early landing");
+  *os << p.variant->name << " " << p.shape->name << " " << p.execution->name;
 }
 
 class GemmEmulation : public ::testing::TestWithParam<Param> {};
@@ -59,10 +68,7 @@ class GemmEmulation : public ::testing::TestWithParam<Param> {};
 TEST_P(GemmEmulation, MatchesFloat64Reference) {
   const Param& p = GetParam();
   const CaseShape shape = fit_to_variant(p.shape->shape, *p.variant);
-  RunOptions options;
-  options.landing = p.landing;
-  options.seed = p.landing == CpAsyncLanding::AtWait ? 1 : 7;
-  const CaseOutcome outcome = run_gemm_case(*p.variant, shape, options);
+  const CaseOutcome outcome = run_gemm_case(*p.variant, shape, p.execution->options);
   std::string report;
   for (const std::string& failure : outcome.failures) report += "\n  " + failure;
   EXPECT_TRUE(outcome.failures.empty()) << p.variant->name << " on " << shape.m << "x" << shape.n << "x" << shape.k
@@ -72,9 +78,8 @@ TEST_P(GemmEmulation, MatchesFloat64Reference) {
 
 INSTANTIATE_TEST_SUITE_P(Sm80, GemmEmulation, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& info) {
-                           std::string name = fmt::format(
-                               "{}_{}_{}", info.param.variant->name, info.param.shape->name,
-                               info.param.landing == CpAsyncLanding::AtWait ? "late_landing" : "early_landing");
+                           std::string name = fmt::format("{}_{}_{}", info.param.variant->name,
+                                                          info.param.shape->name, info.param.execution->name);
                            for (char& ch : name)
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return name;

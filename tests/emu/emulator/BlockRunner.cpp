@@ -89,6 +89,14 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
     for (int i = 0; i < static_cast<int>(fibers_.size()); ++i)
       if (fibers_[i].state == State::Runnable) runnable.push_back(i);
     if (runnable.empty()) break;
+    if (config_.schedule == SchedulePolicy::GreedyWarps) {
+      // Stay in the warp that ran last while any of its lanes can run.
+      const int warp = current_ / kWarpSize;
+      std::vector<int> same_warp;
+      for (int i : runnable)
+        if (i / kWarpSize == warp) same_warp.push_back(i);
+      if (!same_warp.empty()) runnable.swap(same_warp);
+    }
     current_ = runnable[random_() % runnable.size()];
     threadIdx = {static_cast<unsigned>(current_), 0, 0};
     swapcontext(&scheduler_, &fibers_[current_].context);

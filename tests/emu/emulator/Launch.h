@@ -3,6 +3,11 @@
 // __syncthreads, __syncwarp and the warp-collective instructions (ldmatrix,
 // mma.sync), in an order drawn from a seeded random generator, so that one
 // seed is one reproducible interleaving.
+//
+// Raw loads and stores (the epilogue's shared-memory staging) are not seen by
+// the emulator; a race between them and other warps' accesses shows up as
+// wrong results when warps drift apart, which SchedulePolicy::GreedyWarps
+// provokes: one warp runs as far as it can before the next one starts.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +23,11 @@ namespace emu {
 /// a missing barrier before a stage is overwritten.
 enum class CpAsyncLanding { AtWait, AtIssue };
 
+/// Which thread runs next when the running one blocks: any runnable thread
+/// (warps advance nearly in step), or preferably one of the same warp (warps
+/// drift as far apart as the block's barriers allow).
+enum class SchedulePolicy { RandomThreads, GreedyWarps };
+
 struct LaunchConfig {
   unsigned grid_x = 1, grid_y = 1;
   unsigned threads_per_block = 32;   ///< a multiple of 32
@@ -26,6 +36,7 @@ struct LaunchConfig {
   std::size_t shared_capacity = 0;   ///< size of `shared`; the rest past shared_bytes is a guard band
   std::uint64_t seed = 1;            ///< scheduling order
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
+  SchedulePolicy schedule = SchedulePolicy::RandomThreads;
 };
 
 /// Runs `thread_body` for every thread of the grid (threadIdx, blockIdx,
