@@ -3,6 +3,8 @@
 // callers only see the TargetInfo interface.
 #include "compiler/Target/TargetInfo.h"
 
+#include <algorithm>
+
 namespace tilefuse::compiler {
 namespace {
 
@@ -25,6 +27,23 @@ long long mainloop_shared_bytes(const TileConfig& t) {
   return static_cast<long long>(t.block_m + t.block_n) * t.block_k * kOperandBytes * t.stages;
 }
 
+/// The epilogue reuses that memory to stage every warp's fp32 accumulators
+/// (warp_m rows of warp_n + 8 floats, see gemm_sm80.cuh); a block needs the
+/// larger of the two.
+long long block_shared_bytes(const TileConfig& t) {
+  constexpr long long kFloatBytes = 4, kRowPad = 8;
+  const long long staging = static_cast<long long>(t.warps()) * t.warp_m * (t.warp_n + kRowPad) * kFloatBytes;
+  return std::max(mainloop_shared_bytes(t), staging);
+}
+
+/// A 256-wide, 64-deep B tile with 64x64 warp tiles (128 accumulators per
+/// thread) spills registers: NVRTC for sm_80 reports spills for 64x256x64 and
+/// 128x256x64, for sm_90a for 64x256x64 (tests/unit/ops/tile_space_compile_test).
+/// The same blocks with smaller warp tiles or a 32-deep K tile do not.
+bool spills_registers(int block_n, int block_k, int warp_m, int warp_n) {
+  return block_n == 256 && block_k == 64 && warp_m * warp_n == 64 * 64;
+}
+
 /// The tile space common to the mma.sync / wgmma mainloops, pruned by the
 /// target's shared-memory budget. Warp tiles are 32 or 64 on each side (a
 /// multiple of the m16n8 instruction tile, at most 128 fp32 accumulators per
@@ -39,9 +58,10 @@ std::vector<TileConfig> enumerate_tiles(int shared_memory_limit, int vector_widt
             if (block_m % warp_m != 0 || block_n % warp_n != 0) continue;
             int warps = (block_m / warp_m) * (block_n / warp_n);
             if (warps != 4 && warps != 8) continue;
+            if (spills_registers(block_n, block_k, warp_m, warp_n)) continue;
             for (int stages = 2; stages <= 5; ++stages) {
               TileConfig t{block_m, block_n, block_k, warp_m, warp_n, stages, vector_width, kGroupM};
-              if (mainloop_shared_bytes(t) <= shared_memory_limit) space.push_back(t);
+              if (block_shared_bytes(t) <= shared_memory_limit) space.push_back(t);
             }
           }
   return space;

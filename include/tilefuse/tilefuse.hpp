@@ -90,7 +90,10 @@ struct MatmulArgs {
   const void* b_up = nullptr;  ///< gated with two weight matrices: W_up (same layout as b)
   void* d = nullptr;           ///< M x N, row-major, output type
   Shape shape;
-  long long lda = 0, ldb = 0, ldd = 0;  ///< 0: packed (K, N or K, N)
+  /// 0: packed (lda = K; ldb = the width of B: N, 2N interleaved, K col-major;
+  /// ldd = N). Packed rows of a width that is not a multiple of 8 are rejected
+  /// (Unsupported): pad them and pass the leading dimension.
+  long long lda = 0, ldb = 0, ldd = 0;
   float alpha = 1.0f;                   ///< scales A·B (single-input activations only)
   float beta = 1.0f;                    ///< scales C
   const void* bias = nullptr;           ///< N values in the input type (options.bias)

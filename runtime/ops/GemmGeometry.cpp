@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/Target/TilePruning.h"
+
 namespace tilefuse::ops {
 namespace {
 
@@ -34,6 +36,48 @@ long long gemm_epilogue_shared_bytes(const compiler::TileConfig& tile, bool gate
 
 long long gemm_shared_bytes(const compiler::TileConfig& tile, bool gated) {
   return std::max(gemm_mainloop_shared_bytes(tile, gated), gemm_epilogue_shared_bytes(tile, gated));
+}
+
+namespace {
+
+/// Two sets of 128 accumulators leave too few registers for the fragments and
+/// addresses of a 64-deep k-tile of A and two B tiles.
+bool gated_deep_k_spills(const compiler::TileConfig& tile) {
+  constexpr int kDeepK = 64;
+  return tile.block_k >= kDeepK &&
+         compiler::tile_accumulators_per_thread(tile, true) >= compiler::kMaxAccumulatorsPerThread;
+}
+
+}  // namespace
+
+std::optional<std::string> gated_tile_rejection(const compiler::TileConfig& tile, int max_shared_bytes) {
+  const int accumulators = compiler::tile_accumulators_per_thread(tile, true);
+  if (accumulators > compiler::kMaxAccumulatorsPerThread)
+    return fmt::format("{} fp32 accumulators per thread (two sets of {}x{}/32) spill registers; at most {}",
+                       accumulators, tile.warp_m, tile.warp_n, compiler::kMaxAccumulatorsPerThread);
+  if (gated_deep_k_spills(tile))
+    return fmt::format("{} fp32 accumulators per thread with a {}-deep k-tile spill registers; use block_k 32",
+                       accumulators, tile.block_k);
+  if (const long long shared = gemm_shared_bytes(tile, true); shared > max_shared_bytes)
+    return fmt::format("needs {} bytes of shared memory, more than the {} allowed", shared, max_shared_bytes);
+  return std::nullopt;
+}
+
+compiler::TileConfig fit_tile_to_gated(compiler::TileConfig tile) {
+  constexpr int kSmallestWarpSide = 32, kShallowK = 32;
+  while (compiler::tile_accumulators_per_thread(tile, true) > compiler::kMaxAccumulatorsPerThread) {
+    if (tile.warp_n > kSmallestWarpSide) {
+      tile.warp_n /= 2;
+      tile.block_n /= 2;
+    } else if (tile.warp_m > kSmallestWarpSide) {
+      tile.warp_m /= 2;
+      tile.block_m /= 2;
+    } else {
+      break;
+    }
+  }
+  if (gated_deep_k_spills(tile)) tile.block_k = kShallowK;
+  return tile;
 }
 
 Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& tile, bool gated,

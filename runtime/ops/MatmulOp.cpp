@@ -19,7 +19,11 @@ namespace detail {
 compiler::TileConfig MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
                                            long long k) const {
   const compiler::TargetInfo& target = *targets[static_cast<size_t>(arch)];
-  if (!options.tile) return target.default_tile(m, n, k);
+  if (!options.tile) {
+    // The target's heuristic knows one accumulator set; a gated op has two.
+    const compiler::TileConfig tile = target.default_tile(m, n, k);
+    return operands.gated ? ops::fit_tile_to_gated(tile) : tile;
+  }
   compiler::TileConfig tile = *options.tile;
   // The vector width is the target's (the epilogue contract), not a tuning knob.
   tile.vector_width = target.accumulator_vector_width();

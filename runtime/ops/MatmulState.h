@@ -36,7 +36,8 @@ struct MatmulState {
   std::mutex mutex;
   std::vector<std::unique_ptr<ops::GemmVariant>> variants;  ///< never shrinks
 
-  /// The tile a launch of m x n x k on `arch` uses: forced or the target's heuristic.
+  /// The tile a launch of m x n x k on `arch` uses: forced, or the target's
+  /// heuristic (with the warp tile halved for a gated op, see fit_tile_to_gated).
   compiler::TileConfig tile_for(compiler::Arch arch, long long m, long long n, long long k) const;
   /// The kernel for (arch, tile), compiled on first use (outside the lock;
   /// the kernel cache runs one NVRTC compile for concurrent first launches).

@@ -2,11 +2,14 @@
 // host reference (issue 4, item 7). Fresh random data per case (the seed is
 // printed; --seed reproduces a run), outputs poisoned with NaN bytes before
 // every launch, ‖out − ref‖/‖ref‖ <= 1e-2, every element written, no padding
-// touched. Writes <out>/results.json and <out>/gemm_check.log.
+// touched, and a second (warm) launch allocates nothing. Writes <out>/results.json and <out>/gemm_check.log.
 //
 // Exit status: 0 all cases passed, 1 some failed, 2 usage error,
 // 77 skipped (no CUDA driver or GPU; the reason is printed).
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +24,18 @@
 #include "GemmCases.h"
 #include "runtime/Driver.h"
 #include "support/GemmCheck.h"
+
+// Counts C++ heap allocations so that the run can check that a warm launch
+// (kernel built and loaded) allocates nothing (a CUDA-graph-safe hot path).
+std::atomic<long long> g_allocations{0};
+
+void* operator new(std::size_t bytes) {
+  ++g_allocations;
+  if (void* p = std::malloc(bytes ? bytes : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tilefuse::gpu {
 namespace {
@@ -101,6 +116,15 @@ void run_case(RunContext& run, const GemmCase& c, const Expected<MatmulOp>& op, 
     fatal = true;
     return fail(runtime::driver_error(run.api, r, "cuStreamSynchronize after the fused GEMM").message);
   }
+  // Again, now warm: same result, and no heap allocation in the launch path.
+  const long long allocations_before = g_allocations.load();
+  auto again = (*op)(run.stream, device->args, c.params);
+  const long long warm_allocations = g_allocations.load() - allocations_before;
+  if (!again) return fail(again.error().message);
+  if (CUresult r = run.api.cuStreamSynchronize(run.stream); r != CUDA_SUCCESS) {
+    fatal = true;
+    return fail(runtime::driver_error(run.api, r, "cuStreamSynchronize after the second launch").message);
+  }
   HostTensor d = output_tensor(problem);
   if (auto ok = device->d.download(d.data(), d.size_bytes()); !ok) return fail(ok.error().message);
   std::optional<HostTensor> aux;
@@ -111,8 +135,9 @@ void run_case(RunContext& run, const GemmCase& c, const Expected<MatmulOp>& op, 
   auto result = check_outputs(problem, *program, params, d, aux ? &*aux : nullptr, rng);
   if (!result) return fail(result.error().message);
 
-  const bool ok = passed(*result);
+  const bool ok = passed(*result) && warm_allocations == 0;
   record["passed"] = ok;
+  record["warm_launch_allocations"] = warm_allocations;
   record["checked"] = result->checked;
   record["sampled"] = result->sampled;
   record["rel_error"] = result->rel_error;
@@ -121,10 +146,10 @@ void run_case(RunContext& run, const GemmCase& c, const Expected<MatmulOp>& op, 
   record["unwritten"] = result->unwritten;
   record["padding_clobbered"] = result->padding_clobbered;
   record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  run.log.line("{} {:<48} rel {:.2e} aux {:.2e} max|e| {:.2e} checked {}{} unwritten {} padding {}",
+  run.log.line("{} {:<48} rel {:.2e} aux {:.2e} max|e| {:.2e} checked {}{} unwritten {} padding {} allocs {}",
                ok ? "ok  " : "FAIL", c.name, result->rel_error, result->aux_rel_error, result->max_abs_error,
                result->checked, result->sampled ? " (sampled)" : "", result->unwritten,
-               result->padding_clobbered);
+               result->padding_clobbered, warm_allocations);
 }
 
 int run(int argc, char** argv) {

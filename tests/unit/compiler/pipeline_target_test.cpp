@@ -65,7 +65,9 @@ TEST(TargetInfoTest, SharedMemoryPrunesTheSpace) {
   TileConfig big{256, 128, 64, 64, 64, 4, 4, 8};  // 192 KiB
   EXPECT_FALSE(contains(make_target(Arch::Sm80)->tile_space(), big));
   EXPECT_TRUE(contains(make_target(Arch::Sm90a)->tile_space(), big));
-  TileConfig medium{256, 128, 64, 64, 64, 2, 4, 8};  // 96 KiB
+  // (256x128x64 with 2 stages also needs 96 KiB for the mainloop, but its 8
+  // warps stage 144 KiB of accumulators in the epilogue: not on sm_86.)
+  TileConfig medium{128, 128, 64, 64, 64, 3, 4, 8};  // 96 KiB
   EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), medium));
   EXPECT_TRUE(contains(make_target(Arch::Sm86)->tile_space(), medium));
   TileConfig ampere_only{256, 128, 64, 64, 64, 3, 4, 8};  // 144 KiB

@@ -1,6 +1,7 @@
 // Grid, block and shared memory of the fused GEMM launch.
 #include <gtest/gtest.h>
 
+#include "compiler/Target/TilePruning.h"
 #include "runtime/ops/GemmGeometry.h"
 
 namespace tilefuse::ops {
@@ -59,6 +60,36 @@ TEST(GemmGeometry, GridLimitsAreErrorsThatSayHowToSplit) {
   ASSERT_FALSE(tiles);
   EXPECT_EQ(tiles.error().code, ErrorCode::Unsupported);
   EXPECT_TRUE(gemm_launch_config(k128x128x32s3, false, 1LL << 20, 1LL << 20, 65535));
+}
+
+TEST(GemmGeometry, GatedTilesHalveTheWarpTileToKeep128Accumulators) {
+  EXPECT_EQ(compiler::tile_accumulators_per_thread(k128x128x32s3, false), 128);
+  EXPECT_EQ(compiler::tile_accumulators_per_thread(k128x128x32s3, true), 256);
+  const compiler::TileConfig fitted = fit_tile_to_gated(k128x128x32s3);
+  EXPECT_EQ(fitted, (compiler::TileConfig{128, 64, 32, 64, 32, 3, 4, 8}));
+  EXPECT_EQ(fitted.warps(), k128x128x32s3.warps());
+  EXPECT_EQ(compiler::tile_accumulators_per_thread(fitted, true), 128);
+  const compiler::TileConfig narrow{64, 64, 32, 32, 32, 2, 4, 8};
+  EXPECT_EQ(fit_tile_to_gated(narrow), narrow) << "already small enough";
+  // Hopper's default: the halved warp tile with a 64-deep k-tile spills with
+  // two accumulator sets: K becomes 32 deep.
+  const compiler::TileConfig hopper{128, 128, 64, 64, 64, 4, 4, 8};
+  EXPECT_EQ(fit_tile_to_gated(hopper), (compiler::TileConfig{128, 64, 32, 64, 32, 4, 4, 8}));
+}
+
+TEST(GemmGeometry, GatedTileRejectionNamesTheReason) {
+  constexpr int kBig = 227 * 1024;
+  auto accumulators = gated_tile_rejection(k128x128x32s3, kBig);
+  ASSERT_TRUE(accumulators);
+  EXPECT_NE(accumulators->find("256 fp32 accumulators"), std::string::npos) << *accumulators;
+  auto deep = gated_tile_rejection({128, 128, 64, 32, 64, 2, 4, 8}, kBig);
+  ASSERT_TRUE(deep);
+  EXPECT_NE(deep->find("64-deep k-tile"), std::string::npos) << *deep;
+  EXPECT_FALSE(gated_tile_rejection({128, 128, 32, 32, 64, 2, 4, 8}, kBig));
+  EXPECT_FALSE(gated_tile_rejection({128, 64, 64, 32, 32, 3, 4, 8}, kBig)) << "64 accumulators: 64 deep is fine";
+  auto shared = gated_tile_rejection({128, 128, 32, 32, 64, 5, 4, 8}, 99 * 1024);
+  ASSERT_TRUE(shared);
+  EXPECT_NE(shared->find("shared memory"), std::string::npos) << *shared;
 }
 
 }  // namespace

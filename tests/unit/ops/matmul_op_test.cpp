@@ -5,6 +5,10 @@
 
 #include <stdlib.h>
 
+#include <optional>
+#include <thread>
+#include <vector>
+
 #include "compiler/Target/TargetInfo.h"
 #include "tilefuse/tilefuse.hpp"
 
@@ -149,6 +153,36 @@ TEST(MatmulOp, CompileNeedsNoDeviceAndCachesPerTile) {
   auto small = op->compile({16, 4096, 4096}, Arch::Sm80);  // the heuristic narrows block_m
   ASSERT_TRUE(small) << small.error().message;
   EXPECT_EQ(small->tile.block_m, 64);
+}
+
+TEST(MatmulOp, ConcurrentFirstUsesShareOneKernel) {
+  auto op = memory_runtime().matmul({.activation = "quick_gelu"});
+  ASSERT_TRUE(op) << op.error().message;
+  constexpr int kThreads = 4;
+  std::vector<std::optional<Expected<KernelInfo>>> infos(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] { infos[i].emplace(op->compile({512, 512, 512}, Arch::Sm80)); });
+  for (auto& t : threads) t.join();
+  int built = 0;
+  for (const auto& slot : infos) {
+    const Expected<KernelInfo>& info = *slot;
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->tile, (*infos[0])->tile);
+    built += info->cache_hit ? 0 : 1;
+  }
+  // One NVRTC compile at most (the kernel cache's single flight; a thread that
+  // waited for another's compile reports a hit).
+  EXPECT_LE(built, 1);
+}
+
+TEST(MatmulOp, GatedHeuristicTileDoesNotSpill) {
+  auto op = memory_runtime().matmul({.activation = "swiglu"});
+  ASSERT_TRUE(op) << op.error().message;
+  auto info = op->compile({4096, 14336, 4096}, Arch::Sm80);
+  ASSERT_TRUE(info) << info.error().message << "\n" << info.error().detail;
+  EXPECT_EQ(info->tile.warp_m * info->tile.warp_n, 64 * 32);
+  EXPECT_EQ(info->spill_bytes, 0) << compiler::to_string(info->tile) << ": " << info->registers << " registers";
 }
 
 TEST(MatmulOp, ForcedTileIsUsedWithTheTargetsVectorWidth) {

@@ -4,7 +4,8 @@
 // (mma.sync, ldmatrix, cp.async). All tiles for a representative epilogue
 // (gelu, bf16, row-major B); the operand variants (gated with two and with
 // interleaved weights, col-major B, bias + residual + aux, f16 in, f32 out) on
-// a sample of tiles. Compiles run on all cores (KernelCache::compile_many),
+// the default tile and a sample of the space (for gated ops, of the tiles
+// gated_tile_rejection accepts). Compiles run on all cores (KernelCache::compile_many),
 // in memory only.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include "compiler/Pipeline.h"
 #include "compiler/Target/TargetInfo.h"
 #include "runtime/KernelCache.h"
+#include "runtime/ops/GemmGeometry.h"
 #include "runtime/ops/KernelSource.h"
 
 namespace tilefuse::ops {
@@ -26,6 +28,7 @@ using compiler::TileConfig;
 struct Variant {
   const char* name;
   KernelSpec spec;  // without arch and tile
+  bool gated = false;
 };
 
 KernelSpec spec_of(const char* expression) {
@@ -36,8 +39,8 @@ KernelSpec spec_of(const char* expression) {
 
 std::vector<Variant> operand_variants() {
   std::vector<Variant> variants;
-  variants.push_back({"swiglu_two_weights", spec_of("swiglu")});
-  Variant interleaved{"geglu_interleaved_16", spec_of("geglu")};
+  variants.push_back({"swiglu_two_weights", spec_of("swiglu"), true});
+  Variant interleaved{"geglu_interleaved_16", spec_of("geglu"), true};
   interleaved.spec.gate_interleave = 16;
   variants.push_back(interleaved);
   Variant col{"silu_b_col_major", spec_of("silu")};
@@ -50,7 +53,7 @@ std::vector<Variant> operand_variants() {
   f16.spec.input_type = DType::F16;
   f16.spec.output_type = DType::F32;
   variants.push_back(f16);
-  Variant gated_col{"swiglu_interleaved_8_col_major_f16", spec_of("swiglu")};
+  Variant gated_col{"swiglu_interleaved_8_col_major_f16", spec_of("swiglu"), true};
   gated_col.spec.gate_interleave = 8;
   gated_col.spec.b_col_major = true;
   gated_col.spec.input_type = gated_col.spec.output_type = DType::F16;
@@ -151,11 +154,18 @@ TEST_P(OperandVariantCompile, VariantsCompileOnTheDefaultTileAndASampleOfTheSpac
   const auto space = target->tile_space();
   std::vector<Job> jobs;
   for (const Variant& v : operand_variants()) {
-    // The default tile for a large problem and every 16th tile of the space
-    // (a different offset per variant, so together they cover more of it).
-    std::vector<TileConfig> tiles = {target->default_tile(4096, 4096, 4096)};
+    // A gated op holds two accumulator sets and loads two B tiles: its tiles
+    // are those of the space that gated_tile_rejection accepts, and its
+    // default is the heuristic's tile fitted to that (fit_tile_to_gated).
+    std::vector<TileConfig> usable;
+    for (const TileConfig& tile : space)
+      if (!v.gated || !gated_tile_rejection(tile, target->max_shared_memory_per_block())) usable.push_back(tile);
+    // The default tile for a large problem and every 16th usable tile (a
+    // different offset per variant, so together they cover more of the space).
+    const TileConfig heuristic = target->default_tile(4096, 4096, 4096);
+    std::vector<TileConfig> tiles = {v.gated ? fit_tile_to_gated(heuristic) : heuristic};
     const size_t offset = jobs.size() % 16;
-    for (size_t i = offset; i < space.size(); i += 16) tiles.push_back(space[i]);
+    for (size_t i = offset; i < usable.size(); i += 16) tiles.push_back(usable[i]);
     for (const TileConfig& tile : tiles)
       jobs.push_back(make_job(fmt::format("{} {} {}", v.name, compiler::to_string(arch),
                                           compiler::to_string(tile)),
