@@ -3,14 +3,14 @@
 // callers only see the TargetInfo interface.
 #include "compiler/Target/TargetInfo.h"
 
+#include "compiler/Target/TilePruning.h"
+
 #include <algorithm>
 
 namespace tilefuse::compiler {
 namespace {
 
 constexpr int kKiB = 1024;
-/// Operands A and B are 16-bit (bf16/f16) in shared memory.
-constexpr int kOperandBytes = 2;
 /// Hardware limit of registers per thread on sm_80 .. sm_90a.
 constexpr int kMaxRegistersPerThread = 255;
 /// mma.sync m16n8k16 leaves each thread pairs of adjacent output columns; the
@@ -20,21 +20,6 @@ constexpr int kMaxRegistersPerThread = 255;
 constexpr int kEpilogueVectorWidth = 4;
 /// Threadblock rasterization group (rows of blocks that sweep N together).
 constexpr int kGroupM = 8;
-
-/// Shared memory the multistage mainloop needs for one tile configuration:
-/// `stages` buffers of an A tile (block_m x block_k) and a B tile (block_k x block_n).
-long long mainloop_shared_bytes(const TileConfig& t) {
-  return static_cast<long long>(t.block_m + t.block_n) * t.block_k * kOperandBytes * t.stages;
-}
-
-/// The epilogue reuses that memory to stage every warp's fp32 accumulators
-/// (warp_m rows of warp_n + 8 floats, see gemm_sm80.cuh); a block needs the
-/// larger of the two.
-long long block_shared_bytes(const TileConfig& t) {
-  constexpr long long kFloatBytes = 4, kRowPad = 8;
-  const long long staging = static_cast<long long>(t.warps()) * t.warp_m * (t.warp_n + kRowPad) * kFloatBytes;
-  return std::max(mainloop_shared_bytes(t), staging);
-}
 
 /// A 256-wide, 64-deep B tile with 64x64 warp tiles (128 accumulators per
 /// thread) spills registers: NVRTC for sm_80 reports spills for 64x256x64 and
@@ -61,7 +46,7 @@ std::vector<TileConfig> enumerate_tiles(int shared_memory_limit, int vector_widt
             if (spills_registers(block_n, block_k, warp_m, warp_n)) continue;
             for (int stages = 2; stages <= 5; ++stages) {
               TileConfig t{block_m, block_n, block_k, warp_m, warp_n, stages, vector_width, kGroupM};
-              if (block_shared_bytes(t) <= shared_memory_limit) space.push_back(t);
+              if (tile_shared_bytes(t, /*gated=*/false) <= shared_memory_limit) space.push_back(t);
             }
           }
   return space;

@@ -9,7 +9,10 @@ namespace tilefuse::compiler {
 namespace {
 
 constexpr int kOperandBytes = 2;       // bf16 / f16 operands in shared memory
+constexpr long long kFloatBytes = 4;   // staged fp32 accumulators
+constexpr long long kEpilogueRowPad = 8;  // floats of padding per staged row (bank spread)
 constexpr int kThreadsPerWarp = 32;
+constexpr int kDeepK = 64, kShallowK = 32, kSmallestWarpSide = 32;
 constexpr long long kSmallestBlockSide = 64;
 
 /// The largest block side worth using for a problem side of `extent`.
@@ -21,14 +24,61 @@ long long useful_block_side(long long extent) {
 
 }  // namespace
 
-long long tile_shared_bytes(const TileConfig& tile, bool gated) {
+long long tile_mainloop_shared_bytes(const TileConfig& tile, bool gated) {
   const long long b_tiles = gated ? 2 : 1;
   return (static_cast<long long>(tile.block_m) + b_tiles * tile.block_n) * tile.block_k *
          kOperandBytes * tile.stages;
 }
 
+long long tile_epilogue_shared_bytes(const TileConfig& tile, bool gated) {
+  const long long accumulators = gated ? 2 : 1;
+  return static_cast<long long>(tile.warps()) * accumulators * tile.warp_m *
+         (tile.warp_n + kEpilogueRowPad) * kFloatBytes;
+}
+
+long long tile_shared_bytes(const TileConfig& tile, bool gated) {
+  return std::max(tile_mainloop_shared_bytes(tile, gated), tile_epilogue_shared_bytes(tile, gated));
+}
+
 int tile_accumulators_per_thread(const TileConfig& tile, bool gated) {
   return tile.warp_m * tile.warp_n / kThreadsPerWarp * (gated ? 2 : 1);
+}
+
+namespace {
+/// Two full sets of accumulators leave too few registers for the fragments
+/// and addresses of a 64-deep k-tile of A and two B tiles (measured: spills).
+bool gated_deep_k_spills(const TileConfig& tile) {
+  return tile.block_k >= kDeepK && tile_accumulators_per_thread(tile, true) >= kMaxAccumulatorsPerThread;
+}
+}  // namespace
+
+std::optional<std::string> gated_tile_rejection(const TileConfig& tile, int max_shared_bytes) {
+  const int accumulators = tile_accumulators_per_thread(tile, true);
+  if (accumulators > kMaxAccumulatorsPerThread)
+    return fmt::format("{} fp32 accumulators per thread (two sets of {}x{}/32) spill registers; at most {}",
+                       accumulators, tile.warp_m, tile.warp_n, kMaxAccumulatorsPerThread);
+  if (gated_deep_k_spills(tile))
+    return fmt::format("{} fp32 accumulators per thread with a {}-deep k-tile spill registers; use block_k 32",
+                       accumulators, tile.block_k);
+  if (const long long shared = tile_shared_bytes(tile, true); shared > max_shared_bytes)
+    return fmt::format("needs {} bytes of shared memory, more than the {} allowed", shared, max_shared_bytes);
+  return std::nullopt;
+}
+
+TileConfig fit_tile_to_gated(TileConfig tile) {
+  while (tile_accumulators_per_thread(tile, true) > kMaxAccumulatorsPerThread) {
+    if (tile.warp_n > kSmallestWarpSide) {
+      tile.warp_n /= 2;
+      tile.block_n /= 2;
+    } else if (tile.warp_m > kSmallestWarpSide) {
+      tile.warp_m /= 2;
+      tile.block_m /= 2;
+    } else {
+      break;
+    }
+  }
+  if (gated_deep_k_spills(tile)) tile.block_k = kShallowK;
+  return tile;
 }
 
 std::optional<std::string> tile_rejection(const TargetInfo& target, const TileConfig& tile,
@@ -41,6 +91,9 @@ std::optional<std::string> tile_rejection(const TargetInfo& target, const TileCo
   if (accumulators > kMaxAccumulatorsPerThread)
     return fmt::format("{} fp32 accumulators per thread (more than {}) would spill registers",
                        accumulators, kMaxAccumulatorsPerThread);
+  if (problem.gated && gated_deep_k_spills(tile))
+    return fmt::format("{} fp32 accumulators per thread with a {}-deep k-tile spill registers (gated)",
+                       accumulators, tile.block_k);
   if (problem.m > 0 && tile.block_m > useful_block_side(problem.m))
     return fmt::format("block_m {} is larger than needed for M = {} (at most {})", tile.block_m,
                        problem.m, useful_block_side(problem.m));

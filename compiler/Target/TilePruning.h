@@ -23,14 +23,31 @@ struct TileProblem {
   bool gated = false;  ///< two B tiles in shared memory and two accumulators
 };
 
-/// Shared memory the multistage mainloop uses for `tile` (A ring + one or two B rings).
+/// Shared memory of the mainloop's ring: `stages` A tiles (BM x BK) and one
+/// (two when gated) B tiles (BN x BK), 16-bit elements.
+long long tile_mainloop_shared_bytes(const TileConfig& tile, bool gated);
+/// Shared memory of the epilogue, which reuses the ring: every warp stages
+/// one (two when gated) fp32 accumulator tiles of WM rows x (WN + 8) floats.
+long long tile_epilogue_shared_bytes(const TileConfig& tile, bool gated);
+/// Dynamic shared memory of one block: the larger of the two. Mirrors
+/// kSmemBytes in templates/tilefuse/gemm_sm80.cuh; every generated source
+/// static_asserts that they agree (runtime/ops/KernelSource.cpp).
 long long tile_shared_bytes(const TileConfig& tile, bool gated);
 /// fp32 accumulator registers per thread for `tile`.
 int tile_accumulators_per_thread(const TileConfig& tile, bool gated);
 
+/// Why a gated kernel with `tile` would spill or not fit, independent of the
+/// problem shape; nullopt when it fits. Two sets of 128 accumulators also
+/// leave no room for the fragments of a 64-deep k-tile.
+std::optional<std::string> gated_tile_rejection(const TileConfig& tile, int max_shared_bytes);
+
+/// `tile` shrunk (warp tile halved, k-tile 32 deep) until a gated kernel fits
+/// its registers: the heuristic's tile for a gated op.
+TileConfig fit_tile_to_gated(TileConfig tile);
+
 /// Why `tile` should not be compiled for `problem` on `target`, as a short
 /// sentence; nullopt when it is worth trying. Checks, in order: shared
-/// memory, accumulator registers, and the problem size (a block side larger
+/// memory, accumulator registers (and the gated rules above), and the problem size (a block side larger
 /// than the problem's side rounded up to a power of two, at least 64:
 /// N = 64 gets only 64-wide blocks, M = 16 only 64-high ones).
 std::optional<std::string> tile_rejection(const TargetInfo& target, const TileConfig& tile,

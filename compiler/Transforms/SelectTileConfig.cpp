@@ -1,6 +1,7 @@
 // tilefuse-select-tile-config: gives every matmul without a `tile` the
 // target's default tile for its shape hint (see Passes.td).
 #include "compiler/Target/TargetInfo.h"
+#include "compiler/Target/TilePruning.h"
 #include "compiler/Transforms/Passes.h"
 
 namespace tilefuse::compiler {
@@ -36,7 +37,11 @@ struct SelectTileConfigPass : public impl::SelectTileConfigBase<SelectTileConfig
         n = (*hint)[1];
         k = (*hint)[2];
       }
-      matmul.setTileAttr(toAttr(&getContext(), target->default_tile(m, n, k)));
+      // A gated kernel holds two accumulator sets: shrink the default so it
+      // does not spill (TilePruning.h).
+      TileConfig tile = target->default_tile(m, n, k);
+      if (matmul.getGated()) tile = fit_tile_to_gated(tile);
+      matmul.setTileAttr(toAttr(&getContext(), tile));
     });
   }
 };

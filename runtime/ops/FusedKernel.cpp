@@ -7,6 +7,17 @@
 
 namespace tilefuse::ops {
 
+runtime::Source fused_kernel_source(const compiler::KernelSpec& spec, const compiler::CompiledEpilogue& epilogue,
+                                    KernelKind kind) {
+  const bool gemm = kind == KernelKind::Gemm;
+  runtime::Source source;
+  source.name = gemm ? "tilefuse_gemm.cu" : "tilefuse_elementwise.cu";
+  source.code = gemm ? gemm_kernel_source(spec, epilogue) : elementwise_kernel_source(epilogue);
+  source.kernel_names = {gemm ? kGemmKernelName : kElementwiseKernelName};
+  source.options.arch = compiler::to_string(spec.arch);
+  return source;
+}
+
 Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, KernelKind kind,
                                               runtime::KernelCache& cache) {
   const auto start = std::chrono::steady_clock::now();
@@ -16,12 +27,7 @@ Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, 
   build.emit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   build.epilogue = std::move(*epilogue);
 
-  const bool gemm = kind == KernelKind::Gemm;
-  build.source.name = gemm ? "tilefuse_gemm.cu" : "tilefuse_elementwise.cu";
-  build.source.code = gemm ? gemm_kernel_source(spec, build.epilogue)
-                           : elementwise_kernel_source(build.epilogue);
-  build.source.kernel_names = {gemm ? kGemmKernelName : kElementwiseKernelName};
-  build.source.options.arch = compiler::to_string(spec.arch);
+  build.source = fused_kernel_source(spec, build.epilogue, kind);
 
   auto cached = cache.get_or_compile({build.source, compiler::to_string(spec.precision)});
   if (!cached) return cached.take_error();

@@ -18,6 +18,12 @@ struct FusedKernelBuild {
   double emit_ms = 0;                   ///< DSL → MLIR pipeline → CUDA text
 };
 
+/// The NVRTC source of the fused kernel of `kind` for `spec`, whose epilogue
+/// `epilogue` was compiled from it. Everything that compiles a fused kernel
+/// goes through this (the cache key hashes it: one spelling, one entry).
+runtime::Source fused_kernel_source(const compiler::KernelSpec& spec, const compiler::CompiledEpilogue& epilogue,
+                                    KernelKind kind);
+
 /// Emits and compiles (through `cache`) the fused kernel for `spec`.
 Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, KernelKind kind,
                                               runtime::KernelCache& cache);

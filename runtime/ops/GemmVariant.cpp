@@ -19,7 +19,7 @@ Expected<std::unique_ptr<GemmVariant>> GemmVariant::build(const compiler::Kernel
   variant->compiled_ = built->cache.compiled;
   variant->cache_outcome_ = built->cache.outcome;
   variant->compile_ms_ = built->cache.compile_ms;
-  variant->shared_bytes_ = static_cast<int>(gemm_shared_bytes(variant->tile_, gated));
+  variant->shared_bytes_ = static_cast<int>(compiler::tile_shared_bytes(variant->tile_, gated));
   return variant;
 }
 

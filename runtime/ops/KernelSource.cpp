@@ -40,7 +40,7 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
   const std::string shared_check = fmt::format(
       "static_assert(tf::sm80::kSmemBytes == {}, \"the host (runtime/ops/GemmGeometry.cpp) and "
       "gemm_sm80.cuh disagree on the shared memory of this tile\");\n",
-      gemm_shared_bytes(t, gated));
+      compiler::tile_shared_bytes(t, gated));
   return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" + shared_check;
 }
 

@@ -22,7 +22,7 @@ compiler::TileConfig MatmulState::tile_for(compiler::Arch arch, long long m, lon
   if (!options.tile) {
     // The target's heuristic knows one accumulator set; a gated op has two.
     const compiler::TileConfig tile = target.default_tile(m, n, k);
-    return operands.gated ? ops::fit_tile_to_gated(tile) : tile;
+    return operands.gated ? compiler::fit_tile_to_gated(tile) : tile;
   }
   compiler::TileConfig tile = *options.tile;
   // The vector width is the target's (the epilogue contract), not a tuning knob.

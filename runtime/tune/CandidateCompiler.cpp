@@ -1,6 +1,8 @@
 // See CandidateCompiler.h.
 #include "runtime/tune/CandidateCompiler.h"
 
+#include "runtime/ops/FusedKernel.h"
+
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -38,13 +40,9 @@ std::vector<Expected<void>> CacheCandidateCompiler::compile(const compiler::Kern
       results[i] = epilogue.take_error();
       continue;
     }
-    // The same Source ops::build_fused_kernel makes, so that launches hit the cache.
-    runtime::Source source;
-    source.name = "tilefuse_gemm.cu";
-    source.code = ops::gemm_kernel_source(forced, *epilogue);
-    source.kernel_names = {ops::kGemmKernelName};
-    source.options.arch = compiler::to_string(forced.arch);
-    requests.push_back({std::move(source), compiler::to_string(forced.precision)});
+    // The Source every launch path compiles, so that launches hit the cache.
+    requests.push_back({ops::fused_kernel_source(forced, *epilogue, ops::KernelKind::Gemm),
+                        compiler::to_string(forced.precision)});
     request_owner.push_back(i);
   }
   auto compiled = cache_.compile_many(requests);

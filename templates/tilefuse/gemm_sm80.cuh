@@ -18,7 +18,7 @@
 // stores 8 bytes (16-bit out) or 16 bytes (fp32 out); a warp covers whole
 // row segments.
 //
-// Preconditions the host checks (runtime/GemmLaunch.cpp): 16-byte aligned
+// Preconditions the host checks (runtime/ops/GemmArguments.cpp): 16-byte aligned
 // A, B, D, C, aux; lda, ldb, ldc, ldd, ld_aux multiples of 8 elements; bias
 // 8-byte aligned. Any M, N, K >= 1.
 #pragma once

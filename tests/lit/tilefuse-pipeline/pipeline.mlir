@@ -1,10 +1,11 @@
 // The whole pipeline as compile() (vectorize=true) and compile_for_cpu()
-// (vectorize=false) run it.
+// (vectorize=false) run it. The gated op gets the default tile shrunk to fit
+// two accumulator sets in registers.
 // RUN: tilefuse-opt %s --tilefuse-pipeline | FileCheck %s --check-prefix=GPU
 // RUN: tilefuse-opt %s --tilefuse-pipeline="arch=sm_90a vectorize=false" | FileCheck %s --check-prefix=CPU
 
 // GPU-NOT:     func.
-// GPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32,
+// GPU:         tile = #tilefuse.tile<block_m = 128, block_n = 64, block_k = 32, warp_m = 64, warp_n = 32,
 // GPU-NEXT:    ^bb0(%[[G:.*]]: vector<4xf32>, %[[U:.*]]: vector<4xf32>):
 // GPU-DAG:     %[[ONE:.*]] = arith.constant dense<1.000000e+00> : vector<4xf32>
 // GPU-DAG:     %[[N:.*]] = arith.negf %[[G]] : vector<4xf32>
@@ -17,7 +18,7 @@
 // GPU-NEXT:    tilefuse.yield %[[O]] : vector<4xbf16>
 
 // CPU-NOT:     func.
-// CPU:         tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 64,
+// CPU:         tile = #tilefuse.tile<block_m = 128, block_n = 64, block_k = 32, warp_m = 64, warp_n = 32,
 // CPU-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32):
 // CPU-NOT:     vector
 // CPU:         tilefuse.yield %{{.*}} : f32

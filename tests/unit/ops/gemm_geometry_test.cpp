@@ -11,25 +11,25 @@ const compiler::TileConfig k128x128x32s3{128, 128, 32, 64, 64, 3, 4, 8};
 
 TEST(GemmGeometry, MainloopSharedMemoryIsStagesOfATileAndOneOrTwoBTiles) {
   // 3 * (128*32 + 128*32) * 2 bytes
-  EXPECT_EQ(gemm_mainloop_shared_bytes(k128x128x32s3, false), 49152);
+  EXPECT_EQ(compiler::tile_mainloop_shared_bytes(k128x128x32s3, false), 49152);
   // gated: 3 * (128*32 + 2*128*32) * 2
-  EXPECT_EQ(gemm_mainloop_shared_bytes(k128x128x32s3, true), 73728);
+  EXPECT_EQ(compiler::tile_mainloop_shared_bytes(k128x128x32s3, true), 73728);
   const compiler::TileConfig wide{64, 256, 64, 32, 64, 5, 4, 8};
-  EXPECT_EQ(gemm_mainloop_shared_bytes(wide, false), 5 * (64 * 64 + 256 * 64) * 2);
+  EXPECT_EQ(compiler::tile_mainloop_shared_bytes(wide, false), 5 * (64 * 64 + 256 * 64) * 2);
 }
 
 TEST(GemmGeometry, EpilogueStagesEachWarpsAccumulatorsWithPaddedRows) {
   // 4 warps x 64 rows x (64 + 8) floats x 4 bytes; gated: two accumulators
-  EXPECT_EQ(gemm_epilogue_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);
-  EXPECT_EQ(gemm_epilogue_shared_bytes(k128x128x32s3, true), 2 * 4 * 64 * 72 * 4);
+  EXPECT_EQ(compiler::tile_epilogue_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);
+  EXPECT_EQ(compiler::tile_epilogue_shared_bytes(k128x128x32s3, true), 2 * 4 * 64 * 72 * 4);
   const compiler::TileConfig deep{128, 128, 64, 64, 32, 5, 4, 8};  // 8 warps of 64x32
-  EXPECT_EQ(gemm_epilogue_shared_bytes(deep, false), 8 * 64 * 40 * 4);
+  EXPECT_EQ(compiler::tile_epilogue_shared_bytes(deep, false), 8 * 64 * 40 * 4);
 }
 
 TEST(GemmGeometry, BlockSharedMemoryIsTheLargerOfMainloopAndEpilogue) {
-  EXPECT_EQ(gemm_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);  // epilogue
+  EXPECT_EQ(compiler::tile_shared_bytes(k128x128x32s3, false), 4 * 64 * 72 * 4);  // epilogue
   const compiler::TileConfig deep{128, 128, 64, 64, 32, 5, 4, 8};
-  EXPECT_EQ(gemm_shared_bytes(deep, false), 5 * (128 * 64 + 128 * 64) * 2);  // mainloop
+  EXPECT_EQ(compiler::tile_shared_bytes(deep, false), 5 * (128 * 64 + 128 * 64) * 2);  // mainloop
 }
 
 TEST(GemmGeometry, OneBlockPerOutputTileAndBatchOnY) {
@@ -40,7 +40,7 @@ TEST(GemmGeometry, OneBlockPerOutputTileAndBatchOnY) {
   EXPECT_EQ(config->grid[2], 1u);
   EXPECT_EQ(config->block[0], 128u);  // 4 warps
   EXPECT_EQ(config->block[1], 1u);
-  EXPECT_EQ(config->dynamic_shared_bytes, static_cast<unsigned>(gemm_shared_bytes(k128x128x32s3, false)));
+  EXPECT_EQ(config->dynamic_shared_bytes, static_cast<unsigned>(compiler::tile_shared_bytes(k128x128x32s3, false)));
 
   const compiler::TileConfig eight_warps{256, 128, 32, 64, 64, 4, 4, 8};
   auto one = gemm_launch_config(eight_warps, true, 1, 1, 1);
@@ -65,29 +65,29 @@ TEST(GemmGeometry, GridLimitsAreErrorsThatSayHowToSplit) {
 TEST(GemmGeometry, GatedTilesHalveTheWarpTileToKeep128Accumulators) {
   EXPECT_EQ(compiler::tile_accumulators_per_thread(k128x128x32s3, false), 128);
   EXPECT_EQ(compiler::tile_accumulators_per_thread(k128x128x32s3, true), 256);
-  const compiler::TileConfig fitted = fit_tile_to_gated(k128x128x32s3);
+  const compiler::TileConfig fitted = compiler::fit_tile_to_gated(k128x128x32s3);
   EXPECT_EQ(fitted, (compiler::TileConfig{128, 64, 32, 64, 32, 3, 4, 8}));
   EXPECT_EQ(fitted.warps(), k128x128x32s3.warps());
   EXPECT_EQ(compiler::tile_accumulators_per_thread(fitted, true), 128);
   const compiler::TileConfig narrow{64, 64, 32, 32, 32, 2, 4, 8};
-  EXPECT_EQ(fit_tile_to_gated(narrow), narrow) << "already small enough";
+  EXPECT_EQ(compiler::fit_tile_to_gated(narrow), narrow) << "already small enough";
   // Hopper's default: the halved warp tile with a 64-deep k-tile spills with
   // two accumulator sets: K becomes 32 deep.
   const compiler::TileConfig hopper{128, 128, 64, 64, 64, 4, 4, 8};
-  EXPECT_EQ(fit_tile_to_gated(hopper), (compiler::TileConfig{128, 64, 32, 64, 32, 4, 4, 8}));
+  EXPECT_EQ(compiler::fit_tile_to_gated(hopper), (compiler::TileConfig{128, 64, 32, 64, 32, 4, 4, 8}));
 }
 
 TEST(GemmGeometry, GatedTileRejectionNamesTheReason) {
   constexpr int kBig = 227 * 1024;
-  auto accumulators = gated_tile_rejection(k128x128x32s3, kBig);
+  auto accumulators = compiler::gated_tile_rejection(k128x128x32s3, kBig);
   ASSERT_TRUE(accumulators);
   EXPECT_NE(accumulators->find("256 fp32 accumulators"), std::string::npos) << *accumulators;
-  auto deep = gated_tile_rejection({128, 128, 64, 32, 64, 2, 4, 8}, kBig);
+  auto deep = compiler::gated_tile_rejection({128, 128, 64, 32, 64, 2, 4, 8}, kBig);
   ASSERT_TRUE(deep);
   EXPECT_NE(deep->find("64-deep k-tile"), std::string::npos) << *deep;
-  EXPECT_FALSE(gated_tile_rejection({128, 128, 32, 32, 64, 2, 4, 8}, kBig));
-  EXPECT_FALSE(gated_tile_rejection({128, 64, 64, 32, 32, 3, 4, 8}, kBig)) << "64 accumulators: 64 deep is fine";
-  auto shared = gated_tile_rejection({128, 128, 32, 32, 64, 5, 4, 8}, 99 * 1024);
+  EXPECT_FALSE(compiler::gated_tile_rejection({128, 128, 32, 32, 64, 2, 4, 8}, kBig));
+  EXPECT_FALSE(compiler::gated_tile_rejection({128, 64, 64, 32, 32, 3, 4, 8}, kBig)) << "64 accumulators: 64 deep is fine";
+  auto shared = compiler::gated_tile_rejection({128, 128, 32, 32, 64, 5, 4, 8}, 99 * 1024);
   ASSERT_TRUE(shared);
   EXPECT_NE(shared->find("shared memory"), std::string::npos) << *shared;
 }

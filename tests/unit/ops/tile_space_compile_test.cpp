@@ -159,11 +159,11 @@ TEST_P(OperandVariantCompile, VariantsCompileOnTheDefaultTileAndASampleOfTheSpac
     // default is the heuristic's tile fitted to that (fit_tile_to_gated).
     std::vector<TileConfig> usable;
     for (const TileConfig& tile : space)
-      if (!v.gated || !gated_tile_rejection(tile, target->max_shared_memory_per_block())) usable.push_back(tile);
+      if (!v.gated || !compiler::gated_tile_rejection(tile, target->max_shared_memory_per_block())) usable.push_back(tile);
     // The default tile for a large problem and every 16th usable tile (a
     // different offset per variant, so together they cover more of the space).
     const TileConfig heuristic = target->default_tile(4096, 4096, 4096);
-    std::vector<TileConfig> tiles = {v.gated ? fit_tile_to_gated(heuristic) : heuristic};
+    std::vector<TileConfig> tiles = {v.gated ? compiler::fit_tile_to_gated(heuristic) : heuristic};
     const size_t offset = jobs.size() % 16;
     for (size_t i = offset; i < usable.size(); i += 16) tiles.push_back(usable[i]);
     for (const TileConfig& tile : tiles)
