@@ -7,7 +7,7 @@
 #       binaries with the one shared library the GPU machine may lack
 #       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
 #
-#   scripts/gpu_run.sh run [check] [memcheck] [bench] [bench-quick]   (default: check memcheck bench)
+#   scripts/gpu_run.sh run [check] [memcheck] [bench] [bench-quick] [tune]   (default: check memcheck bench)
 #       THERE (the device machine): unpacks the bundle and runs
 #         check     tilefuse_gpu_gemm_check, every case incl. 4096³ and 8192x14336x4096
 #         memcheck  compute-sanitizer --tool memcheck on the small-shape cases
@@ -42,10 +42,11 @@ BUNDLE=$BUILD/gpu-bundle.tar.gz
 build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm tilefuse_tune_bench
   local stage
   stage=$(mktemp -d)
-  cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" "$stage/"
+  cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
+    "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
   strip "$stage"/tilefuse_*
   # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
   for lib in $(ldd "$stage/tilefuse_bench_gemm" | awk '/libxxhash/ {print $3}'); do
@@ -92,7 +93,12 @@ run() {
         "$bin/tilefuse_bench_gemm" --out "$OUT/bench" "${quick[@]}" >"$OUT/bench.log" 2>&1 ||
           { echo "bench: FAILED (exit $?)"; status=1; }
         tail -n 5 "$OUT/bench.log" ;;
-      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick)"; status=1 ;;
+      tune)
+        # Issue 5: tune one (expression, shape), then time the whole space (tuning.json).
+        "$bin/tilefuse_tune_bench" --shape 4096x4096x4096 --out "$OUT" >"$OUT/tune.log" 2>&1 ||
+          { echo "tune: FAILED (exit $?)"; status=1; }
+        tail -n 5 "$OUT/tune.log" ;;
+      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick, tune)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
