@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "CliSupport.h"
+#include "runtime/CacheReport.h"
 #include "runtime/DiskStore.h"
 
 namespace tilefuse::cli {
@@ -33,7 +34,7 @@ int run_cache(const std::string& action, bool json) {
   if (action == "clear") {
     auto removed = store->clear();
     if (!removed) return report_error(removed.error());
-    if (json) fmt::print("{}\n", nlohmann::json{{"removed", *removed}}.dump());
+    if (json) fmt::print("{}\n", nlohmann::json{{"removed", *removed}}.dump(2));
     else fmt::print("removed {} entries from {}\n", *removed, store->directory().string());
     return kExitOk;
   }
@@ -41,11 +42,7 @@ int run_cache(const std::string& action, bool json) {
     auto stats = store->stats();
     if (!stats) return report_error(stats.error());
     if (json) {
-      fmt::print("{}\n", nlohmann::json{{"directory", stats->directory.string()},
-                                        {"entries", stats->entries},
-                                        {"bytes", stats->bytes},
-                                        {"max_bytes", stats->max_bytes}}
-                             .dump(2));
+      fmt::print("{}\n", runtime::disk_report(*stats).dump(2));
     } else {
       fmt::print("directory  {}\nentries    {}\nsize       {:.1f} MiB of {:.1f} MiB\n",
                  stats->directory.string(), stats->entries, stats->bytes / 1048576.0,
@@ -55,13 +52,7 @@ int run_cache(const std::string& action, bool json) {
   }
   const auto entries = store->list();
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : entries)
-      out.push_back({{"key", e.key}, {"path", e.path.string()}, {"bytes", e.bytes}, {"valid", e.valid},
-                     {"problem", e.problem}, {"arch", e.arch}, {"kernels", e.kernels},
-                     {"registers", e.registers}, {"spill_bytes", e.spill_bytes},
-                     {"shared_bytes", e.shared_bytes}});
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", runtime::entries_report(entries).dump(2));
     return kExitOk;
   }
   fmt::print("{:<34} {:>9} {:>10} {:<7} {:>5}  {}\n", "key", "bytes", "used", "arch", "regs", "kernels");

@@ -73,7 +73,7 @@ TEST(CliCompile, MissThenHitThenGarbageIsRecompiled) {
   EXPECT_EQ(cold.at("arch"), "sm_80");
   EXPECT_EQ(cold.at("kernel"), "gemm");
   expect_no_spills_and_tensor_core_ptx(cold);
-  EXPECT_GT(cold.at("breakdown_ms").at("nvrtc").get<double>(), 0.0);
+  EXPECT_GT(cold.at("timings_ms").at("nvrtc").get<double>(), 0.0);
 
   const CliResult second = run_cli_with_cache(cache.path(), args);
   ASSERT_EQ(second.exit_code, 0) << describe(second);
@@ -81,9 +81,9 @@ TEST(CliCompile, MissThenHitThenGarbageIsRecompiled) {
   const json warm = parse_json(second);
   ASSERT_TRUE(warm.is_object());
   EXPECT_EQ(warm.at("cache"), "hit");
-  EXPECT_EQ(warm.at("cache_outcome"), "disk-hit");  // a new process: memory is empty
+  EXPECT_EQ(warm.at("cache_detail"), "disk-hit");  // a new process: memory is empty
   EXPECT_EQ(warm.at("key"), cold.at("key"));
-  EXPECT_EQ(warm.at("breakdown_ms").at("nvrtc").get<double>(), 0.0);
+  EXPECT_EQ(warm.at("timings_ms").at("nvrtc").get<double>(), 0.0);
   expect_no_spills_and_tensor_core_ptx(warm);
   const double cold_ms = cold.at("compile_ms").get<double>();
   const double warm_ms = warm.at("compile_ms").get<double>();
