@@ -24,10 +24,6 @@ using testing::CliResult;
 using testing::run_cli_with_cache;
 using testing::TempDir;
 
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
 // stdout as JSON; a test failure (and null) when it is not.
 json parse_json(const CliResult& r) {
   json parsed = json::parse(r.out, nullptr, /*allow_exceptions=*/false);

@@ -8,14 +8,8 @@ namespace {
 
 using testing::CliResult;
 using testing::run_cli;
-
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing::describe;
+using testing::contains;
 
 TEST(CliEmit, CudaStageOfAGatedExpressionIsTheEpilogueFunction) {
   const CliResult r = run_cli({"emit", "--expr", "silu(gate) * up", "--stage", "cuda"});

@@ -16,10 +16,8 @@ namespace {
 using testing::CliResult;
 using testing::lines_of;
 using testing::run_cli;
-
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
+using testing::describe;
+using testing::contains;
 
 // Distance in units in the last place between two finite floats of the same sign.
 int64_t ulp_distance(float a, float b) {
