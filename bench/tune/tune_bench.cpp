@@ -24,7 +24,7 @@
 #include "runtime/Driver.h"
 #include "runtime/KernelCache.h"
 #include "runtime/tune/CandidateCompiler.h"
-#include "runtime/tune/GpuTimer.h"
+#include "runtime/api/GpuTimer.h"
 #include "runtime/tune/TuneReport.h"
 #include "runtime/tune/Tuner.h"
 

@@ -156,11 +156,58 @@ class MatmulOp {
   std::shared_ptr<detail::MatmulState> state_;
 };
 
+/// How a launch whose op forces no tile chooses one.
+enum class TuningMode {
+  /// The tuner's recorded choice for the op and shape (from `tilefuse tune`
+  /// or Runtime::tune on this GPU, or from `tuning_file`), else the heuristic.
+  Recorded,
+  /// Always the zero-GPU-time heuristic; no tuning database is read.
+  Heuristic,
+};
+
 struct RuntimeOptions {
   /// Kernel cache directory; unset: $TILEFUSE_CACHE_DIR or the user cache
   /// directory (runtime/DiskStore.h). disk_cache = false keeps kernels in memory only.
+  /// The per-GPU tuning databases live in its tuning/ folder either way.
   std::optional<std::string> cache_dir;
   bool disk_cache = true;
+  TuningMode tuning = TuningMode::Recorded;
+  /// Use the records of this file (one GPU's database, written by `tilefuse
+  /// tune --export` or Runtime::export_tuning and shipped with a deployment)
+  /// whatever GPU is current, instead of the cache's database for the current
+  /// GPU. Read once, on first use, and never written: launches are then
+  /// deterministic across processes and ranks. A missing or malformed file
+  /// makes launches fail with an error naming it.
+  std::optional<std::string> tuning_file;
+};
+
+/// Runtime::tune's knobs; the defaults tune for real on the current GPU.
+struct TuneOptions {
+  /// Stop timing new candidates after this much wall time per shape (the
+  /// heuristic and the recorded ones are always known).
+  std::optional<double> budget_s;
+  /// Use recorded choices only: compile and time nothing.
+  bool deterministic = false;
+  /// Time again the configs the database already has.
+  bool retime = false;
+  /// Time with the deterministic model of tune/SimulatedTimer instead of CUDA
+  /// events: for CI and demos without a GPU. Its records go to the
+  /// "simulated" database, never to a real GPU's.
+  bool simulate = false;
+  /// Architecture to tune for; default: the current GPU's (sm_80 when simulating).
+  std::optional<Arch> arch;
+};
+
+/// The outcome of tuning one shape.
+struct TuneSummary {
+  Shape shape;
+  TileConfig tile;                     ///< what launches of this shape will use
+  std::optional<double> ms;            ///< its median time; unset when nothing was timed
+  std::optional<double> heuristic_ms;  ///< the heuristic's median time
+  std::string chosen_from;             ///< "tuned", "recorded-nearest" or "heuristic"
+  std::size_t candidates = 0, timed = 0, failed = 0;
+  double wall_s = 0;
+  std::string database;                ///< the file the records went to
 };
 
 /// Owns the kernel cache; ops created from it keep it alive.
@@ -175,7 +222,20 @@ class Runtime {
   /// diagnostic) and the option combination; kernels are compiled on first use.
   Expected<MatmulOp> matmul(const MatmulOptions& options) const;
 
+  /// Autotunes `op`'s tile for each shape (the tuner of `tilefuse tune`:
+  /// candidates compiled in parallel, timed with CUDA events, every result
+  /// recorded in the GPU's tuning database), so that later launches of these
+  /// shapes — in this process and in later ones — use the fastest config.
+  /// Synchronizes the device: call it at start-up, not inside a CUDA graph.
+  /// NoDevice without a GPU (after compiling the candidates) unless `simulate`.
+  Expected<std::vector<TuneSummary>> tune(const MatmulOp& op, std::span<const Shape> shapes,
+                                          const TuneOptions& options = {}) const;
+  /// Writes the current GPU's tuning database (the simulated one with
+  /// `simulated`) to `file`, for RuntimeOptions::tuning_file or `tilefuse tune --import`.
+  Expected<void> export_tuning(const std::string& file, bool simulated = false) const;
+
  private:
+  Runtime(const RuntimeOptions& options, bool shared_cache);
   std::shared_ptr<detail::RuntimeState> state_;
 };
 

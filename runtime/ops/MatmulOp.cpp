@@ -16,13 +16,18 @@
 namespace tilefuse {
 namespace detail {
 
-compiler::TileConfig MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
-                                           long long k) const {
+Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
+                                                     long long k, const ops::AdvisedDevice& device) const {
   const compiler::TargetInfo& target = *targets[static_cast<size_t>(arch)];
   if (!options.tile) {
+    if (ops::OpTileAdvisor* advisor = advisors[static_cast<size_t>(arch)].get()) {
+      auto recorded = advisor->recorded_tile(device, m, n, k);
+      if (!recorded) return recorded.take_error();
+      if (*recorded) return **recorded;
+    }
     // The target's heuristic knows one accumulator set; a gated op has two.
     const compiler::TileConfig tile = target.default_tile(m, n, k);
-    return operands.gated ? compiler::fit_tile_to_gated(tile) : tile;
+    return operands.gated ? compiler::fit_tile_to_gated(target, tile) : tile;
   }
   compiler::TileConfig tile = *options.tile;
   // The vector width is the target's (the epilogue contract), not a tuning knob.
@@ -75,7 +80,9 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!device) return device.take_error();
   const compiler::Arch arch = options.arch.value_or(device->arch);
   const Shape& s = args.shape;
-  const compiler::TileConfig tile = tile_for(arch, s.m, s.n, s.k);
+  auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal});
+  if (!chosen) return chosen.take_error();
+  const compiler::TileConfig& tile = *chosen;
   auto config = ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
   if (!config) return config.take_error();
   if (static_cast<long long>(config->dynamic_shared_bytes) > device->max_shared_bytes)
@@ -143,9 +150,13 @@ Expected<void> MatmulOp::operator()(CUstream stream, const MatmulArgs& args,
 }
 
 Expected<KernelInfo> MatmulOp::compile(Shape shape, Arch arch) const {
-  const compiler::TileConfig tile = state_->tile_for(arch, shape.m, shape.n, shape.k);
+  // The tile a launch here would use: with a GPU, its tuning records count.
+  auto device = ops::current_device();
+  const ops::AdvisedDevice advised{device ? device->ordinal : -1};
+  auto tile = state_->tile_for(arch, shape.m, shape.n, shape.k, advised);
+  if (!tile) return tile.take_error();
   bool built_now = false;
-  auto built = state_->variant(arch, tile, &built_now);
+  auto built = state_->variant(arch, *tile, &built_now);
   if (!built) return built.take_error();
   const runtime::Compiled& compiled = (*built)->compiled();
   KernelInfo info;

@@ -14,6 +14,7 @@
 #include "runtime/KernelCache.h"
 #include "runtime/ops/GemmArguments.h"
 #include "runtime/ops/GemmVariant.h"
+#include "runtime/ops/TileAdvisor.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::detail {
@@ -21,6 +22,9 @@ namespace tilefuse::detail {
 struct RuntimeState {
   std::unique_ptr<runtime::KernelCache> owned;  ///< null: the process-wide cache
   runtime::KernelCache* cache = nullptr;
+  RuntimeOptions options;
+  /// Recorded tuning results; null: TuningMode::Heuristic.
+  std::shared_ptr<ops::TileAdvisor> advisor;
 };
 
 struct MatmulState {
@@ -32,13 +36,17 @@ struct MatmulState {
   /// One target per compiler::Arch, made up front so that choosing a tile
   /// at launch allocates nothing.
   std::array<std::unique_ptr<compiler::TargetInfo>, 4> targets;
+  /// Per compiler::Arch, the tuning records of this op (null: heuristic only).
+  std::array<std::unique_ptr<ops::OpTileAdvisor>, 4> advisors;
 
   std::mutex mutex;
   std::vector<std::unique_ptr<ops::GemmVariant>> variants;  ///< never shrinks
 
-  /// The tile a launch of m x n x k on `arch` uses: forced, or the target's
-  /// heuristic (with the warp tile halved for a gated op, see fit_tile_to_gated).
-  compiler::TileConfig tile_for(compiler::Arch arch, long long m, long long n, long long k) const;
+  /// The tile a launch of m x n x k on `arch` uses: forced; else recorded
+  /// by the tuner for this op and shape bucket; else the target's heuristic
+  /// (with the warp tile halved for a gated op, see fit_tile_to_gated).
+  Expected<compiler::TileConfig> tile_for(compiler::Arch arch, long long m, long long n, long long k,
+                                          const ops::AdvisedDevice& device = {}) const;
   /// The kernel for (arch, tile), compiled on first use (outside the lock;
   /// the kernel cache runs one NVRTC compile for concurrent first launches).
   /// `built_now` (optional) says whether this call compiled or loaded it from the kernel cache.

@@ -1,7 +1,8 @@
-// How the tuner measures one candidate. The CUDA-event timer (GpuTimer.h)
-// runs it on the GPU; the simulated timer (SimulatedTimer.h) is a
-// deterministic function of the config for tests and demos on machines with
-// no GPU.
+// How the tuner measures one candidate. The CUDA-event timer
+// (runtime/api/GpuTimer.h: it launches through the public API, so it sits
+// above the tuner) runs it on the GPU; the simulated timer
+// (SimulatedTimer.h) is a deterministic function of the config for tests and
+// demos on machines with no GPU.
 #pragma once
 
 #include <string>

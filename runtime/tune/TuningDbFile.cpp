@@ -97,18 +97,24 @@ Expected<void> write_atomically(const fs::path& path, const std::string& text) {
   return {};
 }
 
-Expected<TuningDb> parse_db_file(const fs::path& path) {
+}  // namespace
+
+Expected<TuningDb> read_tuning_db_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    return make_error(ErrorCode::IoError,
+                      fmt::format("tuning database {} does not exist (write one with tilefuse tune "
+                                  "--export FILE on the GPU it is for)",
+                                  path.string()));
   auto json = read_json(path);
   if (!json) return json.take_error();
   return TuningDb::from_json(*json, path.string());
 }
 
-}  // namespace
-
 Expected<TuningDb> read_tuning_db(const fs::path& path, const DeviceIdentity& device) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return TuningDb(device);
-  auto db = parse_db_file(path);
+  auto db = read_tuning_db_file(path);
   if (!db) return db.take_error();
   if (!(db->device() == device))
     return make_error(ErrorCode::InvalidInput,
@@ -149,7 +155,7 @@ Expected<void> export_tuning_db(const fs::path& db_path, const DeviceIdentity& d
 }
 
 Expected<ImportSummary> import_tuning_db(const fs::path& cache_dir, const fs::path& in) {
-  auto incoming = parse_db_file(in);
+  auto incoming = read_tuning_db_file(in);
   if (!incoming) return incoming.take_error();
   ImportSummary summary;
   summary.device = incoming->device();

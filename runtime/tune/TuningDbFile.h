@@ -19,6 +19,10 @@ namespace tilefuse::tune {
 /// exist. InvalidInput when the file is malformed or belongs to another device.
 Expected<TuningDb> read_tuning_db(const std::filesystem::path& path, const DeviceIdentity& device);
 
+/// The database in `path` whatever device it belongs to (an exported file);
+/// IoError when it does not exist, InvalidInput when it is malformed.
+Expected<TuningDb> read_tuning_db_file(const std::filesystem::path& path);
+
 /// Merges `records` into the file under its lock (creating directory and file
 /// as needed) and returns the merged database; `changed` (optional) receives
 /// how many records were added or replaced.

@@ -16,10 +16,15 @@
 #include <memory>
 
 #include "runtime/tune/KernelTimer.h"
+#include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::tune {
 
 struct GpuTimerOptions {
+  /// Launches go through this runtime's kernel cache, which must be the one
+  /// the candidates were compiled into (then every launch is a cache hit);
+  /// unset: a Runtime on the process-wide cache.
+  std::optional<Runtime> runtime;
   int device_ordinal = 0;
   int warmup = 3;
   int min_repetitions = 10;

@@ -1,10 +1,13 @@
-// tilefuse::Runtime: owns the kernel cache and creates MatmulOps, checking
-// each op's activation and option combination once, up front (see tilefuse.hpp).
+// tilefuse::Runtime: owns the kernel cache and the tuning records, and
+// creates MatmulOps, checking each op's activation and option combination
+// once, up front (see tilefuse.hpp). Tuning itself: RuntimeTune.cpp.
 #include <fmt/format.h>
 
 #include "dsl/Resolve.h"
+#include "runtime/DiskStore.h"
 #include "runtime/ops/GemmParams.h"
 #include "runtime/ops/MatmulState.h"
+#include "runtime/tune/RecordedTiles.h"
 
 namespace tilefuse {
 namespace {
@@ -34,13 +37,34 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
   return {};
 }
 
-}  // namespace
-
-Runtime::Runtime() : state_(std::make_shared<detail::RuntimeState>()) {
-  state_->cache = &runtime::process_kernel_cache();
+/// The tuning-record advisor `options` ask for (null: TuningMode::Heuristic).
+std::shared_ptr<ops::TileAdvisor> make_advisor(const RuntimeOptions& options) {
+  if (options.tuning == TuningMode::Heuristic) return nullptr;
+  tune::RecordedTilesOptions advisor;
+  if (options.tuning_file) {
+    advisor.file = *options.tuning_file;
+  } else if (options.cache_dir) {
+    advisor.cache_dir = *options.cache_dir;
+  } else if (auto dir = runtime::default_cache_dir()) {
+    advisor.cache_dir = *dir;
+  }  // else: no cache directory (e.g. no $HOME) means no records, the kernel cache warns about it
+  return tune::RecordedTiles::create(std::move(advisor));
 }
 
-Runtime::Runtime(const RuntimeOptions& options) : state_(std::make_shared<detail::RuntimeState>()) {
+}  // namespace
+
+Runtime::Runtime() : Runtime(RuntimeOptions{}, /*shared_cache=*/true) {}
+
+Runtime::Runtime(const RuntimeOptions& options) : Runtime(options, /*shared_cache=*/false) {}
+
+Runtime::Runtime(const RuntimeOptions& options, bool shared_cache)
+    : state_(std::make_shared<detail::RuntimeState>()) {
+  state_->options = options;
+  state_->advisor = make_advisor(options);
+  if (shared_cache) {
+    state_->cache = &runtime::process_kernel_cache();
+    return;
+  }
   runtime::KernelCacheOptions cache_options;
   if (options.cache_dir) cache_options.directory = *options.cache_dir;
   cache_options.use_disk = options.disk_cache;
@@ -56,8 +80,6 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   auto state = std::make_shared<detail::MatmulState>();
   state->runtime = state_;
   state->options = options;
-  for (compiler::Arch arch : kAllArchs)
-    state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
 
   compiler::KernelSpec& spec = state->spec;
   spec.expression = options.activation;
@@ -69,12 +91,20 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   spec.aux = options.aux;
   spec.gate_interleave = options.gate_interleave;
   spec.precision = options.precision;
+  for (compiler::Arch arch : kAllArchs) {
+    state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
+    if (state_->advisor && !options.tile) {
+      compiler::KernelSpec for_arch = spec;
+      for_arch.arch = arch;
+      state->advisors[static_cast<size_t>(arch)] = state_->advisor->for_op(for_arch);
+    }
+  }
 
   // Run the whole pipeline once now: an activation or forced tile it rejects
   // fails here, not at the first launch; and it fixes the parameter order.
   compiler::KernelSpec check = spec;
   check.arch = options.arch.value_or(compiler::Arch::Sm80);
-  if (options.tile) check.tile = state->tile_for(check.arch, 0, 0, 0);
+  if (options.tile) check.tile = *state->tile_for(check.arch, 0, 0, 0);  // forced: never fails
   auto epilogue = compiler::compile(check);
   if (!epilogue) return epilogue.take_error();
   if (epilogue->parameters.size() > ops::kMaxEpilogueParams)

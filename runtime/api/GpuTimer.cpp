@@ -1,5 +1,5 @@
 // See GpuTimer.h.
-#include "runtime/tune/GpuTimer.h"
+#include "runtime/api/GpuTimer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -133,7 +133,7 @@ MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& can
 struct GpuTimer::State {
   const runtime::DriverApi* api = nullptr;
   runtime::DeviceInfo info;
-  Runtime runtime;  // shares the process kernel cache: the tuner's compiles are hits
+  std::optional<Runtime> runtime;  // the tuner's kernel cache: its compiles are hits
   CUstream stream = nullptr;
   CUevent start = nullptr, stop = nullptr;
   std::optional<DeviceBuffer> flush;  // 2 x L2: writing it evicts the inputs
@@ -244,6 +244,7 @@ Expected<void> GpuTimer::ready() {
   auto state = std::make_unique<State>();
   state->api = *api;
   state->info = *info;
+  state->runtime = options_.runtime ? *options_.runtime : Runtime();
   const runtime::DriverApi& d = **api;
   if (CUresult r = d.cuStreamCreate(&state->stream, CU_STREAM_NON_BLOCKING); r != CUDA_SUCCESS)
     return runtime::driver_error(d, r, "cuStreamCreate");
@@ -269,7 +270,7 @@ Expected<Timing> GpuTimer::time(const TimingJob& job) {
   const runtime::DriverApi& api = *s.api;
   if (auto context = runtime::make_context_current(options_.device_ordinal); !context)
     return context.take_error();
-  auto op = s.runtime.matmul(options_for(*job.spec, job.candidate));
+  auto op = s.runtime->matmul(options_for(*job.spec, job.candidate));
   if (!op) return op.take_error();
   auto problem = s.problem_for(*job.spec, job.shape, op->gated());
   if (!problem) return problem.take_error();

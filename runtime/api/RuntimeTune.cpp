@@ -1,0 +1,106 @@
+// tilefuse::Runtime::tune and export_tuning: the tuner of `tilefuse tune`
+// behind the public API, recording into the same per-GPU database that
+// launches read (runtime/tune/RecordedTiles.h).
+#include <fmt/format.h>
+
+#include "runtime/DiskStore.h"
+#include "runtime/ops/CurrentDevice.h"
+#include "runtime/ops/MatmulState.h"
+#include "runtime/tune/CandidateCompiler.h"
+#include "runtime/api/GpuTimer.h"
+#include "runtime/tune/RecordedTiles.h"
+#include "runtime/tune/SimulatedTimer.h"
+#include "runtime/tune/Tuner.h"
+#include "runtime/tune/TuningDbFile.h"
+
+namespace tilefuse {
+namespace {
+
+/// Where the tuning databases of `options` live (tuning/ under it).
+Expected<std::filesystem::path> tuning_cache_dir(const RuntimeOptions& options) {
+  if (options.cache_dir) return std::filesystem::path(*options.cache_dir);
+  return runtime::default_cache_dir();
+}
+
+/// The architecture to tune for: asked, else the current GPU's, else sm_80
+/// (without a GPU the candidates are still compiled before NoDevice).
+compiler::Arch tuning_arch(const TuneOptions& options) {
+  if (options.arch) return *options.arch;
+  if (!options.simulate)
+    if (auto device = ops::current_device()) return device->arch;
+  return compiler::Arch::Sm80;
+}
+
+TuneSummary summarize(const Shape& shape, const tune::TuneResult& result) {
+  TuneSummary summary;
+  summary.shape = shape;
+  summary.tile = result.chosen.tile;
+  summary.ms = result.chosen_ms;
+  summary.heuristic_ms = result.heuristic_ms;
+  summary.chosen_from = result.chosen_from;
+  summary.candidates = result.outcomes.size();
+  summary.timed = result.timed;
+  summary.failed = result.compile_failures + result.timing_failures;
+  summary.wall_s = result.wall_s;
+  summary.database = result.database.string();
+  return summary;
+}
+
+}  // namespace
+
+Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<const Shape> shapes,
+                                                 const TuneOptions& options) const {
+  const detail::MatmulState& state = *op.state_;
+  if (state.options.tile)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "
+                                  "it without MatmulOptions::tile)",
+                                  state.options.activation, compiler::to_string(*state.options.tile)));
+  auto dir = tuning_cache_dir(state_->options);
+  if (!dir) return dir.take_error();
+
+  compiler::KernelSpec spec = state.spec;
+  spec.arch = tuning_arch(options);
+  const auto target = compiler::make_target(spec.arch);
+
+  tune::SimulatedTimer simulated;
+  tune::GpuTimerOptions timer_options;
+  timer_options.runtime = *this;
+  tune::GpuTimer gpu(timer_options);
+  tune::KernelTimer& timer = options.simulate ? static_cast<tune::KernelTimer&>(simulated) : gpu;
+  tune::CacheCandidateCompiler compiler(*state_->cache);
+  tune::TunerOptions tuner_options;
+  tuner_options.budget_s = options.budget_s;
+  tuner_options.deterministic = options.deterministic || tune::deterministic_from_environment();
+  tuner_options.retime = options.retime;
+  tuner_options.cache_dir = *dir;
+  tuner_options.log = [](const std::string& line) {
+    runtime::stderr_warning_sink()(fmt::format("tuning: {}", line));
+  };
+  tune::Tuner tuner(compiler, timer, tuner_options);
+
+  std::vector<TuneSummary> summaries;
+  for (const Shape& shape : shapes) {
+    auto result = tuner.tune({spec, {shape.m, shape.n, shape.k}, state.operands.gated}, *target);
+    if (!result) return result.take_error();
+    summaries.push_back(summarize(shape, *result));
+  }
+  // Launches of this runtime read the new records from now on.
+  if (auto* recorded = dynamic_cast<tune::RecordedTiles*>(state_->advisor.get())) recorded->reload();
+  return summaries;
+}
+
+Expected<void> Runtime::export_tuning(const std::string& file, bool simulated) const {
+  auto dir = tuning_cache_dir(state_->options);
+  if (!dir) return dir.take_error();
+  tune::DeviceIdentity device = tune::simulated_device_identity();
+  if (!simulated) {
+    tune::GpuTimer gpu;
+    auto identity = gpu.device();
+    if (!identity) return identity.take_error();
+    device = std::move(*identity);
+  }
+  return tune::export_tuning_db(tune::tuning_db_path(*dir, device), device, file);
+}
+
+}  // namespace tilefuse
