@@ -84,6 +84,14 @@ LogicalResult MatmulOp::verify() {
   if (getGated() && getHasBias())
     return emitOpError("a gated matmul takes no bias (fold it into the weights)");
 
+  if (isBackward()) {
+    bool known = getGated() ? (getGradWrt() == "gate" || getGradWrt() == "up") : getGradWrt() == "x";
+    if (!known)
+      return emitOpError("grad_wrt must name an input of the activation (")
+             << (getGated() ? "\"gate\" or \"up\"" : "\"x\"") << "), got \"" << getGradWrt() << "\"";
+    if (getHasBias() || getHasResidual() || getHasAux())
+      return emitOpError("a backward epilogue (grad_wrt) reads no bias or residual and writes no aux");
+  }
   if (getEpilogue().empty() || !isa<YieldOp>(getBody().back()))
     return emitOpError("epilogue must end with tilefuse.yield");
   Block& body = getBody();

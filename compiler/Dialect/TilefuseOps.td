@@ -37,6 +37,12 @@ def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
     `vector<Nxf32>` with N = `tile.vector_width`. The block ends with
     `tilefuse.yield` of the result.
 
+    A backward epilogue (made by `tilefuse-differentiate`) has `grad_wrt` set
+    to the input it differentiates with respect to ("x", "gate" or "up"). Its
+    block arguments are the incoming gradient `dy`, then the forward inputs
+    and parameters as above, and it yields dy · ∂epilogue/∂grad_wrt. It reads
+    no bias, residual or aux.
+
     Example:
     ```mlir
     tilefuse.matmul {input_type = bf16, output_type = bf16, b_layout = "row",
@@ -62,14 +68,20 @@ def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
     UnitAttr:$has_aux,
     OptionalAttr<Tilefuse_TileConfigAttr>:$tile,
     OptionalAttr<DenseI64ArrayAttr>:$shape_hint,
-    DefaultValuedStrAttr<StrAttr, "">:$source
+    DefaultValuedStrAttr<StrAttr, "">:$source,
+    DefaultValuedStrAttr<StrAttr, "">:$grad_wrt
   );
   let regions = (region SizedRegion<1>:$epilogue);
   let assemblyFormat = "attr-dict-with-keyword $epilogue";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// Number of leading region arguments that are inputs (1, or 2 if gated).
-    unsigned getNumInputs() { return getGated() ? 2 : 1; }
+    /// True for a backward epilogue (tilefuse-differentiate's output).
+    bool isBackward() { return !getGradWrt().empty(); }
+    /// Inputs of the forward activation: 1 (x), or 2 (gate, up) if gated.
+    unsigned getNumForwardInputs() { return getGated() ? 2 : 1; }
+    /// Number of leading region arguments that are inputs: the forward
+    /// inputs, preceded by the incoming gradient dy in a backward epilogue.
+    unsigned getNumInputs() { return getNumForwardInputs() + (isBackward() ? 1 : 0); }
     ::mlir::Block &getBody() { return getEpilogue().front(); }
     YieldOp getYield();
   }];

@@ -78,6 +78,66 @@ def Simplify : Pass<"tilefuse-simplify", "::mlir::ModuleOp"> {
   }];
 }
 
+def Differentiate : Pass<"tilefuse-differentiate", "::mlir::ModuleOp"> {
+  let summary = "Replace each forward epilogue by its backward epilogue(s)";
+  let description = [{
+    For a forward `tilefuse.matmul` computing y = f(x; params) (or
+    y = f(gate, up; params)), builds one backward matmul per input, tagged
+    `grad_wrt = "x"` (or "gate" and "up"), whose region takes the incoming
+    gradient `dy` before the forward arguments and yields dy · ∂f/∂input.
+    The forward matmul is erased. Runs on the inlined scalar region (after
+    tilefuse-inline-builtins, before tilefuse-choose-approximations so the
+    derivative gets fast-mode approximations too, and before vectorization).
+
+    Method: forward-mode (tangent) propagation over the straight-line
+    region, one sweep per input, seeding the input's tangent with 1. The
+    primal values are cloned and REUSED by the derivative (e.g. for
+    d/dx erfc(u) the same u, for exp the forward exp(u) itself); CSE then
+    merges what the sweeps share. Forward mode rather than reverse mode
+    because the region has one output and at most two inputs, and because a
+    select then chooses between the branches' tangents instead of feeding a
+    zero adjoint into the untaken branch (0 · inf = NaN there).
+
+    Rules (t(v) = tangent, primal values reused):
+      a ± b, -a          t(a) ± t(b), -t(a)
+      a · b              t(a)·b + a·t(b)
+      a / b              (t(a) - y·t(b)) / b
+      exp, exp2          y·t, y·ln2·t          expm1   (y + 1)·t
+      log, log2, log1p   t/a, t/(a·ln2), t/(1 + a)
+      sqrt, rsqrt        t/(2y), -y³/2·t
+      tanh               sech²(a)·t = 4e/(1+e)²·t, e = exp(-2|a|)
+                         (not 1 - y², which cancels for |a| > 4)
+      erf, erfc          ±2/√π·exp(-a²)·t
+      pow(a, b)          b·a^(b-1)·t(a) + y·log(a)·t(b)
+      tilefuse.approx    the same rules on the approximated values
+      cmpf, uitofp       no tangent (piecewise constant)
+
+    Robust products: where a primal factor may be infinite and the
+    tangent is exactly 0 (it underflowed: e.g. x · d/dx erfc(-x/√2) at
+    x = +inf), the product is 0, not NaN: p·t becomes select(t == 0, t, p·t)
+    unless one factor is a constant; t/p likewise.
+
+    Kinks and branches (documented convention): the pass returns the
+    derivative from the LEFT (the limit as the input approaches from below).
+    It is the one convention under which one-sided derivatives compose by
+    the chain rule, so smooth functions written with kinks inside (the
+    library's sigmoid uses exp(-|x|), softplus max(x, 0)) still get their
+    true derivative. A select whose condition compares p and q uses, where
+    p == q, the branch the comparison takes just left of the point (decided
+    by the tangents of p and q); max/min/abs at a tie take the tangent of
+    the operand that wins just left. Hence relu'(0) = 0, leaky_relu'(0) = a
+    and elu'(0) = a (as PyTorch), step'(x) = 0, |x|' at 0 = -1,
+    clamp(x, lo, hi)' is 0 at lo and 1 at hi.
+
+    Non-finite inputs: the derivative of the input being NaN is NaN (a
+    final select); at ±inf it is the limit the formulas reach (robust
+    products above), e.g. silu'(+inf) = 1, gelu'(-inf) = 0.
+
+    Fails on an op without a rule (naming it), on a vectorized or already
+    backward epilogue, and on a call left uninlined.
+  }];
+}
+
 def ChooseApproximations : Pass<"tilefuse-choose-approximations", "::mlir::ModuleOp"> {
   let summary = "Replace special functions by hardware approximations in fast mode";
   let description = [{
