@@ -116,13 +116,14 @@ Error pipelineError(const Compilation& compilation, std::string_view stage,
 }
 
 /// Runs the pass pipeline; `dump` (optional) receives the IR after every pass.
-Expected<void> runPipeline(Compilation& compilation, Arch arch, bool vectorize,
+Expected<void> runPipeline(Compilation& compilation, Arch arch, bool vectorize, bool differentiate,
                            llvm::raw_ostream* dump = nullptr) {
   DiagnosticCapture diagnostics(*compilation.context);
   PassManager pm(compilation.context.get());
   PipelineOptions options;
   options.arch = std::string(to_string(arch));
   options.vectorize = vectorize;
+  options.differentiate = differentiate;
   buildTilefusePipeline(pm, options);
   if (dump) {
     pm.enableIRPrinting(
@@ -156,12 +157,45 @@ TileConfig tileOf(ir::MatmulOp op) {
   return tile;
 }
 
-Expected<std::string> emitCuda(Compilation& compilation, ir::MatmulOp op, Arch arch) {
+Expected<std::string> emitCuda(Compilation& compilation, ir::MatmulOp op, Arch arch,
+                               const EpilogueEmitOptions& options = {}) {
   DiagnosticCapture diagnostics(*compilation.context);
   std::unique_ptr<TargetInfo> target = make_target(arch);
-  FailureOr<std::string> cuda = emitEpilogueCuda(op, *target);
+  FailureOr<std::string> cuda = emitEpilogueCuda(op, *target, options);
   if (failed(cuda)) return pipelineError(compilation, "CUDA emission", diagnostics);
   return std::move(*cuda);
+}
+
+/// The backward matmuls tilefuse-differentiate made, in input order.
+Expected<std::vector<ir::MatmulOp>> backwardMatmuls(Compilation& compilation) {
+  std::vector<ir::MatmulOp> ops(compilation.module->getOps<ir::MatmulOp>().begin(),
+                                compilation.module->getOps<ir::MatmulOp>().end());
+  const std::size_t expected = compilation.resolved.analysis.inputs == dsl::InputKind::Gated ? 2 : 1;
+  if (ops.size() != expected || !llvm::all_of(ops, [](ir::MatmulOp op) { return op.isBackward(); }))
+    return make_error(ErrorCode::Internal,
+                      fmt::format("compiling the gradient of '{}': expected {} backward tilefuse.matmul "
+                                  "op(s) after tilefuse-differentiate, found {} op(s)",
+                                  compilation.source, expected, ops.size()));
+  return ops;
+}
+
+/// CUDA of a backward compilation: one function for a single input; for a
+/// gated activation the declarations once, then tf_epilogue_dgate and
+/// tf_epilogue_dup (the element-wise backward kernel calls both).
+Expected<std::string> emitGradientCuda(Compilation& compilation, std::vector<ir::MatmulOp>& ops,
+                                       Arch arch) {
+  if (ops.size() == 1) return emitCuda(compilation, ops[0], arch);
+  std::string text;
+  for (std::size_t k = 0; k < ops.size(); ++k) {
+    EpilogueEmitOptions options;
+    options.function_name = "tf_epilogue_d" + ops[k].getGradWrt().str();
+    options.declarations = k == 0;
+    auto cuda = emitCuda(compilation, ops[k], arch, options);
+    if (!cuda) return cuda.take_error();
+    if (k > 0) text += "\n";
+    text += *cuda;
+  }
+  return text;
 }
 
 }  // namespace
@@ -175,8 +209,19 @@ Expected<CompiledEpilogue> compile(const KernelSpec& spec) {
   result.inputs = compilation->resolved.analysis.inputs;
   result.parameters = compilation->resolved.analysis.parameters;
 
-  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/true); !ran) return ran.take_error();
+  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/true, spec.gradient); !ran)
+    return ran.take_error();
   result.lowered = print(compilation->module->getOperation());
+  if (spec.gradient) {
+    auto ops = backwardMatmuls(*compilation);
+    if (!ops) return ops.take_error();
+    for (ir::MatmulOp op : *ops) result.gradient_inputs.push_back(op.getGradWrt().str());
+    result.tile = tileOf(ops->front());
+    auto cuda = emitGradientCuda(*compilation, *ops, spec.arch);
+    if (!cuda) return cuda.take_error();
+    result.cuda = std::move(*cuda);
+    return result;
+  }
   auto op = theMatmul(*compilation);
   if (!op) return op.take_error();
   result.tile = tileOf(*op);
@@ -193,8 +238,16 @@ Expected<std::string> dump_all_stages(const KernelSpec& spec) {
   llvm::raw_string_ostream os(out);
   os << "// ===== ast =====\n" << dsl::to_string(compilation->resolved.program) << "\n\n";
   os << "// ===== mlir (lowered from the AST) =====\n" << print(compilation->module->getOperation()) << "\n";
-  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/true, &os); !ran)
+  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/true, spec.gradient, &os); !ran)
     return ran.take_error();
+  if (spec.gradient) {
+    auto ops = backwardMatmuls(*compilation);
+    if (!ops) return ops.take_error();
+    auto cuda = emitGradientCuda(*compilation, *ops, spec.arch);
+    if (!cuda) return cuda.take_error();
+    os << "\n// ===== cuda =====\n" << *cuda;
+    return out;
+  }
   auto op = theMatmul(*compilation);
   if (!op) return op.take_error();
   auto cuda = emitCuda(*compilation, *op, spec.arch);
@@ -204,12 +257,35 @@ Expected<std::string> dump_all_stages(const KernelSpec& spec) {
 }
 
 Expected<std::unique_ptr<CpuEpilogue>> compile_for_cpu(const KernelSpec& spec) {
+  if (spec.gradient)
+    return make_error(ErrorCode::InvalidInput,
+                      "compile_for_cpu evaluates a forward epilogue; for KernelSpec::gradient use "
+                      "compile_gradient_for_cpu (one CPU epilogue per input)");
   auto compilation = lowerSpec(spec);
   if (!compilation) return compilation.take_error();
-  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/false); !ran) return ran.take_error();
+  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/false, /*differentiate=*/false); !ran)
+    return ran.take_error();
   auto op = theMatmul(*compilation);
   if (!op) return op.take_error();
   return jitEpilogueForCpu(*op);  // captures its own diagnostics into the Error
+}
+
+Expected<CpuGradient> compile_gradient_for_cpu(KernelSpec spec) {
+  spec.gradient = true;
+  auto compilation = lowerSpec(spec);
+  if (!compilation) return compilation.take_error();
+  if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/false, /*differentiate=*/true); !ran)
+    return ran.take_error();
+  auto ops = backwardMatmuls(*compilation);
+  if (!ops) return ops.take_error();
+  CpuGradient gradient;
+  for (ir::MatmulOp op : *ops) {
+    auto cpu = jitEpilogueForCpu(op);
+    if (!cpu) return cpu.take_error();
+    gradient.wrt.push_back(op.getGradWrt().str());
+    gradient.partials.push_back(std::move(*cpu));
+  }
+  return gradient;
 }
 
 }  // namespace tilefuse::compiler

@@ -34,6 +34,11 @@ struct KernelSpec {
   Arch arch = Arch::Sm80;
   std::optional<std::array<long long, 3>> shape_hint;  ///< M, N, K for the tile heuristic
   std::optional<TileConfig> tile;                      ///< forced (autotuner) config
+  /// Compile the BACKWARD epilogue(s) (tilefuse-differentiate): for each input
+  /// w of the activation f, dy · ∂f/∂w. The CUDA text then defines
+  /// TF_EPILOGUE_GRAD 1 and `tf_epilogue(dy, x, params)` (single input) or
+  /// `tf_epilogue_dgate(dy, gate, up, params)` + `tf_epilogue_dup(...)` (gated).
+  bool gradient = false;
 };
 
 /// Every stage of one compilation.
@@ -45,6 +50,9 @@ struct CompiledEpilogue {
   dsl::InputKind inputs = dsl::InputKind::Single;
   std::vector<std::string> parameters;  ///< runtime parameter names, in order
   TileConfig tile;                      ///< the tile config the IR carries
+  /// Backward compilations: the inputs differentiated, in order ("x", or
+  /// "gate", "up"); empty for a forward epilogue.
+  std::vector<std::string> gradient_inputs;
 };
 
 /// Runs the whole pipeline. Errors: InvalidInput for DSL problems (positioned
@@ -62,14 +70,28 @@ class CpuEpilogue {
   virtual ~CpuEpilogue() = default;
   virtual dsl::InputKind inputs() const = 0;
   virtual const std::vector<std::string>& parameters() const = 0;
+  /// Input arrays evaluate() takes: 1 (x) or 2 (gate, up); a backward
+  /// epilogue takes dy first (2 or 3).
+  virtual std::size_t input_count() const = 0;
   /// out[i] = epilogue(inputs[0][i] (, inputs[1][i]); params...). `inputs`
-  /// has 1 or 2 pointers of out.size() elements; `params` one value per
-  /// parameter in parameters() order.
+  /// has input_count() pointers of out.size() elements; `params` one value
+  /// per parameter in parameters() order.
   virtual Expected<void> evaluate(std::span<const float* const> inputs,
                                   std::span<const float> params,
                                   std::span<float> out) const = 0;
 };
 
+/// `spec.gradient` must be false here (see compile_gradient_for_cpu).
 Expected<std::unique_ptr<CpuEpilogue>> compile_for_cpu(const KernelSpec& spec);
+
+/// The backward epilogues of `spec`'s activation (spec.gradient is implied),
+/// JIT-compiled for the CPU: partials[k] computes dy · ∂f/∂wrt[k] and takes
+/// the input arrays (dy, x) or (dy, gate, up). With dy = 1 it is the
+/// derivative itself (1 · d = d exactly in IEEE arithmetic).
+struct CpuGradient {
+  std::vector<std::string> wrt;                       ///< "x", or "gate", "up"
+  std::vector<std::unique_ptr<CpuEpilogue>> partials;  ///< one per entry of wrt
+};
+Expected<CpuGradient> compile_gradient_for_cpu(KernelSpec spec);
 
 }  // namespace tilefuse::compiler

@@ -38,6 +38,8 @@ using namespace mlir;
 
 using SingleInputFn = void (*)(const float*, const float*, float*, int64_t);
 using GatedInputFn = void (*)(const float*, const float*, const float*, float*, int64_t);
+/// A gated backward epilogue: dy, gate, up.
+using ThreeInputFn = void (*)(const float*, const float*, const float*, const float*, float*, int64_t);
 
 void initializeNativeTargetOnce() {
   static std::once_flag once;
@@ -132,25 +134,27 @@ LogicalResult lowerToLLVMDialect(ModuleOp module) {
 class JitCpuEpilogue final : public CpuEpilogue {
  public:
   JitCpuEpilogue(std::unique_ptr<ExecutionEngine> engine, void* entry, dsl::InputKind inputs,
-                 std::vector<std::string> parameters)
+                 std::vector<std::string> input_names, std::vector<std::string> parameters)
       : engine_(std::move(engine)),
         entry_(entry),
         inputs_(inputs),
+        input_names_(std::move(input_names)),
         parameters_(std::move(parameters)) {}
 
   dsl::InputKind inputs() const override { return inputs_; }
   const std::vector<std::string>& parameters() const override { return parameters_; }
+  std::size_t input_count() const override { return input_names_.size(); }
 
   // The JIT'd code only reads its arguments: concurrent calls are safe.
   Expected<void> evaluate(std::span<const float* const> inputs, std::span<const float> params,
                           std::span<float> out) const override {
-    const size_t expectedInputs = inputs_ == dsl::InputKind::Gated ? 2 : 1;
+    const size_t expectedInputs = input_names_.size();
     if (inputs.size() != expectedInputs)
       return make_error(
           ErrorCode::InvalidInput,
           fmt::format("CpuEpilogue::evaluate: this epilogue takes {} input array(s) "
                       "({}), got {}",
-                      expectedInputs, expectedInputs == 2 ? "gate, up" : "x", inputs.size()));
+                      expectedInputs, fmt::join(input_names_, ", "), inputs.size()));
     if (params.size() != parameters_.size())
       return make_error(
           ErrorCode::InvalidInput,
@@ -163,7 +167,9 @@ class JitCpuEpilogue final : public CpuEpilogue {
         return make_error(ErrorCode::InvalidInput,
                           fmt::format("CpuEpilogue::evaluate: input array {} is null", k));
     const auto n = static_cast<int64_t>(out.size());
-    if (inputs_ == dsl::InputKind::Gated)
+    if (inputs.size() == 3)
+      reinterpret_cast<ThreeInputFn>(entry_)(inputs[0], inputs[1], inputs[2], params.data(), out.data(), n);
+    else if (inputs.size() == 2)
       reinterpret_cast<GatedInputFn>(entry_)(inputs[0], inputs[1], params.data(), out.data(), n);
     else
       reinterpret_cast<SingleInputFn>(entry_)(inputs[0], params.data(), out.data(), n);
@@ -174,6 +180,7 @@ class JitCpuEpilogue final : public CpuEpilogue {
   std::unique_ptr<ExecutionEngine> engine_;  ///< owns the code `entry_` points into
   void* entry_;
   dsl::InputKind inputs_;
+  std::vector<std::string> input_names_;  ///< dy (backward), then x or gate, up
   std::vector<std::string> parameters_;
 };
 
@@ -222,8 +229,16 @@ Expected<std::unique_ptr<CpuEpilogue>> jitEpilogueForCpu(ir::MatmulOp op) {
   std::vector<std::string> parameters;
   for (Attribute name : op.getParamNames()) parameters.push_back(cast<StringAttr>(name).str());
   dsl::InputKind inputs = op.getGated() ? dsl::InputKind::Gated : dsl::InputKind::Single;
-  return std::unique_ptr<CpuEpilogue>(
-      new JitCpuEpilogue(std::move(*engine), *entry, inputs, std::move(parameters)));
+  std::vector<std::string> inputNames;
+  if (op.isBackward()) inputNames.push_back("dy");
+  if (op.getGated()) {
+    inputNames.push_back("gate");
+    inputNames.push_back("up");
+  } else {
+    inputNames.push_back("x");
+  }
+  return std::unique_ptr<CpuEpilogue>(new JitCpuEpilogue(std::move(*engine), *entry, inputs,
+                                                         std::move(inputNames), std::move(parameters)));
 }
 
 }  // namespace tilefuse::compiler

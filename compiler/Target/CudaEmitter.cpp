@@ -8,6 +8,7 @@
 //   struct TfEpilogueParams { float <param>; ... };   flat, param_names order
 //   struct TfEpilogueOut { unsigned short|float v[N]; };
 //   TfEpilogueOut tf_epilogue(const float (&x)[N], const TfEpilogueParams&)
+// A backward epilogue (grad_wrt) takes `dy` first and defines TF_EPILOGUE_GRAD 1.
 // Element-wise ops run in a per-lane loop; the final rounding to bf16/f16 is
 // done after it with packed conversions (tf::pack_bf16x2 etc.).
 //
@@ -79,7 +80,8 @@ std::string parenthesizedIf(const Expr& e, bool parens) {
 
 class EpilogueEmitter {
  public:
-  EpilogueEmitter(ir::MatmulOp op, const TargetInfo& target) : op_(op), target_(target) {}
+  EpilogueEmitter(ir::MatmulOp op, const TargetInfo& target, const EpilogueEmitOptions& options)
+      : op_(op), target_(target), options_(options) {}
 
   FailureOr<std::string> emit() {
     if (failed(checkForm())) return failure();
@@ -171,11 +173,8 @@ class EpilogueEmitter {
   void bindArguments() {
     Block& body = op_.getBody();
     unsigned numInputs = op_.getNumInputs();
-    static constexpr const char* kSingle[] = {"x"};
-    static constexpr const char* kGated[] = {"gate", "up"};
     for (unsigned k = 0; k < numInputs; ++k)
-      exprs_[body.getArgument(k)] =
-          Expr{fmt::format("{}[i]", op_.getGated() ? kGated[k] : kSingle[k])};
+      exprs_[body.getArgument(k)] = Expr{fmt::format("{}[i]", inputNames()[k])};
 
     std::vector<std::string> names;
     for (Attribute name : op_.getParamNames()) names.push_back(cast<StringAttr>(name).str());
@@ -183,6 +182,19 @@ class EpilogueEmitter {
     fieldNames_ = makeCudaFieldNames(names);
     for (size_t k = 0; k < fieldNames_.size(); ++k)
       exprs_[body.getArgument(numInputs + k)] = Expr{"params." + fieldNames_[k]};
+  }
+
+  /// Names of the array arguments, in block-argument order.
+  std::vector<std::string> inputNames() {
+    std::vector<std::string> names;
+    if (op_.isBackward()) names.push_back("dy");
+    if (op_.getGated()) {
+      names.push_back("gate");
+      names.push_back("up");
+    } else {
+      names.push_back("x");
+    }
+    return names;
   }
 
   static const char* cType(Type type) {
@@ -349,6 +361,36 @@ class EpilogueEmitter {
                           : output_ == OutputKind::F16 ? "F16"
                                                        : "F32";
     std::string text;
+    if (options_.declarations) text += declarations(gated, outName);
+    text += signature();
+    text += "  float r[TF_EPILOGUE_VEC];\n";
+    text += "#pragma unroll\n";
+    text += "  for (int i = 0; i < TF_EPILOGUE_VEC; ++i) {\n";
+    text += lane_;
+    text += fmt::format("    r[i] = {};\n", exprs_.lookup(laneResult_).text);
+    text += "  }\n";
+    text += "  TfEpilogueOut out;\n";
+    text += outputConversion();
+    text += "  return out;\n";
+    text += "}\n";
+    return text;
+  }
+
+  std::string signature() {
+    std::string head = fmt::format("__device__ __forceinline__ TfEpilogueOut {}(", options_.function_name);
+    std::string indent(head.size(), ' ');
+    std::string text = head;
+    bool first = true;
+    for (const std::string& name : inputNames()) {
+      text += fmt::format("{}const float (&{})[TF_EPILOGUE_VEC],\n", first ? "" : indent, name);
+      first = false;
+    }
+    text += indent + "const TfEpilogueParams& params) {\n";
+    return text;
+  }
+
+  std::string declarations(bool gated, const char* outName) {
+    std::string text;
     text += "// tilefuse epilogue — generated, do not edit.\n";
     text += fmt::format("// source: {}   mode: {}   arch: {}   tile: {}\n",
                         op_.getSource().empty() ? "<none>" : oneLine(op_.getSource()),
@@ -356,7 +398,12 @@ class EpilogueEmitter {
     text += fmt::format("#define TF_EPILOGUE_VEC {}\n", width_);
     text += fmt::format("#define TF_EPILOGUE_GATED {}\n", gated ? 1 : 0);
     text += fmt::format("#define TF_EPILOGUE_OUT_BYTES {}\n", output_ == OutputKind::F32 ? 4 : 2);
-    text += fmt::format("#define TF_EPILOGUE_OUT_{} 1\n\n", outName);
+    text += fmt::format("#define TF_EPILOGUE_OUT_{} 1\n", outName);
+    if (op_.isBackward()) {
+      text += fmt::format("// backward: dy * d(epilogue)/d({})\n", oneLine(op_.getGradWrt()));
+      text += "#define TF_EPILOGUE_GRAD 1\n";
+    }
+    text += "\n";
 
     text += "// One float per runtime parameter, in parameter order.\n";
     text += "struct TfEpilogueParams {\n";
@@ -372,33 +419,12 @@ class EpilogueEmitter {
     text += fmt::format("  {} v[TF_EPILOGUE_VEC];\n",
                         output_ == OutputKind::F32 ? "float" : "unsigned short");
     text += "};\n\n";
-
-    text += "__device__ __forceinline__ TfEpilogueOut tf_epilogue(";
-    if (gated)
-      text +=
-          "const float (&gate)[TF_EPILOGUE_VEC],\n"
-          "                                                     "
-          "const float (&up)[TF_EPILOGUE_VEC],\n";
-    else
-      text += "const float (&x)[TF_EPILOGUE_VEC],\n";
-    text +=
-        "                                                     "
-        "const TfEpilogueParams& params) {\n";
-    text += "  float r[TF_EPILOGUE_VEC];\n";
-    text += "#pragma unroll\n";
-    text += "  for (int i = 0; i < TF_EPILOGUE_VEC; ++i) {\n";
-    text += lane_;
-    text += fmt::format("    r[i] = {};\n", exprs_.lookup(laneResult_).text);
-    text += "  }\n";
-    text += "  TfEpilogueOut out;\n";
-    text += outputConversion();
-    text += "  return out;\n";
-    text += "}\n";
     return text;
   }
 
   ir::MatmulOp op_;
   const TargetInfo& target_;
+  EpilogueEmitOptions options_;
   int width_ = 1;
   OutputKind output_ = OutputKind::BF16;
   Value laneResult_;
@@ -412,8 +438,9 @@ class EpilogueEmitter {
 
 }  // namespace
 
-FailureOr<std::string> emitEpilogueCuda(ir::MatmulOp op, const TargetInfo& target) {
-  return EpilogueEmitter(op, target).emit();
+FailureOr<std::string> emitEpilogueCuda(ir::MatmulOp op, const TargetInfo& target,
+                                        const EpilogueEmitOptions& options) {
+  return EpilogueEmitter(op, target, options).emit();
 }
 
 }  // namespace tilefuse::compiler

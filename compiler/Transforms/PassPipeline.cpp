@@ -14,6 +14,14 @@ void buildTilefusePipeline(mlir::OpPassManager& pm, const PipelineOptions& optio
   pm.addPass(createSimplify());
   // Simplify exposes new folds (x * 1 after x / 1.0 became x * 1.0, ...).
   pm.addPass(mlir::createCanonicalizerPass());
+  if (options.differentiate) {
+    // Before choose-approximations, so a fast backward gets approximations too.
+    pm.addPass(createDifferentiate());
+    pm.addPass(mlir::createCanonicalizerPass());
+    pm.addPass(mlir::createCSEPass());
+    pm.addPass(createSimplify());
+    pm.addPass(mlir::createCanonicalizerPass());
+  }
   pm.addPass(createChooseApproximations());
   // Approximations introduce constants (log2(e), ln(2)) that CSE merges.
   pm.addPass(mlir::createCSEPass());

@@ -17,10 +17,16 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
                          llvm::cl::desc("Vectorize the epilogue over the accumulator fragment "
                                         "(the CUDA path); false keeps it scalar (the CPU path)"),
                          llvm::cl::init(true)};
+  Option<bool> differentiate{*this, "differentiate",
+                             llvm::cl::desc("Replace each epilogue by its backward epilogue(s) "
+                                            "(tilefuse-differentiate, then canonicalize, cse, "
+                                            "simplify, canonicalize)"),
+                             llvm::cl::init(false)};
 };
 
 /// Appends, in order: inline-builtins, canonicalize, cse, simplify,
-/// canonicalize, choose-approximations, cse, select-tile-config and (if
+/// canonicalize, [if `options.differentiate`: differentiate, canonicalize,
+/// cse, simplify, canonicalize,] choose-approximations, cse, select-tile-config and (if
 /// `options.vectorize`) vectorize-epilogue. The precision mode is not an
 /// option: each matmul carries its own `mode` attribute.
 void buildTilefusePipeline(mlir::OpPassManager& pm, const PipelineOptions& options);

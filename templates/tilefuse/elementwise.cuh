@@ -14,6 +14,10 @@
 //   __device__ TfEpilogueOut tf_epilogue(const float (&x)[N], const TfEpilogueParams&);
 //   __device__ TfEpilogueOut tf_epilogue(const float (&gate)[N], const float (&up)[N],
 //                                        const TfEpilogueParams&);          // gated
+// A backward epilogue (TF_EPILOGUE_GRAD 1, tilefuse-differentiate) instead provides
+//   tf_epilogue(dy, x, params)                                  single input, or
+//   tf_epilogue_dgate(dy, gate, up, params), tf_epilogue_dup(dy, gate, up, params)
+// and this file defines tf_elementwise_backward / tf_elementwise_gated_backward.
 //
 // Deliberately includes nothing: NVRTC compile latency is user-visible.
 
@@ -74,6 +78,68 @@ __device__ __forceinline__ void tf_store_outputs(void* __restrict__ out, long lo
   }
 }
 
+// True when every pointer is aligned to its vector access.
+__device__ __forceinline__ bool tf_vectors_aligned(const void* const* inputs, int num_inputs,
+                                                   void* const* outputs, int num_outputs) {
+  unsigned long long in = 0, out = 0;
+  for (int k = 0; k < num_inputs; ++k) in |= reinterpret_cast<unsigned long long>(inputs[k]);
+  for (int k = 0; k < num_outputs; ++k) out |= reinterpret_cast<unsigned long long>(outputs[k]);
+  return in % (TF_EPILOGUE_VEC * 4) == 0 && out % (TF_EPILOGUE_VEC * TF_EPILOGUE_OUT_BYTES) == 0;
+}
+
+#if defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+#if TF_EPILOGUE_GATED
+/// dgate[i] = dy[i] · ∂f/∂gate(gate[i], up[i]),  dup[i] = dy[i] · ∂f/∂up(...):
+/// the gated backward, both partials from one read of dy, gate and up.
+extern "C" __global__ void tf_elementwise_gated_backward(const float* __restrict__ dy,
+                                                         const float* __restrict__ gate,
+                                                         const float* __restrict__ up,
+                                                         void* __restrict__ dgate, void* __restrict__ dup,
+                                                         long long n, TfEpilogueParams params) {
+  constexpr int N = TF_EPILOGUE_VEC;
+  const void* inputs[] = {dy, gate, up};
+  void* outputs[] = {dgate, dup};
+  const bool vector_ok = tf_vectors_aligned(inputs, 3, outputs, 2);
+  const long long groups = (n + N - 1) / N;
+  const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+  for (long long g = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; g < groups;
+       g += stride) {
+    const long long i = g * N;
+    const long long left = n - i;
+    const int count = left < N ? static_cast<int>(left) : N;
+    float d[N], a[N], b[N];
+    tf_load_inputs(dy, i, count, vector_ok, d);
+    tf_load_inputs(gate, i, count, vector_ok, a);
+    tf_load_inputs(up, i, count, vector_ok, b);
+    tf_store_outputs(dgate, i, count, vector_ok, tf_epilogue_dgate(d, a, b, params));
+    tf_store_outputs(dup, i, count, vector_ok, tf_epilogue_dup(d, a, b, params));
+  }
+}
+#else
+/// dx[i] = dy[i] · f'(x[i]): the separate element-wise backward (x is the
+/// saved pre-activation z).
+extern "C" __global__ void tf_elementwise_backward(const float* __restrict__ dy,
+                                                   const float* __restrict__ x, void* __restrict__ dx,
+                                                   long long n, TfEpilogueParams params) {
+  constexpr int N = TF_EPILOGUE_VEC;
+  const void* inputs[] = {dy, x};
+  void* outputs[] = {dx};
+  const bool vector_ok = tf_vectors_aligned(inputs, 2, outputs, 1);
+  const long long groups = (n + N - 1) / N;
+  const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+  for (long long g = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; g < groups;
+       g += stride) {
+    const long long i = g * N;
+    const long long left = n - i;
+    const int count = left < N ? static_cast<int>(left) : N;
+    float d[N], a[N];
+    tf_load_inputs(dy, i, count, vector_ok, d);
+    tf_load_inputs(x, i, count, vector_ok, a);
+    tf_store_outputs(dx, i, count, vector_ok, tf_epilogue(d, a, params));
+  }
+}
+#endif
+#else
 /// out[i] = epilogue(x[i])            (TF_EPILOGUE_GATED == 0; `up` is unused)
 /// out[i] = epilogue(gate[i], up[i])  (TF_EPILOGUE_GATED == 1)
 /// Grid-stride over groups of N elements; vector loads/stores when every
@@ -110,3 +176,4 @@ extern "C" __global__ void tf_elementwise(const float* __restrict__ x_or_gate,
     tf_store_outputs(out, i, count, vector_ok, r);
   }
 }
+#endif  // TF_EPILOGUE_GRAD

@@ -3,6 +3,8 @@
 //
 //   D = epilogue(alpha * A·B + bias + beta * C)            single
 //   D = epilogue(A·W_gate, A·W_up)                          gated (A loaded once)
+//   D = epilogue(alpha * A·B, z = aux)                      backward (TF_EPILOGUE_GRAD):
+//                                                           dZ = (dY·Wᵀ) ⊙ act'(z)
 //
 // Written once; the generator only supplies, before including this file:
 //   - the generated epilogue (tilefuse/epilogue_support.cuh + tf_epilogue, see
@@ -57,6 +59,15 @@ static_assert(Cfg::kGateInterleave == 0 || Cfg::kGateInterleave % 8 == 0,
               "gate/up interleave block must be a multiple of 8 (one 16-byte chunk)");
 static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux),
               "a gated GEMM has no bias, residual or aux output");
+#if defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+// Backward GEMM (a tilefuse-differentiate epilogue): dZ = tf_epilogue(alpha·A·B, z)
+// = (alpha·dY·Wᵀ) ⊙ act'(z), with z the forward's pre-activation read from
+// p.aux (the tensor the forward's aux option wrote: ld_aux, batch_stride_aux,
+// in the output dtype). A gated backward runs in tilefuse/elementwise.cuh.
+static_assert(!kGated, "a gated backward epilogue runs in the element-wise kernel (tilefuse/elementwise.cuh)");
+static_assert(!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux,
+              "a backward GEMM reads z from p.aux and takes no bias, residual or aux output");
+#endif
 
 constexpr int kMainloopSmemBytes = kStages * (kAStage + kNumB * kBStage) * 2;
 // Epilogue staging: per warp, kNumB tiles of kWM rows x (kWN + 8) floats. The
@@ -344,6 +355,15 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     const float4 staged_up = *reinterpret_cast<const float4*>(stage + kWM * kStageStride + r * kStageStride + c);
     up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
     out = tf_epilogue(x, up, p.epilogue);
+#elif defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+    float z[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const long long cj = col + j;
+      x[j] = p.alpha * x[j];
+      z[j] = cj < p.n ? output_to_float(p.aux, batch * p.batch_stride_aux + row * p.ld_aux + cj) : 0.0f;
+    }
+    out = tf_epilogue(x, z, p.epilogue);
 #else
 #pragma unroll
     for (int j = 0; j < 4; ++j) {

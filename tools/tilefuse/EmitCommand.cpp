@@ -6,9 +6,18 @@
 namespace tilefuse::cli {
 namespace {
 
-int run_emit(const ExpressionOptions& options, const std::string& stage) {
+/// --grad without --stage: the differentiated IR, then its CUDA.
+int print_gradient(const compiler::CompiledEpilogue& compiled) {
+  fmt::print("// ===== differentiated IR (after the pipeline) =====\n{}", compiled.lowered);
+  if (!compiled.lowered.empty() && compiled.lowered.back() != '\n') fmt::print("\n");
+  fmt::print("\n// ===== cuda =====\n{}", compiled.cuda);
+  return kExitOk;
+}
+
+int run_emit(const ExpressionOptions& options, const std::string& stage, bool grad, bool stage_given) {
   auto spec = options.kernel_spec();
   if (!spec) return report_error(spec.error());
+  spec->gradient = grad;
   if (stage == "all") {
     auto dump = compiler::dump_all_stages(*spec);
     if (!dump) return report_error(dump.error());
@@ -17,6 +26,7 @@ int run_emit(const ExpressionOptions& options, const std::string& stage) {
   }
   auto compiled = compiler::compile(*spec);
   if (!compiled) return report_error(compiled.error());
+  if (grad && !stage_given) return print_gradient(*compiled);
   const std::string& text = stage == "ast"       ? compiled->ast
                             : stage == "mlir"    ? compiled->mlir
                             : stage == "lowered" ? compiled->lowered
@@ -33,9 +43,16 @@ void add_emit_command(CLI::App& root, int& exit_code) {
   auto options = std::make_shared<ExpressionOptions>();
   auto stage = std::make_shared<std::string>("cuda");
   options->add_to(*cmd, /*with_target_options=*/true);
-  cmd->add_option("--stage", *stage, "ast | mlir | lowered | cuda (default) | all")
-      ->check(CLI::IsMember({"ast", "mlir", "lowered", "cuda", "all"}));
-  cmd->callback([options, stage, &exit_code] { exit_code = run_emit(*options, *stage); });
+  auto grad = std::make_shared<bool>(false);
+  CLI::Option* stage_option =
+      cmd->add_option("--stage", *stage, "ast | mlir | lowered | cuda (default) | all")
+          ->check(CLI::IsMember({"ast", "mlir", "lowered", "cuda", "all"}));
+  cmd->add_flag("--grad", *grad,
+                "compile the backward epilogue(s) (tilefuse-differentiate); without --stage, print "
+                "the differentiated IR and its CUDA");
+  cmd->callback([options, stage, grad, stage_option, &exit_code] {
+    exit_code = run_emit(*options, *stage, *grad, stage_option->count() > 0);
+  });
 }
 
 }  // namespace tilefuse::cli

@@ -10,7 +10,50 @@ namespace {
 struct EvalOptions {
   ExpressionOptions expression;
   std::string x, gate, up;
+  bool grad = false;
 };
+
+/// Parameter values in `names` order; every --param must name one of them.
+Expected<std::vector<float>> ordered_parameters(const std::vector<std::string>& names,
+                                                const dsl::ParameterValues& params) {
+  std::vector<float> values;
+  for (const auto& name : names) {
+    auto it = params.find(name);
+    if (it == params.end())
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("missing value for parameter '{}'; pass it with --param {}=VALUE", name, name));
+    values.push_back(static_cast<float>(it->second));
+  }
+  for (const auto& [name, value] : params)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("--param {}: the expression has no parameter '{}'", name, name));
+  return values;
+}
+
+/// --grad: the derivative with respect to each input (dy = 1), one point per
+/// line; a gated expression prints "dgate dup".
+int print_gradient(const compiler::KernelSpec& spec, const dsl::ParameterValues& params,
+                   const std::vector<std::vector<float>>& columns) {
+  auto gradient = compiler::compile_gradient_for_cpu(spec);
+  if (!gradient) return report_error(gradient.error());
+  auto param_values = ordered_parameters(gradient->partials.front()->parameters(), params);
+  if (!param_values) return report_error(param_values.error());
+  const std::vector<float> ones(columns[0].size(), 1.0f);
+  std::vector<const float*> inputs = {ones.data()};
+  for (const auto& column : columns) inputs.push_back(column.data());
+  std::vector<std::vector<float>> partials;
+  for (const auto& partial : gradient->partials) {
+    std::vector<float> out(columns[0].size());
+    if (auto ok = partial->evaluate(inputs, *param_values, out); !ok) return report_error(ok.error());
+    partials.push_back(std::move(out));
+  }
+  for (std::size_t i = 0; i < columns[0].size(); ++i) {
+    for (std::size_t k = 0; k < partials.size(); ++k) fmt::print("{}{:.9g}", k ? " " : "", partials[k][i]);
+    fmt::print("\n");
+  }
+  return kExitOk;
+}
 
 int run_eval(const EvalOptions& options) {
   auto spec = options.expression.kernel_spec();
@@ -47,6 +90,7 @@ int run_eval(const EvalOptions& options) {
     columns.push_back(std::move(*values));
   }
 
+  if (options.grad) return print_gradient(*spec, *params, columns);
   auto cpu = compiler::compile_for_cpu(*spec);
   if (!cpu) return report_error(cpu.error());
   std::vector<float> param_values;
@@ -82,6 +126,8 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--x", options->x, "comma-separated inputs for x");
   cmd->add_option("--gate", options->gate, "comma-separated gate inputs (gated expressions)");
   cmd->add_option("--up", options->up, "comma-separated up inputs (gated expressions)");
+  cmd->add_flag("--grad", options->grad,
+                "print the derivative with respect to each input instead (gated: \"dgate dup\" per line)");
   cmd->callback([options, &exit_code] { exit_code = run_eval(*options); });
 }
 

@@ -128,3 +128,19 @@ func.func @yield_outside(%x: f32) -> f32 {
   // expected-error @below {{'tilefuse.yield' op expects parent op 'tilefuse.matmul'}}
   tilefuse.yield %x : f32
 }
+
+// -----
+
+// expected-error @+1 {{grad_wrt must name an input of the activation ("x"), got "gate"}}
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, grad_wrt = "gate"} {
+^bb0(%dy: f32, %x: f32):
+  tilefuse.yield %x : f32
+}
+
+// -----
+
+// expected-error @+1 {{a backward epilogue (grad_wrt) reads no bias or residual and writes no aux}}
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, grad_wrt = "x", has_bias} {
+^bb0(%dy: f32, %x: f32):
+  tilefuse.yield %x : f32
+}
