@@ -6,6 +6,7 @@
 
 #include "CliSupport.h"
 #include "compiler/NumericCheck.h"
+#include "compiler/NumericCheckGradient.h"
 
 namespace tilefuse::cli {
 namespace {
@@ -14,13 +15,46 @@ struct CheckOptions {
   ExpressionOptions expression;
   std::optional<double> relative;  ///< default: the mode's bound
   std::optional<double> absolute;
+  bool grad = false;
 };
+
+/// --grad: each partial derivative against float64 central differences.
+int run_check_gradient(const CheckOptions& options, const compiler::KernelSpec& spec,
+                       const dsl::ParameterValues& params) {
+  const compiler::ErrorBound mode_bound = spec.precision == compiler::Precision::Fast
+                                              ? compiler::kGradientFastBound
+                                              : compiler::kGradientPreciseBound;
+  const compiler::ErrorBound bound{options.relative.value_or(mode_bound.relative),
+                                   options.absolute.value_or(mode_bound.absolute)};
+  auto reports = compiler::check_gradient_numerics(spec, params, bound);
+  if (!reports) return report_error(reports.error());
+  fmt::print("expression:     {}\n", options.expression.expr);
+  fmt::print("mode:           {}\n", options.expression.mode);
+  fmt::print("reference:      float64 central differences of the interpreter\n");
+  fmt::print("bound:          |err| <= max({:g}*|ref|, {:g})\n", bound.relative, bound.absolute);
+  bool ok = true;
+  for (const auto& r : *reports) {
+    fmt::print("d/d{}:\n", r.wrt);
+    fmt::print("  points:        {} (+{} next to a kink skipped)\n", r.numbers.points, r.kinks_skipped);
+    fmt::print("  max abs error: {:.3e}  (where |ref| < 1)\n", r.numbers.max_abs_error);
+    fmt::print("  max rel error: {:.3e}  (where |ref| >= 1e-3)\n", r.numbers.max_rel_error);
+    fmt::print("  violations:    {}\n", r.numbers.violations);
+    if (!r.numbers.ok()) {
+      fmt::print("  first:         {}\n", r.numbers.first_violation);
+      ok = false;
+    }
+  }
+  if (!ok) return kExitInternal;
+  fmt::print("result:         ok\n");
+  return kExitOk;
+}
 
 int run_check(const CheckOptions& options) {
   auto spec = options.expression.kernel_spec();
   if (!spec) return report_error(spec.error());
   auto params = options.expression.parameter_values();
   if (!params) return report_error(params.error());
+  if (options.grad) return run_check_gradient(options, *spec, *params);
   const compiler::ErrorBound mode_bound =
       spec->precision == compiler::Precision::Fast ? compiler::kFastBound : compiler::kPreciseBound;
   const compiler::ErrorBound bound{options.relative.value_or(mode_bound.relative),
@@ -54,6 +88,9 @@ void add_check_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--rel", options->relative,
                   "relative error bound (default: 1e-6 precise, 2^-10 fast)");
   cmd->add_option("--abs", options->absolute, "absolute error bound (default: 1e-7 precise, 1e-6 fast)");
+  cmd->add_flag("--grad", options->grad,
+                "check the derivative(s) instead, against float64 central differences "
+                "(default bounds: 1e-5/1e-6 precise, 2^-10/1e-5 fast)");
   cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
 }
 
