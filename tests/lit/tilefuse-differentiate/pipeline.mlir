@@ -2,11 +2,11 @@
 // backward epilogue gets the SFU approximations too, a precise one none.
 // RUN: tilefuse-opt %s --split-input-file --tilefuse-pipeline="differentiate=true vectorize=false" | FileCheck %s
 
-// CHECK-LABEL: tilefuse.matmul attributes {grad_wrt = "x", {{.*}}mode = "fast"
+// CHECK-LABEL: tilefuse.matmul attributes {grad_wrt = "x", {{.*}}mode = "fast", {{.*}}source = "fast_sigmoid"
 // CHECK:       tilefuse.approx "exp2"
 // CHECK:       tilefuse.approx "rcp"
 // CHECK:       tilefuse.yield
-tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast", source = "1 / (1 + exp(-x))"} {
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast", source = "fast_sigmoid"} {
 ^bb0(%x: f32):
   %c1 = arith.constant 1.0 : f32
   %n = arith.negf %x : f32
@@ -18,11 +18,11 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "fast"
 
 // -----
 
-// CHECK-LABEL: tilefuse.matmul attributes {grad_wrt = "x", {{.*}}mode = "precise"
+// CHECK-LABEL: tilefuse.matmul attributes {grad_wrt = "x", {{.*}}source = "precise_sigmoid"
 // CHECK-NOT:   tilefuse.approx
 // CHECK:       math.exp
 // CHECK:       tilefuse.yield
-tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "precise", source = "1 / (1 + exp(-x))"} {
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, mode = "precise", source = "precise_sigmoid"} {
 ^bb0(%x: f32):
   %c1 = arith.constant 1.0 : f32
   %n = arith.negf %x : f32
