@@ -75,6 +75,7 @@ class Sm80Target final : public TargetInfo {
 
   Arch arch() const override { return arch_; }
   std::string_view nvrtc_arch() const override { return nvrtc_arch_; }
+  Mainloop mainloop() const override { return Mainloop::MmaSyncMultistage; }
   int max_shared_memory_per_block() const override { return shared_memory_; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
   int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
@@ -94,22 +95,48 @@ class Sm80Target final : public TargetInfo {
   int shared_memory_;
 };
 
-/// Hopper: the larger shared memory allows deeper K tiles and pipelines.
+/// The wgmma mainloop's tiles (templates/tilefuse/gemm_sm90.cuh): a consumer
+/// warpgroup holds warp_m x warp_n = 64 or 128 rows x 64..256 columns, at most
+/// 128 fp32 accumulators per thread (setmaxnreg gives consumers 232
+/// registers); the block is that tile (ping-pong: two consumers on
+/// alternating tiles) or two of them stacked in M (cooperative). block_k is
+/// 64 (one 128-byte swizzled row); 3 to 5 stages as shared memory allows.
+std::vector<TileConfig> enumerate_wgmma_tiles(const TargetInfo& target) {
+  std::vector<TileConfig> space;
+  for (int consumers_per_tile : {1, 2})  // 1: ping-pong, 2: cooperative
+    for (int warp_m : {64, 128})
+      for (int block_n : {64, 128, 256}) {
+        if (warp_m * block_n / 128 > kMaxAccumulatorsPerThread) continue;
+        for (int stages = 3; stages <= 5; ++stages) {
+          const TileConfig t{warp_m * consumers_per_tile, block_n, 64, warp_m, block_n, stages,
+                             target.accumulator_vector_width(), kGroupM};
+          if (tile_shared_bytes(target.mainloop(), t, /*gated=*/false) <= target.max_shared_memory_per_block())
+            space.push_back(t);
+        }
+      }
+  return space;
+}
+
+/// Hopper: TMA + wgmma, warp-specialized and persistent (gemm_sm90.cuh).
 class Sm90Target final : public TargetInfo {
  public:
   Arch arch() const override { return Arch::Sm90a; }
   std::string_view nvrtc_arch() const override { return "sm_90a"; }
+  Mainloop mainloop() const override { return Mainloop::WgmmaWarpSpecialized; }
   int max_shared_memory_per_block() const override { return 227 * kKiB; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
   int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
-  std::vector<TileConfig> tile_space() const override {
-    return enumerate_tiles(max_shared_memory_per_block(), accumulator_vector_width());
-  }
-  /// 128x128x64 with four 64x64 warps and 4 stages (128 KiB): a 64-deep K
-  /// tile halves the number of barriers per K step compared to Ampere's 32.
+  std::vector<TileConfig> tile_space() const override { return enumerate_wgmma_tiles(*this); }
+  /// Ping-pong 128x128x64, 4 stages (165 KiB): each consumer holds a whole
+  /// 128x128 tile (128 accumulators), so one consumer's epilogue runs while
+  /// the other's wgmmas use the tensor cores. Problems at most 64 high get
+  /// 64-row tiles, at most 64 wide 64-column tiles.
   TileConfig default_tile(long long m, long long n, long long /*k*/) const override {
-    TileConfig t{128, 128, 64, 64, 64, 4, accumulator_vector_width(), kGroupM};
-    return fit_to_shape(t, m, n);
+    TileConfig t{128, 128, 64, 128, 128, 4, accumulator_vector_width(), kGroupM};
+    constexpr long long kSmall = 64;
+    if (m > 0 && m <= kSmall) t.block_m = t.warp_m = 64;
+    if (n > 0 && n <= kSmall) t.block_n = t.warp_n = 64;
+    return t;
   }
 };
 

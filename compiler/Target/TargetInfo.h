@@ -12,6 +12,20 @@
 
 namespace tilefuse::compiler {
 
+/// The GEMM mainloop driver a target's kernels are built on; it decides the
+/// template (runtime/ops/KernelSource.cpp), the meaning of a tile's warp
+/// shape, and the resource rules (TilePruning.h).
+enum class Mainloop {
+  /// templates/tilefuse/gemm_sm80.cuh: cp.async ring, ldmatrix + mma.sync;
+  /// warp_m x warp_n is one warp's tile, warps() warps per block.
+  MmaSyncMultistage,
+  /// templates/tilefuse/gemm_sm90.cuh: TMA ring on mbarriers, wgmma, one
+  /// producer + two consumer warpgroups, persistent; warp_m x warp_n is one
+  /// consumer WARPGROUP's tile, block_m = warp_m (ping-pong) or 2 x warp_m
+  /// (cooperative), warp_n = block_n, block_k = 64.
+  WgmmaWarpSpecialized,
+};
+
 class TargetInfo {
  public:
   virtual ~TargetInfo() = default;
@@ -19,6 +33,8 @@ class TargetInfo {
   virtual Arch arch() const = 0;
   /// NVRTC `--gpu-architecture` value, e.g. "sm_80", "sm_90a".
   virtual std::string_view nvrtc_arch() const = 0;
+  /// The mainloop driver this target's GEMM kernels use.
+  virtual Mainloop mainloop() const = 0;
   /// Shared memory one block may use (opt-in maximum), bytes.
   virtual int max_shared_memory_per_block() const = 0;
   /// Registers per thread the mainloop may use before spilling is likely.

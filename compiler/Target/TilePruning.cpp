@@ -81,17 +81,102 @@ TileConfig fit_tile_to_gated(TileConfig tile) {
   return tile;
 }
 
+// ---- per mainloop ----------------------------------------------------------------
+namespace {
+constexpr int kWarpgroupThreads = 128;
+constexpr int kSm90Warpgroups = 3;           // producer + two consumers
+constexpr int kSm90ConsumerWarps = 8;
+constexpr int kSm90BlockK = 64;              // one 128-byte swizzled row
+constexpr long long kSm90AlignSlack = 1024;  // swizzle-atom alignment of the ring
+constexpr long long kSm90BarrierBytesPerStage = 16;
+constexpr int kWgmmaM = 64, kWgmmaMaxN = 256, kTmaBoxN = 64;
+
+long long sm90_shared_bytes(const TileConfig& tile, bool gated) {
+  const long long b_tiles = gated ? 2 : 1;
+  const long long ring =
+      static_cast<long long>(tile.stages) * (tile.block_m + b_tiles * tile.block_n) * tile.block_k * kOperandBytes;
+  const long long epilogue_cols = gated ? 32 : 64;
+  const long long staging = kSm90ConsumerWarps * b_tiles * 16 * (epilogue_cols + kEpilogueRowPad) * kFloatBytes;
+  return kSm90AlignSlack + ring + staging + kSm90BarrierBytesPerStage * tile.stages;
+}
+}  // namespace
+
+int tile_threads(Mainloop mainloop, const TileConfig& tile) {
+  return mainloop == Mainloop::WgmmaWarpSpecialized ? kSm90Warpgroups * kWarpgroupThreads
+                                                    : tile.warps() * kThreadsPerWarp;
+}
+
+long long tile_shared_bytes(Mainloop mainloop, const TileConfig& tile, bool gated) {
+  return mainloop == Mainloop::WgmmaWarpSpecialized ? sm90_shared_bytes(tile, gated) : tile_shared_bytes(tile, gated);
+}
+
+int tile_accumulators_per_thread(Mainloop mainloop, const TileConfig& tile, bool gated) {
+  if (mainloop != Mainloop::WgmmaWarpSpecialized) return tile_accumulators_per_thread(tile, gated);
+  return tile.warp_m * tile.warp_n / kWarpgroupThreads * (gated ? 2 : 1);
+}
+
+std::optional<std::string> tile_shape_rejection(Mainloop mainloop, const TileConfig& tile) {
+  if (mainloop != Mainloop::WgmmaWarpSpecialized) return std::nullopt;
+  if (tile.block_k != kSm90BlockK)
+    return fmt::format("block_k {} is not 64 (the wgmma mainloop loads one 128-byte swizzled row of K)",
+                       tile.block_k);
+  if (tile.warp_n != tile.block_n || (tile.block_m != tile.warp_m && tile.block_m != 2 * tile.warp_m))
+    return fmt::format("warpgroup tile {}x{} does not split block {}x{}: warp_n must be block_n and block_m "
+                       "warp_m (ping-pong) or 2 x warp_m (cooperative)",
+                       tile.warp_m, tile.warp_n, tile.block_m, tile.block_n);
+  if (tile.warp_m % kWgmmaM != 0 || tile.warp_m > 2 * kWgmmaM)
+    return fmt::format("warp_m {} is not 64 or 128 (m64 wgmmas per consumer warpgroup)", tile.warp_m);
+  if (tile.block_n % kTmaBoxN != 0 || tile.block_n > kWgmmaMaxN)
+    return fmt::format("block_n {} is not a multiple of 64 up to 256 (wgmma n, 64-wide B boxes)", tile.block_n);
+  return std::nullopt;
+}
+
+std::optional<std::string> gated_tile_rejection(const TargetInfo& target, const TileConfig& tile) {
+  const Mainloop mainloop = target.mainloop();
+  if (mainloop != Mainloop::WgmmaWarpSpecialized) return gated_tile_rejection(tile, target.max_shared_memory_per_block());
+  if (auto why = tile_shape_rejection(mainloop, tile)) return why;
+  const int accumulators = tile_accumulators_per_thread(mainloop, tile, true);
+  if (accumulators > kMaxAccumulatorsPerThread)
+    return fmt::format("{} fp32 accumulators per consumer thread (two sets of {}x{}/128) spill registers; at most {}",
+                       accumulators, tile.warp_m, tile.warp_n, kMaxAccumulatorsPerThread);
+  if (const long long shared = sm90_shared_bytes(tile, true); shared > target.max_shared_memory_per_block())
+    return fmt::format("needs {} bytes of shared memory, more than the {} allowed", shared,
+                       target.max_shared_memory_per_block());
+  return std::nullopt;
+}
+
+TileConfig fit_tile_to_gated(const TargetInfo& target, TileConfig tile) {
+  const Mainloop mainloop = target.mainloop();
+  if (mainloop != Mainloop::WgmmaWarpSpecialized) return fit_tile_to_gated(tile);
+  // Halve M first (a wide N keeps the B panel reuse and whole-row stores).
+  while (tile_accumulators_per_thread(mainloop, tile, true) > kMaxAccumulatorsPerThread) {
+    if (tile.warp_m > kWgmmaM) {
+      tile.block_m /= 2;
+      tile.warp_m /= 2;
+    } else if (tile.warp_n > kTmaBoxN) {
+      tile.block_n /= 2;
+      tile.warp_n /= 2;
+    } else {
+      break;
+    }
+  }
+  while (tile.stages > 2 && sm90_shared_bytes(tile, true) > target.max_shared_memory_per_block()) --tile.stages;
+  return tile;
+}
+
 std::optional<std::string> tile_rejection(const TargetInfo& target, const TileConfig& tile,
                                           const TileProblem& problem) {
-  const long long shared = tile_shared_bytes(tile, problem.gated);
+  const Mainloop mainloop = target.mainloop();
+  if (auto why = tile_shape_rejection(mainloop, tile)) return why;
+  const long long shared = tile_shared_bytes(mainloop, tile, problem.gated);
   if (shared > target.max_shared_memory_per_block())
     return fmt::format("needs {} KiB of shared memory, {} allows {} KiB", shared / 1024,
                        target.nvrtc_arch(), target.max_shared_memory_per_block() / 1024);
-  const int accumulators = tile_accumulators_per_thread(tile, problem.gated);
+  const int accumulators = tile_accumulators_per_thread(mainloop, tile, problem.gated);
   if (accumulators > kMaxAccumulatorsPerThread)
     return fmt::format("{} fp32 accumulators per thread (more than {}) would spill registers",
                        accumulators, kMaxAccumulatorsPerThread);
-  if (problem.gated && gated_deep_k_spills(tile))
+  if (mainloop == Mainloop::MmaSyncMultistage && problem.gated && gated_deep_k_spills(tile))
     return fmt::format("{} fp32 accumulators per thread with a {}-deep k-tile spill registers (gated)",
                        accumulators, tile.block_k);
   if (problem.m > 0 && tile.block_m > useful_block_side(problem.m))

@@ -36,6 +36,31 @@ long long tile_shared_bytes(const TileConfig& tile, bool gated);
 /// fp32 accumulator registers per thread for `tile`.
 int tile_accumulators_per_thread(const TileConfig& tile, bool gated);
 
+// ---- per mainloop (TargetInfo::mainloop) --------------------------------------
+// The functions above describe the mma.sync mainloop (gemm_sm80.cuh). The
+// wgmma mainloop (gemm_sm90.cuh) reads a tile differently: warp_m x warp_n is
+// one consumer warpgroup's tile and the block always has 3 warpgroups (one
+// producer, two consumers). These overloads pick the right rule.
+
+/// Threads of one block: warps() * 32 (mma.sync) or 384 (wgmma).
+int tile_threads(Mainloop mainloop, const TileConfig& tile);
+/// Dynamic shared memory of one block. wgmma: 1024 (alignment slack for the
+/// 128-byte swizzle) + the TMA ring (stages x (BM + BN [x2 gated]) x 64 x 2 B)
+/// + epilogue staging (8 consumer warps x 16 rows x (64 + 8) floats, gated
+/// 2 x (32 + 8)) + 2 mbarriers per stage. Mirrors kSmemBytes of the template;
+/// every generated source static_asserts that they agree.
+long long tile_shared_bytes(Mainloop mainloop, const TileConfig& tile, bool gated);
+/// fp32 accumulators per thread: per warp (/32) or per warpgroup (/128).
+int tile_accumulators_per_thread(Mainloop mainloop, const TileConfig& tile, bool gated);
+/// Why `tile` cannot be built on `mainloop` at all (shape rules of its
+/// template, e.g. wgmma's block_k 64 and warpgroup split), nullopt when it can.
+std::optional<std::string> tile_shape_rejection(Mainloop mainloop, const TileConfig& tile);
+/// The gated rules above for `target`'s mainloop.
+std::optional<std::string> gated_tile_rejection(const TargetInfo& target, const TileConfig& tile);
+/// `tile` shrunk until a gated kernel on `target` fits its registers and
+/// shared memory (wgmma: halve M to 64 first, then N; then fewer stages).
+TileConfig fit_tile_to_gated(const TargetInfo& target, TileConfig tile);
+
 /// Why a gated kernel with `tile` would spill or not fit, independent of the
 /// problem shape; nullopt when it fits. Two sets of 128 accumulators also
 /// leave no room for the fragments of a 64-deep k-tile.
@@ -46,8 +71,8 @@ std::optional<std::string> gated_tile_rejection(const TileConfig& tile, int max_
 TileConfig fit_tile_to_gated(TileConfig tile);
 
 /// Why `tile` should not be compiled for `problem` on `target`, as a short
-/// sentence; nullopt when it is worth trying. Checks, in order: shared
-/// memory, accumulator registers (and the gated rules above), and the problem size (a block side larger
+/// sentence; nullopt when it is worth trying. Checks, in order: the
+/// mainloop's tile shape rules, shared memory, accumulator registers (and the gated rules above), and the problem size (a block side larger
 /// than the problem's side rounded up to a power of two, at least 64:
 /// N = 64 gets only 64-wide blocks, M = 16 only 64-high ones).
 std::optional<std::string> tile_rejection(const TargetInfo& target, const TileConfig& tile,

@@ -40,7 +40,7 @@ struct SelectTileConfigPass : public impl::SelectTileConfigBase<SelectTileConfig
       // A gated kernel holds two accumulator sets: shrink the default so it
       // does not spill (TilePruning.h).
       TileConfig tile = target->default_tile(m, n, k);
-      if (matmul.getGated()) tile = fit_tile_to_gated(tile);
+      if (matmul.getGated()) tile = fit_tile_to_gated(*target, tile);
       matmul.setTileAttr(toAttr(&getContext(), tile));
     });
   }

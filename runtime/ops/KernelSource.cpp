@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "compiler/Target/TargetInfo.h"
 #include "runtime/ops/GemmGeometry.h"
+#include "runtime/ops/WgmmaSource.h"
 
 namespace tilefuse::ops {
 namespace {
@@ -37,10 +39,20 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
   // The host sizes the launch's dynamic shared memory itself; a template
   // change that is not mirrored there must fail here, not corrupt memory.
   const bool gated = epilogue.inputs == dsl::InputKind::Gated;
+  const compiler::Mainloop mainloop = compiler::make_target(spec.arch)->mainloop();
+  const long long shared = compiler::tile_shared_bytes(mainloop, t, gated);
+  if (mainloop == compiler::Mainloop::WgmmaWarpSpecialized) {
+    const WgmmaShape wgmma{t.warp_n, spec.input_type == compiler::DType::BF16, !spec.b_col_major};
+    return prologue(epilogue) + config + "\n" + wgmma_wrapper_source(wgmma) +
+           "\n#include \"tilefuse/gemm_sm90.cuh\"\n" +
+           fmt::format("static_assert(tf::sm90::kSmemBytes == {}, \"the host (compiler/Target/TilePruning.cpp) "
+                       "and gemm_sm90.cuh disagree on the shared memory of this tile\");\n",
+                       shared);
+  }
   const std::string shared_check = fmt::format(
       "static_assert(tf::sm80::kSmemBytes == {}, \"the host (runtime/ops/GemmGeometry.cpp) and "
       "gemm_sm80.cuh disagree on the shared memory of this tile\");\n",
-      compiler::tile_shared_bytes(t, gated));
+      shared);
   return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" + shared_check;
 }
 

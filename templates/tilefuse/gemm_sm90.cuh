@@ -1,0 +1,352 @@
+// tilefuse/gemm_sm90.cuh — the Hopper (sm_90a) GEMM driver: TMA loads into a
+// shared-memory ring completing on mbarriers, wgmma from shared memory,
+// warp-specialized (one producer warpgroup, two consumer warpgroups with
+// setmaxnreg), persistent over output tiles, with the generated epilogue
+// fused on the accumulators.
+//
+//   D = epilogue(alpha * A·B + bias + beta * C)            single
+//   D = epilogue(A·W_gate, A·W_up)                          gated (A loaded once)
+//
+// Written once; the generator supplies, before including this file:
+//   - the generated epilogue (TF_EPILOGUE_VEC == 4, tf_epilogue);
+//   - struct TfGemmConfig (as for gemm_sm80.cuh): kBlockM, kBlockN, kBlockK,
+//     kWarpM, kWarpN, kStages, kGroupM, kInputBf16, kBColMajor, kHasBias,
+//     kHasResidual, kHasAux, kGateInterleave. Here kWarpM x kWarpN is the tile
+//     of one CONSUMER WARPGROUP (the wgmma M x N it accumulates);
+//   - tf::sm90::wgmma_m64k16(acc, desc_a, desc_b): wgmma.mma_async.m64nNk16
+//     with N = kWarpN (runtime/ops/WgmmaSource.cpp generates it: its operand
+//     list has one register per accumulator).
+//
+// Schedules (chosen by the tile, see compiler/Target/TilePruning.h):
+//   cooperative (kBlockM == 2 * kWarpM): both consumers work on one tile,
+//       consumer c on rows [c * kWarpM, (c + 1) * kWarpM);
+//   ping-pong (kBlockM == kWarpM): consumer c takes the block's tiles c, c+2,
+//       c+4, ...; while one runs its epilogue (exp/tanh/erf on the SFU) the
+//       other's wgmmas keep the tensor cores busy. The producer fills the ring
+//       in tile order, so the consumers alternate without further barriers.
+//
+// Data path per k-tile (kBlockK = 64: one 128-byte row of 16-bit elements):
+//   producer thread: wait empty[s] → arrive.expect_tx(full[s]) → TMA A box
+//   (kBlockM x 64) and B box(es) into stage s, 128-byte swizzled;
+//   consumers: wait full[s] → 4 x wgmma m64nNk16 per 64 rows → commit; the
+//   stage of the previous k-tile is released (arrive empty) once at most one
+//   wgmma group is in flight.
+// Tails: TMA zero-fills out-of-bounds boxes (M, N, K); the epilogue guards
+// every store. Batches: the 5th (or 3rd) tensor-map coordinate.
+//
+// Host contract (runtime/ops/Sm90Launch.cpp): the kernel's second parameter is
+// TfSm90Params with tensor maps encoded for exactly these boxes; grid.x =
+// min(tiles, SMs), 128 * 3 threads, kSmemBytes of dynamic shared memory.
+#pragma once
+
+#include "tilefuse/ptx_sm80.cuh"  // bf16/f16 conversions
+#include "tilefuse/ptx_sm90.cuh"
+#include "tilefuse/gemm_params.cuh"
+#include "tilefuse/gemm_epilogue.cuh"
+
+/// A CUtensorMap (opaque, 128 bytes, 64-byte aligned) as the kernel sees it.
+struct alignas(64) TfTensorMap {
+  unsigned long long opaque[16];
+};
+
+/// The sm90 kernel's second parameter (mirrored by runtime/ops/Sm90Params.h).
+struct TfSm90Params {
+  TfTensorMap a;     // A: dims {K, M, batch, 1, 1}
+  TfTensorMap b;     // B (gate): see the loads below for its dims per layout
+  TfTensorMap b_up;  // W_up for a gated op with separate weights; else a copy of b
+  int batch_count;   // batches of this launch (tiles are batch-major)
+  int a_batched;     // 1 when A's batch stride is non-zero, else 0 (A shared)
+  int b_batched;     // same for B (and W_up)
+};
+
+namespace tf::sm90 {
+
+using Cfg = TfGemmConfig;
+
+constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kBK = Cfg::kBlockK;
+constexpr int kWM = Cfg::kWarpM, kWN = Cfg::kWarpN, kStages = Cfg::kStages;
+constexpr int kConsumers = 2;                                  // consumer warpgroups
+constexpr int kConsumersPerTile = (kBM / kWM) * (kBN / kWN);   // 2: cooperative, 1: ping-pong
+constexpr bool kPingPong = kConsumersPerTile == 1;
+constexpr int kThreads = 128 * (1 + kConsumers);
+constexpr int kMI = kWM / 64;              // wgmma m64 row blocks per consumer
+constexpr int kAccPerBlock = kWN / 2;      // fp32 accumulators per thread per m64 block
+constexpr bool kGated = TF_EPILOGUE_GATED != 0;
+constexpr int kNumB = kGated ? 2 : 1;
+constexpr int kIB = Cfg::kGateInterleave;
+/// Registers after setmaxnreg: 128 x 40 + 256 x 232 = 64512 <= 65536.
+constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
+
+static_assert(kBK == 64, "block_k must be 64: one 128-byte swizzled row of 16-bit elements per K row");
+static_assert(kBN == kWN, "consumers split the block along M only: warp_n must equal block_n");
+static_assert(kConsumersPerTile == 1 || kConsumersPerTile == 2,
+              "block_m must be warp_m (ping-pong) or 2 * warp_m (cooperative)");
+static_assert(kWM == 64 || kWM == 128, "a consumer warpgroup covers 64 or 128 rows (m64 wgmmas)");
+static_assert(kWN % 64 == 0 && kWN <= 256, "warp_n must be 64, 128, 192 or 256 (wgmma n <= 256, 64-wide B boxes)");
+static_assert(kBM <= 256, "the A box has at most 256 rows");
+static_assert(kStages >= 2 && kStages <= 8, "the TMA ring takes 2 to 8 stages");
+static_assert(TF_EPILOGUE_VEC == 4, "the sm90 epilogue hands 4 adjacent columns to tf_epilogue");
+static_assert(kIB == 0 || kIB % 8 == 0, "gate/up interleave block must be a multiple of 8");
+static_assert(kIB == 0 || Cfg::kBColMajor || kIB % 64 == 0,
+              "row-major interleaved B on sm_90a needs an interleave block that is a multiple of 64 "
+              "(one 128-byte TMA box row); use a column-major B or a wider interleave");
+static_assert(kIB == 0 || !Cfg::kBColMajor || kBN % kIB == 0 || kIB % kBN == 0,
+              "column-major interleaved B: block_n and the interleave block must divide one another");
+static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux),
+              "a gated GEMM has no bias, residual or aux output");
+
+// ---- shared memory -------------------------------------------------------------
+// [ring: kStages x (A kBM x 64 | B kBN x 64 (| B_up))] [epilogue staging] [barriers]
+constexpr int kAStageBytes = kBM * kBK * 2;
+constexpr int kBStageBytes = kBN * kBK * 2;
+constexpr int kStageBytes = kAStageBytes + kNumB * kBStageBytes;
+constexpr int kRingBytes = kStages * kStageBytes;
+/// Epilogue: each consumer warp stages 16 rows x kEpiCols accumulators (per B
+/// operand) at a time; the 8-float row pad spreads a fragment store's rows
+/// over the banks.
+constexpr int kEpiCols = kGated ? 32 : 64;
+constexpr int kEpiStride = kEpiCols + 8;
+constexpr int kEpiFloatsPerWarp = kNumB * 16 * kEpiStride;
+constexpr int kStagingBytes = kConsumers * 4 * kEpiFloatsPerWarp * 4;
+constexpr int kBarrierBytes = 2 * kStages * 8;
+/// 1024: the dynamic shared memory base is rounded up to the 1024-byte
+/// alignment of the 128-byte swizzle pattern.
+constexpr int kSmemBytes = 1024 + kRingBytes + kStagingBytes + kBarrierBytes;
+/// Bytes one stage's TMA copies deliver (boxes count whole, zero fill included).
+constexpr unsigned kStageTxBytes = kStageBytes;
+static_assert(kStageBytes % 1024 == 0, "stages must keep the 1024-byte swizzle alignment");
+static_assert(kWN % kEpiCols == 0, "warp_n must be a multiple of the epilogue chunk");
+
+/// Output tile `t` (batch-major; inside a batch grouped like Triton's GROUP_M so
+/// that kGroupM tile rows sweep N together and their panels stay in L2).
+struct TileCoord {
+  long long m0, n0;
+  int batch;
+};
+__device__ __forceinline__ TileCoord tile_coord(const TfGemmParams& p, long long tiles_m, long long tiles_n,
+                                                long long t) {
+  const long long per_batch = tiles_m * tiles_n;
+  const long long pid = t % per_batch;
+  const long long per_group = static_cast<long long>(Cfg::kGroupM) * tiles_n;
+  const long long first_m = (pid / per_group) * Cfg::kGroupM;
+  const long long group_rows = tiles_m - first_m < Cfg::kGroupM ? tiles_m - first_m : Cfg::kGroupM;
+  TileCoord c;
+  c.m0 = (first_m + (pid % per_group) % group_rows) * kBM;
+  c.n0 = ((pid % per_group) / group_rows) * kBN;
+  c.batch = static_cast<int>(t / per_batch);
+  return c;
+}
+
+/// The B box(es) of operand `which` (0 gate, 1 up) for output columns
+/// [n0, n0 + kBN) and K rows [k0, k0 + 64) → stage buffer `dst`.
+///   col-major B (N x K):  one box {64 K, kBN rows}; interleaved: the map is
+///       {K, IB, 2, N/IB, batch} and the box {64, min(IB, kBN), 1, kBN/IB or 1, 1}.
+///   row-major B (K x N):  kBN/64 boxes {64 N, 64 K}, each a 64-column block
+///       (MN-major for wgmma); interleaved: the map is {IB, 2, N/IB, K, batch}.
+__device__ __forceinline__ void load_b(const TfTensorMap* map, unsigned dst, unsigned bar, long long n0,
+                                       int k0, int which, int batch) {
+  if constexpr (Cfg::kBColMajor) {
+    if constexpr (kIB == 0) {
+      tma_load_5d(dst, map, bar, k0, static_cast<int>(n0), batch, 0, 0);
+    } else {
+      tma_load_5d(dst, map, bar, k0, static_cast<int>(n0 % kIB), which, static_cast<int>(n0 / kIB), batch);
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < kBN / 64; ++j) {
+      const long long n = n0 + 64 * j;
+      const unsigned chunk = dst + j * kBK * 128;
+      if constexpr (kIB == 0) {
+        tma_load_5d(chunk, map, bar, static_cast<int>(n), k0, batch, 0, 0);
+      } else {
+        tma_load_5d(chunk, map, bar, static_cast<int>(n % kIB), which, static_cast<int>(n / kIB), k0, batch);
+      }
+    }
+  }
+}
+
+/// wgmma descriptor of B for k-step `ks` (16 K rows) of the stage at `b`.
+__device__ __forceinline__ unsigned long long b_descriptor(unsigned b, int ks) {
+  if constexpr (Cfg::kBColMajor) return smem_descriptor(b + ks * 32, 16, 1024);  // K-major
+  else return smem_descriptor(b + ks * 16 * 128, kBK * 128, 1024);              // N-major
+}
+
+}  // namespace tf::sm90
+
+extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
+    tf_gemm(const TfGemmParams p, const __grid_constant__ TfSm90Params tma) {
+  using namespace tf;
+  using namespace tf::sm90;
+  extern __shared__ __align__(1024) unsigned char tf_smem[];
+
+  const unsigned s_base = (shared_address(tf_smem) + 1023u) & ~1023u;
+  auto s_a = [&](int stage) { return s_base + stage * kStageBytes; };
+  auto s_b = [&](int which, int stage) { return s_base + stage * kStageBytes + kAStageBytes + which * kBStageBytes; };
+  const unsigned s_barriers = s_base + kRingBytes + kStagingBytes;
+  auto full = [&](int stage) { return s_barriers + stage * 8; };
+  auto empty = [&](int stage) { return s_barriers + (kStages + stage) * 8; };
+
+  const int warpgroup = threadIdx.x / 128;
+  if (threadIdx.x == 0) {
+    tma_prefetch_descriptor(&tma.a);
+    tma_prefetch_descriptor(&tma.b);
+    if constexpr (kGated && kIB == 0) tma_prefetch_descriptor(&tma.b_up);
+#pragma unroll 1
+    for (int s = 0; s < kStages; ++s) {
+      mbarrier_init(full(s), 1);                   // the producer's arrive.expect_tx
+      mbarrier_init(empty(s), kConsumersPerTile);  // one arrival per consumer that read it
+    }
+    fence_barrier_init();
+  }
+  __syncthreads();
+
+  const long long tiles_m = (p.m + kBM - 1) / kBM, tiles_n = (p.n + kBN - 1) / kBN;
+  const long long tiles = tiles_m * tiles_n * tma.batch_count;
+  const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
+
+  if (warpgroup == 0) {
+    // ---- producer: one thread issues every TMA copy --------------------------
+    setmaxnreg_dec<kProducerRegisters>();
+    if (threadIdx.x == 0) {
+      int stage = 0;
+      unsigned phase = 0;
+#pragma unroll 1
+      for (long long t = blockIdx.x; t < tiles; t += gridDim.x) {
+        const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
+        const int a_batch = tc.batch * tma.a_batched, b_batch = tc.batch * tma.b_batched;
+#pragma unroll 1
+        for (int kt = 0; kt < k_tiles; ++kt) {
+          mbarrier_wait(empty(stage), phase ^ 1);
+          mbarrier_arrive_expect_tx(full(stage), kStageTxBytes);
+          const int k0 = kt * kBK;
+          tma_load_5d(s_a(stage), &tma.a, full(stage), k0, static_cast<int>(tc.m0), a_batch, 0, 0);
+          load_b(&tma.b, s_b(0, stage), full(stage), tc.n0, k0, 0, b_batch);
+          if constexpr (kGated)
+            load_b(kIB == 0 ? &tma.b_up : &tma.b, s_b(1, stage), full(stage), tc.n0, k0, 1, b_batch);
+          if (++stage == kStages) {
+            stage = 0;
+            phase ^= 1;
+          }
+        }
+      }
+    }
+    return;
+  }
+
+  // ---- consumers ----------------------------------------------------------------
+  setmaxnreg_inc<kConsumerRegisters>();
+  const int consumer = warpgroup - 1;
+  const int wg_thread = threadIdx.x % 128, warp = wg_thread / 32, lane = threadIdx.x % 32;
+  // Ping-pong: tiles c, c+2, ... of this block; cooperative: every tile, rows by consumer.
+  const int tile_step = kPingPong ? 2 : 1;
+  const int row_offset = kPingPong ? 0 : consumer * kWM;
+  float* staging = reinterpret_cast<float*>(tf_smem + (s_base - shared_address(tf_smem)) + kRingBytes) +
+                   (consumer * 4 + warp) * kEpiFloatsPerWarp;
+
+  float acc[kNumB][kMI][kAccPerBlock];
+  long long local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
+#pragma unroll 1
+  for (long long t = blockIdx.x + local * gridDim.x; t < tiles; t += tile_step * gridDim.x, local += tile_step) {
+    const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
+    // The ring position of this tile's first k-tile: every tile has k_tiles.
+    const long long ring = local * k_tiles;
+    int stage = static_cast<int>(ring % kStages);
+    unsigned phase = static_cast<unsigned>((ring / kStages) & 1);
+
+#pragma unroll
+    for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+        for (int i = 0; i < kAccPerBlock; ++i) acc[w][mi][i] = 0.0f;
+
+    int previous = -1;
+#pragma unroll 1
+    for (int kt = 0; kt < k_tiles; ++kt) {
+      mbarrier_wait(full(stage), phase);
+#pragma unroll
+      for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+        for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+          for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
+      wgmma_fence();
+#pragma unroll
+      for (int ks = 0; ks < kBK / 16; ++ks)
+#pragma unroll
+        for (int w = 0; w < kNumB; ++w) {
+          const unsigned long long desc_b = b_descriptor(s_b(w, stage), ks);
+#pragma unroll
+          for (int mi = 0; mi < kMI; ++mi) {
+            const unsigned a_rows = s_a(stage) + (row_offset + mi * 64) * 128;
+            wgmma_m64k16(acc[w][mi], smem_descriptor(a_rows + ks * 32, 16, 1024), desc_b);
+          }
+        }
+      wgmma_commit();
+#pragma unroll
+      for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+        for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+          for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
+      // At most this k-tile's group in flight: the previous stage is read.
+      wgmma_wait<1>();
+      if (previous >= 0 && wg_thread == 0) mbarrier_arrive(empty(previous));
+      previous = stage;
+      if (++stage == kStages) {
+        stage = 0;
+        phase ^= 1;
+      }
+    }
+    wgmma_wait<0>();
+#pragma unroll
+    for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+        for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
+    if (wg_thread == 0) mbarrier_arrive(empty(previous));
+
+    // ---- fused epilogue --------------------------------------------------------
+    // Fragment of m64nN: warp `warp` holds rows 16*warp + lane/4 (+8), columns
+    // 8j + 2*(lane%4) (+1) in acc[4j .. 4j+3]. Each warp parks 16 x kEpiCols of
+    // them in its staging slice, then walks the slice 4 adjacent columns per
+    // lane in a rolled loop (the activation is compiled once per chunk, not
+    // once per fragment) with stores covering whole row segments.
+    const int group = lane / 4, quad_lane = lane % 4;
+#pragma unroll
+    for (int mi = 0; mi < kMI; ++mi) {
+      const long long row0 = tc.m0 + row_offset + mi * 64 + warp * 16;
+#pragma unroll
+      for (int chunk = 0; chunk < kWN / kEpiCols; ++chunk) {
+#pragma unroll
+        for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+          for (int j = 0; j < kEpiCols / 8; ++j) {
+            const int i = (chunk * kEpiCols / 8 + j) * 4;
+            float* at = staging + w * 16 * kEpiStride + group * kEpiStride + j * 8 + 2 * quad_lane;
+            *reinterpret_cast<float2*>(at) = make_float2(acc[w][mi][i], acc[w][mi][i + 1]);
+            *reinterpret_cast<float2*>(at + 8 * kEpiStride) = make_float2(acc[w][mi][i + 2], acc[w][mi][i + 3]);
+          }
+        __syncwarp();
+        const long long col0 = tc.n0 + chunk * kEpiCols;
+#pragma unroll 1
+        for (int it = 0; it < 16 * kEpiCols / 128; ++it) {
+          const int index = (it * 32 + lane) * 4;
+          const int r = index / kEpiCols, c = index % kEpiCols;
+          const long long row = row0 + r, col = col0 + c;
+          if (row >= p.m || col >= p.n) continue;
+          const float4 staged = *reinterpret_cast<const float4*>(staging + r * kEpiStride + c);
+          float x[4] = {staged.x, staged.y, staged.z, staged.w};
+          float up[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+          if constexpr (kGated) {
+            const float4 staged_up = *reinterpret_cast<const float4*>(staging + (16 + r) * kEpiStride + c);
+            up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
+          }
+          epilogue::finish(p, tc.batch, row, col, x, up);
+        }
+        __syncwarp();  // the slice is read before the next chunk overwrites it
+      }
+    }
+  }
+}
