@@ -221,6 +221,18 @@ class Runtime {
   /// Parses and checks the activation (InvalidInput with a positioned
   /// diagnostic) and the option combination; kernels are compiled on first use.
   Expected<MatmulOp> matmul(const MatmulOptions& options) const;
+  /// The backward GEMM of a single-input activation (its derivative comes
+  /// from tilefuse-differentiate, docs/dsl.md "Derivatives"), as cuBLASLt's
+  /// DGELU epilogue but for any activation. A launch computes
+  ///   D = (alpha · A·B) ⊙ act'(z),   z read from args.aux (ld_aux, stride_aux)
+  /// e.g. A = dY (M x N_out), B = W (b_col_major for a K x N_out row-major W,
+  /// so that A·B = dY·Wᵀ), z = the forward's pre-activation (the forward op's
+  /// aux output, in out_dtype), D = dZ (M x K, out_dtype).
+  /// `options.aux` is implied (args.aux is required); bias, residual and
+  /// gate_interleave must be off; a gated activation is Unsupported (its
+  /// backward is element-wise: ops/BackwardKernelSource.h). Every
+  /// architecture runs the mma.sync template; Runtime::tune rejects the op.
+  Expected<MatmulOp> matmul_backward(const MatmulOptions& options) const;
 
   /// Autotunes `op`'s tile for each shape (the tuner of `tilefuse tune`:
   /// candidates compiled in parallel, timed with CUDA events, every result

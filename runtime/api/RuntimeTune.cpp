@@ -51,6 +51,10 @@ TuneSummary summarize(const Shape& shape, const tune::TuneResult& result) {
 Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<const Shape> shapes,
                                                  const TuneOptions& options) const {
   const detail::MatmulState& state = *op.state_;
+  if (state.backward)
+    return make_error(ErrorCode::Unsupported,
+                      "tuning a backward op (Runtime::matmul_backward) is not supported yet: it "
+                      "launches with the mma.sync heuristic tile or MatmulOptions::tile");
   if (state.options.tile)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "runtime/ops/BackwardKernelSource.h"
 #include "runtime/ops/KernelSource.h"
 
 namespace tilefuse::ops {
@@ -27,7 +28,16 @@ Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, 
   build.emit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   build.epilogue = std::move(*epilogue);
 
-  build.source = fused_kernel_source(spec, build.epilogue, kind);
+  if (kind == KernelKind::BackwardGemm) {
+    auto code = backward_gemm_kernel_source(spec, build.epilogue);
+    if (!code) return code.take_error();
+    build.source.name = "tilefuse_backward_gemm.cu";
+    build.source.code = std::move(*code);
+    build.source.kernel_names = {kBackwardGemmKernelName};
+    build.source.options.arch = compiler::to_string(spec.arch);
+  } else {
+    build.source = fused_kernel_source(spec, build.epilogue, kind);
+  }
 
   auto cached = cache.get_or_compile({build.source, compiler::to_string(spec.precision)});
   if (!cached) return cached.take_error();

@@ -9,7 +9,9 @@
 
 namespace tilefuse::ops {
 
-enum class KernelKind { Gemm, Elementwise };
+/// BackwardGemm: dZ = (alpha·A·B) ⊙ act'(aux) from a KernelSpec with
+/// `gradient` (runtime/ops/BackwardKernelSource.h; mma.sync on every arch).
+enum class KernelKind { Gemm, Elementwise, BackwardGemm };
 
 struct FusedKernelBuild {
   compiler::CompiledEpilogue epilogue;  ///< every IR stage and the epilogue CUDA

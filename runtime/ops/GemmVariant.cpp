@@ -10,8 +10,8 @@
 namespace tilefuse::ops {
 
 Expected<std::unique_ptr<GemmVariant>> GemmVariant::build(const compiler::KernelSpec& spec, bool gated,
-                                                          runtime::KernelCache& cache) {
-  auto built = build_fused_kernel(spec, KernelKind::Gemm, cache);
+                                                          runtime::KernelCache& cache, bool backward) {
+  auto built = build_fused_kernel(spec, backward ? KernelKind::BackwardGemm : KernelKind::Gemm, cache);
   if (!built) return built.take_error();
   std::unique_ptr<GemmVariant> variant(new GemmVariant());
   variant->arch_ = spec.arch;

@@ -19,8 +19,9 @@ namespace tilefuse::ops {
 class GemmVariant {
  public:
   /// Compiles `spec` (whose arch and tile are set) through `cache`.
+  /// `backward`: the backward GEMM of a `gradient` spec (BackwardKernelSource.h).
   static Expected<std::unique_ptr<GemmVariant>> build(const compiler::KernelSpec& spec, bool gated,
-                                                      runtime::KernelCache& cache);
+                                                      runtime::KernelCache& cache, bool backward = false);
 
   compiler::Arch arch() const { return arch_; }
   const compiler::TileConfig& tile() const { return tile_; }

@@ -52,7 +52,7 @@ Expected<ops::GemmVariant*> MatmulState::variant(compiler::Arch arch, const comp
   compiler::KernelSpec variant_spec = spec;
   variant_spec.arch = arch;
   variant_spec.tile = tile;
-  auto built = ops::GemmVariant::build(variant_spec, operands.gated, *runtime->cache);
+  auto built = ops::GemmVariant::build(variant_spec, operands.gated, *runtime->cache, backward);
   if (!built) return built.take_error();
   if (!((*built)->tile() == tile))
     return make_error(ErrorCode::Internal,

@@ -39,6 +39,9 @@ struct MatmulState {
   /// Per compiler::Arch, the tuning records of this op (null: heuristic only).
   std::array<std::unique_ptr<ops::OpTileAdvisor>, 4> advisors;
 
+  /// Runtime::matmul_backward: the backward GEMM (z read from aux).
+  bool backward = false;
+
   std::mutex mutex;
   std::vector<std::unique_ptr<ops::GemmVariant>> variants;  ///< never shrinks
 

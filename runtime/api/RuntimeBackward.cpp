@@ -1,0 +1,73 @@
+// tilefuse::Runtime::matmul_backward: a MatmulOp whose kernel is the backward
+// GEMM dZ = (alpha·A·B) ⊙ act'(z) (runtime/ops/BackwardKernelSource.h). It
+// shares the forward op's launch path: argument checks, per-(arch, tile)
+// kernels, parameter packing; only the source and the tile rules differ.
+#include <fmt/format.h>
+
+#include "dsl/Resolve.h"
+#include "runtime/ops/GemmParams.h"
+#include "runtime/ops/MatmulState.h"
+
+namespace tilefuse {
+namespace {
+
+constexpr compiler::Arch kAllArchs[] = {compiler::Arch::Sm80, compiler::Arch::Sm86, compiler::Arch::Sm89,
+                                        compiler::Arch::Sm90a};
+
+Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
+
+}  // namespace
+
+Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const {
+  auto resolved = dsl::resolve(options.activation);
+  if (!resolved) return resolved.take_error();
+  if (resolved->analysis.inputs == dsl::InputKind::Gated)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("the backward of the gated activation '{}' is element-wise (dgate and dup "
+                                  "from dY, gate and up), not a GEMM epilogue: compile it with "
+                                  "compiler::KernelSpec::gradient and ops::backward_elementwise_kernel_source",
+                                  options.activation));
+  if (options.dtype == DType::F32)
+    return invalid("dtype f32 is not a tensor-core input type: dY and W must be bf16 or f16");
+  if (options.bias || options.residual || options.gate_interleave != 0)
+    return invalid("the backward GEMM takes no bias, residual or gate_interleave (the bias gradient is "
+                   "the column sum of dZ and is not fused)");
+
+  auto state = std::make_shared<detail::MatmulState>();
+  state->runtime = state_;
+  state->options = options;
+  state->options.aux = true;
+  state->backward = true;
+  compiler::KernelSpec& spec = state->spec;
+  spec.expression = options.activation;
+  spec.input_type = options.dtype;
+  spec.output_type = options.out_dtype.value_or(options.dtype);
+  spec.b_col_major = options.b_col_major;
+  spec.precision = options.precision;
+  spec.gradient = true;
+  // The backward epilogue lives in the mma.sync driver: its tile rules apply
+  // on every architecture (sm_90a runs mma.sync too).
+  for (compiler::Arch arch : kAllArchs) state->targets[static_cast<size_t>(arch)] = compiler::make_target(compiler::Arch::Sm80);
+
+  compiler::KernelSpec check = spec;
+  check.arch = options.arch.value_or(compiler::Arch::Sm80);
+  check.tile = *state->tile_for(check.arch, 0, 0, 0);  // heuristic or forced: never fails
+  auto epilogue = compiler::compile(check);
+  if (!epilogue) return epilogue.take_error();
+  if (epilogue->parameters.size() > ops::kMaxEpilogueParams)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("activation '{}' has {} runtime parameters; a fused GEMM takes at most {}",
+                                  options.activation, epilogue->parameters.size(), ops::kMaxEpilogueParams));
+  state->parameters = std::move(epilogue->parameters);
+
+  ops::GemmOperands& operands = state->operands;
+  operands.b_col_major = options.b_col_major;
+  operands.aux = true;  // z: read, not written
+  operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
+
+  MatmulOp op;
+  op.state_ = std::move(state);
+  return op;
+}
+
+}  // namespace tilefuse
