@@ -1,0 +1,125 @@
+"""CPU test of the pure-Python parts of bench/peers (run by ctest `peers_report`):
+the shape list matches the C++ benchmark's, report.py merges runs, computes
+speed ratios and target verdicts from known synthetic records, refuses to mix
+GPUs, and every peers module at least compiles (PyTorch and Triton exist only
+on the GPU machine)."""
+import contextlib
+import io
+import json
+import os
+import py_compile
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+import workload  # noqa: E402
+
+
+def rec(impl, activation, m, n, k, ms, correct=True, dtype="bf16"):
+    return workload.record(impl, activation, m, n, k, dtype, ms, correct, 1e-3)
+
+
+class WorkloadTest(unittest.TestCase):
+    def test_shapes_match_the_cpp_benchmark(self):
+        shapes = workload.shapes()
+        self.assertEqual(len(shapes), 5 * 4 + 2)
+        self.assertIn((16, 14336, 4096), shapes)      # decode, M = 16
+        self.assertIn((16384, 4096, 14336), shapes)   # down projection, K = 14336
+        self.assertEqual(shapes[-2:], [(4096, 4096, 4096), (8192, 8192, 8192)])
+        self.assertEqual(workload.shapes(quick=True), [(128, 14336, 4096), (4096, 14336, 4096), (4096, 4096, 4096)])
+
+    def test_gated_flops_count_both_gemms(self):
+        self.assertEqual(workload.flops("swiglu", 2, 3, 4), 2 * 2.0 * 2 * 3 * 4)
+        self.assertAlmostEqual(workload.tflops("relu", 1000, 1000, 1000, 1.0), 2.0)
+
+
+class ReportTest(unittest.TestCase):
+    def write(self, directory, name, device, records, **extra):
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            json.dump({"device": device, "command": name, "records": records, **extra}, f)
+        return path
+
+    def test_ratios_and_targets(self):
+        big = (4096, 14336, 4096)
+        with tempfile.TemporaryDirectory() as d:
+            cpp = self.write(d, "results.json", "GPU X", [
+                rec("cublas", "none", *big, 0.9), rec("cublas", "none", 4096, 2 * 14336, 4096, 1.8),
+                rec("tilefuse", "gelu", *big, 1.0), rec("cublas+act", "gelu", *big, 1.2),
+                rec("tilefuse", "swiglu", *big, 2.0), rec("cublas+act", "swiglu", *big, 2.6),
+                rec("tilefuse", "relu", 16, 14336, 4096, 0.1),  # small M: not in the targets
+                rec("triton", "relu", 16, 14336, 4096, 0.5)],
+                launch_overhead=[{"impl": "tilefuse", "api": "span", "activation": "gelu", "M": 16, "N": 4096,
+                                  "K": 4096, "us_per_call": 2.5}])
+            py = self.write(d, "peers.json", "GPU X", [
+                rec("triton", "gelu", *big, 1.1), rec("torch_eager", "swiglu", *big, 2.4),
+                rec("torch_compile", "gelu", *big, 0.5, correct=False)])
+            merged = report.load([cpp, py])
+            by_key = report.index(merged["records"])
+            gelu = ("gelu",) + big + ("bf16",)
+            self.assertAlmostEqual(report.speed_ratio(by_key, "cublas+act", gelu), 1.2)
+            self.assertIsNone(report.speed_ratio(by_key, "torch_compile", gelu))  # a wrong output never counts
+            self.assertAlmostEqual(report.unfused_ratio(by_key, ("swiglu",) + big + ("bf16",)), 1.2)  # min(1.3, 1.2)
+            text = report.table(merged)
+            self.assertIn("| tilefuse vs cublas+act | ≥ 1.10× | 1.25× (met) | 1.20× | 2 |", text)
+            self.assertIn("| tilefuse vs triton | ≥ 1.15× | 1.10× (missed) | 1.10× | 1 |", text)
+            self.assertIn("| gated tilefuse vs the faster unfused path | ≥ 1.25× | 1.20× (missed) | 1.20× | 1 |", text)
+            self.assertIn("| tilefuse vs torch_compile | ≥ 1.05× | – | – | 0 |", text)
+            self.assertIn("≤ 3.0 | – | 2.50 (best API form) | 1 |", text)
+            self.assertIn(" ✗", text)
+            # The swiglu row's cuBLAS column is the 2N-wide GEMM (same FLOPs): 2·4096·28672·4096 / 1.8 ms.
+            swiglu_row = next(line for line in text.splitlines() if line.startswith("| swiglu | 4096 |"))
+            self.assertIn(f"| {workload.tflops('relu', 4096, 2 * 14336, 4096, 1.8):.0f} |", swiglu_row)
+
+    def test_refuses_to_mix_gpus(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = self.write(d, "a.json", "GPU X", [])
+            b = self.write(d, "b.json", "GPU Y", [])
+            with self.assertRaises(SystemExit) as e:
+                report.load([a, b])
+            self.assertIn("same GPU", str(e.exception))
+
+    def test_command_line_writes_json_table_and_reports_missing_plots(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = self.write(d, "results.json", "GPU X", [rec("tilefuse", "gelu", 4096, 4096, 4096, 1.0)])
+            out = os.path.join(d, "out")
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "report.py"), src, "--out", out],
+                                  capture_output=True, text=True)
+            self.assertTrue(os.path.exists(os.path.join(out, "table.md")))
+            with open(os.path.join(out, "results.json")) as f:
+                self.assertEqual(len(json.load(f)["records"]), 1)
+            try:
+                import matplotlib  # noqa: F401
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertTrue(os.path.exists(os.path.join(out, "ratios.png")))
+            except ImportError:
+                self.assertEqual(proc.returncode, 2)
+                self.assertIn("matplotlib is not installed", proc.stderr)
+
+
+class SyntaxTest(unittest.TestCase):
+    def test_every_peers_module_compiles(self):
+        for name in sorted(os.listdir(HERE)):
+            if name.endswith(".py"):
+                with self.subTest(name=name), contextlib.redirect_stderr(io.StringIO()):
+                    py_compile.compile(os.path.join(HERE, name), doraise=True,
+                                       cfile=os.path.join(tempfile.gettempdir(), name + "c"))
+
+    def test_peers_skips_without_torch(self):
+        try:
+            import torch  # noqa: F401
+            self.skipTest("PyTorch is installed here: peers.py would run for real")
+        except ImportError:
+            pass
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "--quick"], capture_output=True,
+                              text=True)
+        self.assertEqual(proc.returncode, 77, proc.stdout + proc.stderr)
+        self.assertIn("SKIPPED", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
