@@ -8,6 +8,7 @@
 #       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
 #
 #   scripts/gpu_run.sh run [check] [memcheck] [bench] [bench-quick] [tune]   (default: check memcheck bench)
+#                          [peers] [peers-quick] [peers-compile] [examples]
 #       THERE (the device machine): unpacks the bundle and runs
 #         check     tilefuse_gpu_gemm_check, every case incl. 4096³ and 8192x14336x4096
 #         memcheck  compute-sanitizer --tool memcheck on the small-shape cases
@@ -42,11 +43,13 @@ BUNDLE=$BUILD/gpu-bundle.tar.gz
 build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm tilefuse_tune_bench
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm tilefuse_tune_bench \
+    example_03_swiglu_ffn example_05_cuda_graph
   local stage
   stage=$(mktemp -d)
   cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
     "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
+  cp "$BUILD"/examples/example_0[35]_* "$stage/" && strip "$stage"/example_*  # issue 7: the examples' GPU path
   strip "$stage"/tilefuse_*
   # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
   for lib in $(ldd "$stage/tilefuse_bench_gemm" | awk '/libxxhash/ {print $3}'); do
@@ -98,7 +101,25 @@ run() {
         "$bin/tilefuse_tune_bench" --shape 4096x4096x4096 --out "$OUT" >"$OUT/tune.log" 2>&1 ||
           { echo "tune: FAILED (exit $?)"; status=1; }
         tail -n 5 "$OUT/tune.log" ;;
-      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick, tune)"; status=1 ;;
+      peers|peers-quick|peers-compile)
+        # Issue 7: tilefuse vs cuBLAS(Lt), torch eager/compile and Triton in one run
+        # (bench/peers/run_on_device.sh); $OUT/peers/: results.json, table.md, tflops.png, ratios.png.
+        local size=full mode=
+        [ "$step" = peers-quick ] && size=quick
+        [ "$step" = peers-compile ] && size=quick mode=compile
+        bench/peers/run_on_device.sh "$bin" "$OUT/peers" $size $mode >"$OUT/peers.log" 2>&1 ||
+          { echo "$step: FAILED (exit $?)"; status=1; }
+        tail -n 60 "$OUT/peers.log" ;;
+      examples)
+        # Issue 7: the examples that launch on a GPU (a skip message here is a failure).
+        for example in "$bin"/example_*; do
+          if "$example" >"$OUT/$(basename "$example").log" 2>&1 && ! grep -q "no GPU" "$OUT/$(basename "$example").log"; then
+            echo "$(basename "$example"): ok"
+          else
+            echo "$(basename "$example"): FAILED"; tail -n 20 "$OUT/$(basename "$example").log"; status=1
+          fi
+        done ;;
+      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"

@@ -2,8 +2,8 @@
 """Merges benchmark JSON files of ONE run on ONE GPU (tilefuse_bench_gemm's
 results.json, peers.py's peers.json) into <out>/results.json, writes
 <out>/table.md (TFLOP/s per impl, tilefuse's speed ratios, the issue-7 targets,
-host launch and JIT costs) and PNG plots (<out>/tflops-<activation>.png,
-<out>/ratios.png).
+host launch and JIT costs) and two PNG plots: <out>/tflops.png (one panel per
+activation) and <out>/ratios.png (tilefuse's speed ratio to each peer).
 
   python3 bench/peers/report.py $OUT/bench/results.json $OUT/peers/peers.json \\
       --out bench/results/<gpu>-<date>
@@ -172,11 +172,12 @@ def plots(merged, out_dir):
     import matplotlib.pyplot as plt
 
     by_key = index(merged["records"])
-    written = []
-    for activation in dict.fromkeys(p[0] for p in problems(merged["records"])):
+    activations = list(dict.fromkeys(p[0] for p in problems(merged["records"])))
+    # One figure, one panel per activation: few files to carry back from the device machine.
+    fig, axes = plt.subplots(len(activations), 1, figsize=(14, 3.6 * max(1, len(activations))), squeeze=False)
+    for ax, activation in zip(axes[:, 0], activations):
         probs = [p for p in problems(merged["records"]) if p[0] == activation]
         impls = [i for i in IMPL_ORDER if i == "cublas" or any((i,) + p in by_key for p in probs)]
-        fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(probs) + 3), 4.5))
         width = 0.8 / len(impls)
         for j, impl in enumerate(impls):
             values = []
@@ -185,15 +186,15 @@ def plots(merged, out_dir):
                 values.append(r["tflops"] if r and r["correct"] else 0.0)
             ax.bar([i + j * width for i in range(len(probs))], values, width, label=impl)
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(probs))])
-        ax.set_xticklabels([f"{m}×{n}×{k}" for _, m, n, k, _ in probs], rotation=45, ha="right", fontsize=7)
-        ax.set_ylabel("TFLOP/s (correct outputs only)")
-        ax.set_title(f"{activation} — {merged['device']}")
-        ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        name = "tflops-" + "".join(c if c.isalnum() else "_" for c in activation) + ".png"
-        fig.savefig(os.path.join(out_dir, name), dpi=120)
-        plt.close(fig)
-        written.append(name)
+        ax.set_xticklabels([f"{m}×{n}×{k}" for _, m, n, k, _ in probs], rotation=30, ha="right", fontsize=7)
+        ax.set_ylabel("TFLOP/s")
+        ax.set_title(f"{activation} (correct outputs only; cublas = plain GEMM of the same FLOPs)", fontsize=9)
+        ax.legend(fontsize=7, ncol=4)
+    fig.suptitle(merged["device"] or "")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, "tflops.png"), dpi=100)
+    plt.close(fig)
+    written = ["tflops.png"]
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for peer in ["cublas+act", "cublaslt_epilogue", "torch_eager", "torch_compile", "triton"]:
