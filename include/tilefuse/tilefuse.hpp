@@ -201,6 +201,7 @@ struct TuneOptions {
 /// The outcome of tuning one shape.
 struct TuneSummary {
   Shape shape;
+  Arch arch = Arch::Sm80;              ///< the architecture tuned for
   TileConfig tile;                     ///< what launches of this shape will use
   std::optional<double> ms;            ///< its median time; unset when nothing was timed
   std::optional<double> heuristic_ms;  ///< the heuristic's median time

@@ -31,9 +31,10 @@ compiler::Arch tuning_arch(const TuneOptions& options) {
   return compiler::Arch::Sm80;
 }
 
-TuneSummary summarize(const Shape& shape, const tune::TuneResult& result) {
+TuneSummary summarize(const Shape& shape, compiler::Arch arch, const tune::TuneResult& result) {
   TuneSummary summary;
   summary.shape = shape;
+  summary.arch = arch;
   summary.tile = result.chosen.tile;
   summary.ms = result.chosen_ms;
   summary.heuristic_ms = result.heuristic_ms;
@@ -87,7 +88,7 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
   for (const Shape& shape : shapes) {
     auto result = tuner.tune({spec, {shape.m, shape.n, shape.k}, state.operands.gated}, *target);
     if (!result) return result.take_error();
-    summaries.push_back(summarize(shape, *result));
+    summaries.push_back(summarize(shape, spec.arch, *result));
   }
   // Launches of this runtime read the new records from now on.
   if (auto* recorded = dynamic_cast<tune::RecordedTiles*>(state_->advisor.get())) recorded->reload();
