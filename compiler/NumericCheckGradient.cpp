@@ -16,7 +16,7 @@ std::vector<float> held_values() { return {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, -2.5f
 /// Kink test: one-sided differences further apart than this (relative).
 constexpr double kKinkTolerance = 1e-4;
 
-double step_for(double w) { return std::ldexp(1.0, -17) * std::max(1.0, std::abs(w)); }
+double step_for(double w) { return std::ldexp(1.0, -20) * std::max(1.0, std::abs(w)); }
 
 Expected<double> eval_at(const dsl::ResolvedProgram& program, dsl::InputValues at, const std::string& wrt,
                          double w, const dsl::ParameterValues& params) {

@@ -30,7 +30,7 @@ struct GradientReport {
 
 /// For each input w of `spec`'s activation: ∂f/∂w from the compiled backward
 /// epilogue (dy = 1) against the float64 central difference
-///   (f(w + h) - f(w - h)) / 2h,  h = 2^-17 · max(1, |w|),
+///   (f(w + h) - f(w - h)) / 2h,  h = 2^-20 · max(1, |w|),
 /// at every finite sweep point (gated: gate over the sweep, up over a small
 /// set; the other input held). A point is skipped as a kink when the two
 /// one-sided differences disagree by more than 1e-4 · max(1, |central|):

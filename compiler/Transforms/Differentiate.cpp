@@ -6,6 +6,7 @@
 // the new region (the primal values, which the derivative reuses) and each
 // clone gets its tangent right after it. A missing tangent means "identically
 // zero" and costs no op; compile-time constant tangents fold.
+#include <cmath>
 #include <numbers>
 #include <optional>
 
@@ -113,13 +114,19 @@ class TangentSweep {
   Value select(Value c, Value a, Value b) { return b_.create<arith::SelectOp>(loc_, c, a, b); }
   Value exp(Value a) { return b_.create<math::ExpOp>(loc_, a); }
 
-  /// primal · tangent, where a tangent that is exactly 0 (it underflowed,
-  /// e.g. x · gelu-gate' at x = +inf) gives 0 even if the primal is ±inf.
+  /// primal · tangent, where an exact zero factor wins: a tangent that
+  /// underflowed (x · gelu-gate' at x = +inf) or a primal that did
+  /// (exp(-u) · u' at u = +inf, where u' overflowed) gives 0, not 0·inf = NaN.
+  /// Either zero stands for a factor decaying exponentially, faster than the
+  /// other grows. A constant factor is finite and nonzero-safe: plain product.
   Value scale(Value primal, Value tangent) {
     if (!tangent) return {};
-    if (constantValue(primal) || constantValue(tangent)) return mul(primal, tangent);
-    Value isZero = cmp(Pred::OEQ, tangent, constant(0.0));
-    return select(isZero, tangent, mul(primal, tangent));
+    std::optional<double> cp = constantValue(primal), ct = constantValue(tangent);
+    if ((cp && std::isfinite(*cp)) || (ct && std::isfinite(*ct))) return mul(primal, tangent);
+    Value product = mul(primal, tangent);
+    Value primalZero = cmp(Pred::OEQ, primal, constant(0.0));
+    Value tangentZero = cmp(Pred::OEQ, tangent, constant(0.0));
+    return select(tangentZero, tangent, select(primalZero, primal, product));
   }
   /// tangent / primal, 0 where the tangent is exactly 0 (0/0, inf/inf).
   Value divide(Value tangent, Value primal) {

@@ -43,15 +43,23 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "exp
 
 // -----
 
-// x · g(x): the product rule, with the primal·tangent term guarded so that a
-// tangent that underflowed to 0 gives 0 even where x = ±inf.
+// x · g(x): the product rule, with the primal·tangent term guarded so that an
+// exact zero factor wins: a tangent that underflowed to 0 gives 0 even where
+// x = ±inf. d erfc(u) = -2/√π · exp(-u·u) · u' reuses u.
 // CHECK-LABEL: source = "x_erfc"
-// CHECK:       %[[U:.*]] = arith.mulf %arg1, %{{.*}} : f32
+// CHECK:       %[[U:.*]] = arith.mulf %arg1, %[[C:.*]] : f32
 // CHECK:       %[[G:.*]] = tilefuse.erfc %[[U]] : f32
-// CHECK:       %[[Z:.*]] = arith.cmpf oeq, %[[TG:.*]], %{{.*}} : f32
+// CHECK:       %[[UU:.*]] = arith.mulf %[[U]], %[[U]] : f32
+// CHECK:       %[[N:.*]] = arith.negf %[[UU]] : f32
+// CHECK:       %[[E:.*]] = math.exp %[[N]] : f32
+// CHECK:       %[[K:.*]] = arith.mulf %[[E]], %{{.*}} : f32
+// CHECK:       %[[TG:.*]] = arith.mulf %[[K]], %[[C]] : f32
 // CHECK:       %[[P:.*]] = arith.mulf %arg1, %[[TG]] : f32
-// CHECK:       %[[GUARDED:.*]] = arith.select %[[Z]], %[[TG]], %[[P]] : f32
-// CHECK:       arith.addf %[[G]], %[[GUARDED]] : f32
+// CHECK:       %[[XZ:.*]] = arith.cmpf oeq, %arg1, %{{.*}} : f32
+// CHECK:       %[[TZ:.*]] = arith.cmpf oeq, %[[TG]], %{{.*}} : f32
+// CHECK:       %[[S1:.*]] = arith.select %[[XZ]], %arg1, %[[P]] : f32
+// CHECK:       %[[S2:.*]] = arith.select %[[TZ]], %[[TG]], %[[S1]] : f32
+// CHECK:       arith.addf %[[G]], %[[S2]] : f32
 tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "x_erfc"} {
 ^bb0(%x: f32):
   %c = arith.constant -0.70710678 : f32
