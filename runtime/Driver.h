@@ -37,6 +37,7 @@ namespace tilefuse::runtime {
   X(cuFuncGetAttribute)                 \
   X(cuFuncSetAttribute)                 \
   X(cuLaunchKernel)                     \
+  X(cuTensorMapEncodeTiled)             \
   X(cuMemAlloc)                         \
   X(cuMemFree)                          \
   X(cuMemcpyHtoD)                       \

@@ -46,7 +46,7 @@ Expected<CurrentDevice> describe(const runtime::DriverApi& api, CUcontext contex
   if (!arch_name) return arch_name.take_error();
   auto arch = compiler::parse_arch(*arch_name);
   if (!arch) return arch.take_error();
-  return CurrentDevice{context, ordinal, *arch, info->shared_per_block_optin};
+  return CurrentDevice{context, ordinal, *arch, info->shared_per_block_optin, info->sm_count};
 }
 
 }  // namespace

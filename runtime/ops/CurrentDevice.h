@@ -15,6 +15,7 @@ struct CurrentDevice {
   int ordinal = 0;
   compiler::Arch arch = compiler::Arch::Sm80;
   int max_shared_bytes = 0;  ///< dynamic shared memory per block with the opt-in
+  int sm_count = 0;          ///< multiprocessors (the persistent sm_90a grid's size)
 };
 
 /// NoDevice without a driver or GPU; Unsupported for a GPU older than sm_80

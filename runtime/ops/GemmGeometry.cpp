@@ -38,4 +38,26 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
   return config;
 }
 
+Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
+                                                              long long m, long long n, long long batch,
+                                                              int sm_count) {
+  if (sm_count < 1)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("the persistent sm_90a GEMM needs the device's multiprocessor count, got {}; "
+                                  "this is a tilefuse bug (CurrentDevice::sm_count), please report it",
+                                  sm_count));
+  if (batch > kMaxGridX)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("batch {} exceeds the {} batches one launch can run: split the batch "
+                                  "into several launches",
+                                  batch, kMaxGridX));
+  const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
+  const compiler::Mainloop mainloop = compiler::Mainloop::WgmmaWarpSpecialized;
+  runtime::LaunchConfig config;
+  config.grid[0] = static_cast<unsigned>(std::max(1LL, std::min<long long>(tiles, sm_count)));
+  config.block[0] = static_cast<unsigned>(compiler::tile_threads(mainloop, tile));
+  config.dynamic_shared_bytes = static_cast<unsigned>(compiler::tile_shared_bytes(mainloop, tile, gated));
+  return config;
+}
+
 }  // namespace tilefuse::ops

@@ -22,4 +22,14 @@ namespace tilefuse::ops {
 Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                    long long m, long long n, long long batch);
 
+/// The persistent sm_90a kernel (templates/tilefuse/gemm_sm90.cuh): one block
+/// per multiprocessor, at most one per output tile (batches included), each
+/// walking tiles blockIdx.x, blockIdx.x + gridDim.x, ...; 384 threads (one
+/// producer and two consumer warpgroups) and the wgmma mainloop's shared
+/// memory. InvalidInput for sm_count < 1; Unsupported when the tile count
+/// does not fit the kernel's 64-bit tile index arithmetic in int batches.
+Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
+                                                              long long m, long long n, long long batch,
+                                                              int sm_count);
+
 }  // namespace tilefuse::ops

@@ -19,7 +19,10 @@ Expected<std::unique_ptr<GemmVariant>> GemmVariant::build(const compiler::Kernel
   variant->compiled_ = built->cache.compiled;
   variant->cache_outcome_ = built->cache.outcome;
   variant->compile_ms_ = built->cache.compile_ms;
-  variant->shared_bytes_ = static_cast<int>(compiler::tile_shared_bytes(variant->tile_, gated));
+  // Backward kernels are built on the mma.sync template on every target.
+  const compiler::Mainloop mainloop =
+      backward ? compiler::Mainloop::MmaSyncMultistage : compiler::make_target(spec.arch)->mainloop();
+  variant->shared_bytes_ = static_cast<int>(compiler::tile_shared_bytes(mainloop, variant->tile_, gated));
   return variant;
 }
 

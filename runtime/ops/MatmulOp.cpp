@@ -12,6 +12,7 @@
 #include "runtime/ops/GemmGeometry.h"
 #include "runtime/ops/GemmParams.h"
 #include "runtime/ops/MatmulState.h"
+#include "runtime/ops/Sm90Params.h"
 
 namespace tilefuse {
 namespace detail {
@@ -83,7 +84,15 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal});
   if (!chosen) return chosen.take_error();
   const compiler::TileConfig& tile = *chosen;
-  auto config = ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
+  // sm_90a: the persistent TMA/wgmma kernel (gemm_sm90.cuh); backward kernels
+  // stay on the mma.sync template everywhere.
+  const bool wgmma = !backward && targets[static_cast<size_t>(arch)]->mainloop() ==
+                                      compiler::Mainloop::WgmmaWarpSpecialized;
+  if (wgmma)
+    if (auto ok = ops::check_sm90_operands(operands, tile); !ok) return ok.take_error();
+  auto config = wgmma ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch,
+                                                           device->sm_count)
+                      : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
   if (!config) return config.take_error();
   if (static_cast<long long>(config->dynamic_shared_bytes) > device->max_shared_bytes)
     return make_error(ErrorCode::Unsupported,
@@ -99,6 +108,14 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
 
   ops::KernelParamBuffer buffer;
   ops::pack_kernel_params(*params, values, buffer);
+  if (wgmma) {
+    auto api = runtime::driver();
+    if (!api) return api.take_error();
+    auto tma = ops::encode_sm90_params(**api, *params, operands, spec.input_type, tile, args.batch);
+    if (!tma) return tma.take_error();
+    void* kernel_args[] = {buffer.bytes, &*tma};
+    return runtime::launch(**kernel, *config, stream, kernel_args);
+  }
   void* kernel_args[] = {buffer.bytes};
   return runtime::launch(**kernel, *config, stream, kernel_args);
 }
@@ -165,7 +182,10 @@ Expected<KernelInfo> MatmulOp::compile(Shape shape, Arch arch) const {
   info.registers = compiled.registers;
   info.spill_bytes = compiled.spill_bytes;
   info.shared_bytes = (*built)->shared_bytes();
-  info.threads = static_cast<unsigned>(info.tile.warps() * 32);
+  const compiler::Mainloop mainloop =
+      state_->backward ? compiler::Mainloop::MmaSyncMultistage
+                       : state_->targets[static_cast<size_t>(arch)]->mainloop();
+  info.threads = static_cast<unsigned>(compiler::tile_threads(mainloop, info.tile));
   info.ptx_instructions = compiled.ptx_instructions;
   // Built by an earlier call of this op: nothing was compiled now.
   info.cache_hit = !built_now || runtime::is_hit((*built)->cache_outcome());

@@ -34,7 +34,7 @@
 // Tails: TMA zero-fills out-of-bounds boxes (M, N, K); the epilogue guards
 // every store. Batches: the 5th (or 3rd) tensor-map coordinate.
 //
-// Host contract (runtime/ops/Sm90Launch.cpp): the kernel's second parameter is
+// Host contract (runtime/ops/Sm90Params.cpp, GemmGeometry.cpp): the kernel's second parameter is
 // TfSm90Params with tensor maps encoded for exactly these boxes; grid.x =
 // min(tiles, SMs), 128 * 3 threads, kSmemBytes of dynamic shared memory.
 #pragma once
@@ -44,12 +44,14 @@
 #include "tilefuse/gemm_params.cuh"
 #include "tilefuse/gemm_epilogue.cuh"
 
-/// A CUtensorMap (opaque, 128 bytes, 64-byte aligned) as the kernel sees it.
-struct alignas(64) TfTensorMap {
+/// A CUtensorMap (opaque, 128 bytes; CUDA 13's cuda.h aligns it to 128) as
+/// the kernel sees it.
+struct alignas(128) TfTensorMap {
   unsigned long long opaque[16];
 };
 
-/// The sm90 kernel's second parameter (mirrored by runtime/ops/Sm90Params.h).
+/// The sm90 kernel's second parameter (mirrored by runtime/ops/Sm90Params.h,
+/// 512 bytes).
 struct TfSm90Params {
   TfTensorMap a;     // A: dims {K, M, batch, 1, 1}
   TfTensorMap b;     // B (gate): see the loads below for its dims per layout
@@ -58,6 +60,8 @@ struct TfSm90Params {
   int a_batched;     // 1 when A's batch stride is non-zero, else 0 (A shared)
   int b_batched;     // same for B (and W_up)
 };
+static_assert(sizeof(TfSm90Params) == 512 && alignof(TfSm90Params) == 128,
+              "TfSm90Params must match the host's Sm90KernelParams (runtime/ops/Sm90Params.h)");
 
 namespace tf::sm90 {
 

@@ -1,0 +1,48 @@
+// The second kernel parameter of the sm_90a GEMM (TfSm90Params in
+// templates/tilefuse/gemm_sm90.cuh): the TMA tensor maps of A and B, encoded
+// on the host per launch (the pointers change from call to call), and the
+// batch description the persistent tile loop needs.
+#pragma once
+
+#include <cuda.h>
+
+#include <cstddef>
+
+#include "compiler/Types.h"
+#include "runtime/Driver.h"
+#include "runtime/ops/GemmArguments.h"
+#include "runtime/ops/GemmParams.h"
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::ops {
+
+/// Field for field TfSm90Params; passed by value as a __grid_constant__
+/// parameter (the tensor maps must stay in parameter space).
+struct alignas(128) Sm90KernelParams {
+  CUtensorMap a;
+  CUtensorMap b;
+  CUtensorMap b_up;
+  int batch_count = 1;
+  int a_batched = 0;
+  int b_batched = 0;
+};
+static_assert(sizeof(CUtensorMap) == 128 && alignof(CUtensorMap) == 128, "CUDA 13 tensor maps: 128 bytes, 128-aligned");
+static_assert(offsetof(Sm90KernelParams, b) == 128 && offsetof(Sm90KernelParams, b_up) == 256);
+static_assert(offsetof(Sm90KernelParams, batch_count) == 384 && offsetof(Sm90KernelParams, b_batched) == 392);
+static_assert(sizeof(Sm90KernelParams) == 512, "TfSm90Params is 512 bytes in CUDA C++");
+
+/// Why the sm_90a kernel cannot serve `operands` with `tile` (a TMA box
+/// rule), as an Unsupported error that says what to change; success when it can.
+Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile);
+
+/// Encodes the tensor maps for `params` (checked by make_gemm_params: 16-byte
+/// aligned pointers, leading dimensions and batch strides multiples of 8
+/// elements, which are TMA's rules too) with the boxes `tile` loads: A boxes
+/// of 64 K x block_m rows; B boxes per layout (see gemm_sm90.cuh load_b).
+/// 128-byte swizzle, zero fill out of bounds. DriverError when the driver
+/// rejects a map. Costs two or three cuTensorMapEncodeTiled calls (host only).
+Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& params,
+                                              const GemmOperands& operands, compiler::DType input_type,
+                                              const compiler::TileConfig& tile, long long batch);
+
+}  // namespace tilefuse::ops
