@@ -7,7 +7,7 @@
 #       binaries with the one shared library the GPU machine may lack
 #       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
 #
-#   scripts/gpu_run.sh run [check] [memcheck] [bench] [bench-quick] [tune]   (default: check memcheck bench)
+#   scripts/gpu_run.sh run [check] [backward] [memcheck] [bench] [bench-quick] [tune]   (default: check memcheck bench)
 #                          [peers] [peers-quick] [peers-compile] [examples]
 #       THERE (the device machine): unpacks the bundle and runs
 #         check     tilefuse_gpu_gemm_check, every case incl. 4096³ and 8192x14336x4096
@@ -43,11 +43,11 @@ BUNDLE=$BUILD/gpu-bundle.tar.gz
 build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_bench_gemm tilefuse_tune_bench \
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_tune_bench \
     example_03_swiglu_ffn example_05_cuda_graph
   local stage
   stage=$(mktemp -d)
-  cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
+  cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/tests/gpu/tilefuse_gpu_backward_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
     "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
   cp "$BUILD"/examples/example_0[35]_* "$stage/" && strip "$stage"/example_*  # issue 7: the examples' GPU path
   strip "$stage"/tilefuse_*
@@ -80,6 +80,8 @@ run() {
     case $step in
       check)
         "$bin/tilefuse_gpu_gemm_check" --out "$OUT/check" || { echo "check: FAILED (exit $?)"; status=1; } ;;
+      backward)  # issue 8: the backward GEMM against float64
+        "$bin/tilefuse_gpu_backward_check" || { echo "backward: FAILED (exit $?)"; status=1; } ;;
       memcheck)
         # Small shapes only: memcheck slows every access down by orders of magnitude.
         if compute-sanitizer --tool memcheck --error-exitcode 86 --leak-check no \
@@ -119,7 +121,7 @@ run() {
             echo "$(basename "$example"): FAILED"; tail -n 20 "$OUT/$(basename "$example").log"; status=1
           fi
         done ;;
-      *) echo "unknown step '$step' (check, memcheck, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
+      *) echo "unknown step '$step' (check, backward, memcheck, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
