@@ -97,18 +97,34 @@ class TangentSweep {
 
   Value constant(double v) { return b_.create<arith::ConstantOp>(loc_, b_.getF32FloatAttr(static_cast<float>(v))); }
   Value orZero(Value v) { return v ? v : constant(0.0); }
+  // Arithmetic on two constants folds here (in f32, as the op would), so that
+  // the guards below see constant tangents as constants.
+  std::optional<std::pair<float, float>> constants(Value a, Value b) {
+    std::optional<double> ca = constantValue(a), cb = constantValue(b);
+    if (!ca || !cb) return std::nullopt;
+    return std::pair{static_cast<float>(*ca), static_cast<float>(*cb)};
+  }
   Value add(Value a, Value b) {
     if (!a) return b;
     if (!b) return a;
+    if (auto c = constants(a, b)) return constant(c->first + c->second);
     return b_.create<arith::AddFOp>(loc_, a, b);
   }
-  Value neg(Value a) { return a ? b_.create<arith::NegFOp>(loc_, a) : Value(); }
+  Value neg(Value a) {
+    if (!a) return {};
+    if (std::optional<double> c = constantValue(a)) return constant(-*c);
+    return b_.create<arith::NegFOp>(loc_, a);
+  }
   Value sub(Value a, Value b) {
     if (!b) return a;
     if (!a) return neg(b);
+    if (auto c = constants(a, b)) return constant(c->first - c->second);
     return b_.create<arith::SubFOp>(loc_, a, b);
   }
-  Value mul(Value a, Value b) { return b_.create<arith::MulFOp>(loc_, a, b); }
+  Value mul(Value a, Value b) {
+    if (auto c = constants(a, b)) return constant(c->first * c->second);
+    return b_.create<arith::MulFOp>(loc_, a, b);
+  }
   Value div(Value a, Value b) { return b_.create<arith::DivFOp>(loc_, a, b); }
   Value cmp(Pred pred, Value a, Value b) { return b_.create<arith::CmpFOp>(loc_, pred, a, b); }
   Value select(Value c, Value a, Value b) { return b_.create<arith::SelectOp>(loc_, c, a, b); }
@@ -122,6 +138,7 @@ class TangentSweep {
   Value scale(Value primal, Value tangent) {
     if (!tangent) return {};
     std::optional<double> cp = constantValue(primal), ct = constantValue(tangent);
+    if ((cp && *cp == 0.0) || (ct && *ct == 0.0)) return {};  // zero wins
     if ((cp && std::isfinite(*cp)) || (ct && std::isfinite(*ct))) return mul(primal, tangent);
     Value product = mul(primal, tangent);
     Value primalZero = cmp(Pred::OEQ, primal, constant(0.0));
