@@ -20,6 +20,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import workload  # noqa: E402
 
 IMPL_ORDER = ["tilefuse", "cublas", "cublas+act", "cublaslt_epilogue", "torch_eager", "torch_compile", "triton"]
@@ -43,6 +44,8 @@ def load(paths):
                                   "versions": data.get("versions")})
         for key in ("records", "launch_overhead", "jit", "errors"):
             merged[key].extend(data.get(key) or [])
+        if "triton_first_use_ms" in data:
+            merged["triton_first_use_ms"] = data["triton_first_use_ms"]
     return merged
 
 
@@ -147,6 +150,9 @@ def table(merged):
                   "| impl | activation | cold ms | warm ms (new process, disk cache) |", "|---|---|---|---|"]
         for j in merged["jit"]:
             lines.append(f"| {j['impl']} | {j['activation']} | {j['cold_ms']:.1f} | {j['warm_ms']:.2f} |")
+        if "triton_first_use_ms" in merged:
+            lines.append(f"\nTriton's first kernel in a process (launcher build + one kernel): "
+                         f"{merged['triton_first_use_ms']:.0f} ms, not included above.")
     wrong = [r for r in merged["records"] if not r["correct"]]
     lines += ["", f"{len(merged['records'])} records, {len(wrong)} failed the correctness check, "
               f"{len(merged['errors'])} errors."]
