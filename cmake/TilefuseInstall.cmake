@@ -20,10 +20,33 @@ include(CMakePackageConfigHelpers)
 
 set(TILEFUSE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/tilefuse)
 
-set(TILEFUSE_INSTALL_LIBRARIES tilefuse_tune tilefuse_ops tilefuse_runtime tilefuse_compiler tilefuse_dsl)
-if(TARGET tilefuse_api)
-  list(PREPEND TILEFUSE_INSTALL_LIBRARIES tilefuse_api)
-endif()
+# Every static library of this project that tilefuse::tilefuse reaches through
+# its link interface, found by walking it (a library added later is installed
+# without editing this file; a missing one would fail install(EXPORT)).
+function(tilefuse_collect_static_libraries target out_var)
+  set(found ${${out_var}})
+  get_target_property(links ${target} INTERFACE_LINK_LIBRARIES)
+  if(NOT links)
+    set(links "")
+  endif()
+  foreach(item IN LISTS links)
+    if(item MATCHES "^\\$<LINK_ONLY:(.+)>$")
+      set(item "${CMAKE_MATCH_1}")
+    endif()
+    if(NOT TARGET "${item}" OR item IN_LIST found)
+      continue()
+    endif()
+    get_target_property(type ${item} TYPE)
+    get_target_property(imported ${item} IMPORTED)
+    if(type STREQUAL "STATIC_LIBRARY" AND NOT imported)
+      list(APPEND found ${item})
+      tilefuse_collect_static_libraries(${item} found)
+    endif()
+  endforeach()
+  set(${out_var} ${found} PARENT_SCOPE)
+endfunction()
+set(TILEFUSE_INSTALL_LIBRARIES "")
+tilefuse_collect_static_libraries(tilefuse TILEFUSE_INSTALL_LIBRARIES)
 install(TARGETS tilefuse ${TILEFUSE_INSTALL_LIBRARIES}
   EXPORT tilefuseTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT tilefuse_dev
