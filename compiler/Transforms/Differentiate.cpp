@@ -269,7 +269,8 @@ class TangentSweep {
         })
         .Case<math::ExpOp>([&](auto) { return R(scale(y, t(0))); })
         .Case<math::Exp2Op>([&](auto) { return R(scale(mul(y, constant(ln2)), t(0))); })
-        .Case<math::ExpM1Op>([&](auto) { return R(scale(add(y, constant(1.0)), t(0))); })
+        // Not y + 1: that rounds e^a to 1's ulp, losing all of it for a < -17.
+        .Case<math::ExpM1Op>([&](auto) { return R(t(0) ? scale(exp(x(0)), t(0)) : Value()); })
         .Case<math::LogOp>([&](auto) { return R(divide(t(0), x(0))); })
         .Case<math::Log2Op>([&](auto) { return R(divide(t(0), mul(x(0), constant(ln2)))); })
         .Case<math::Log1pOp>([&](auto) { return R(divide(t(0), add(constant(1.0), x(0)))); })

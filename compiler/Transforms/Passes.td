@@ -102,7 +102,8 @@ def Differentiate : Pass<"tilefuse-differentiate", "::mlir::ModuleOp"> {
       a ± b, -a          t(a) ± t(b), -t(a)
       a · b              t(a)·b + a·t(b)
       a / b              (t(a) - y·t(b)) / b
-      exp, exp2          y·t, y·ln2·t          expm1   (y + 1)·t
+      exp, exp2          y·t, y·ln2·t          expm1   exp(a)·t (not y + 1,
+                                                 which rounds e^a to 1's ulp)
       log, log2, log1p   t/a, t/(a·ln2), t/(1 + a)
       sqrt, rsqrt        t/(2y), -y³/2·t
       tanh               sech²(a)·t = 4e/(1+e)²·t, e = exp(-2|a|)

@@ -70,7 +70,15 @@ class BuiltinGradient : public ::testing::TestWithParam<std::string> {
 
 TEST_P(BuiltinGradient, PreciseModeAgainstCentralDifferences) { sweep(Precision::Precise, kGradientPreciseBound); }
 
-TEST_P(BuiltinGradient, FastModeAgainstCentralDifferences) { sweep(Precision::Fast, kGradientFastBound); }
+/// mish goes through tanh.approx (2^-11 relative on a value <= 1, so 2^-11
+/// absolute), which its derivative tanh(sp) + x·sech²(sp)·σ(x) carries where
+/// the two terms cancel (near x = -1.2): 2^-11 absolute for mish.
+ErrorBound fast_bound(const std::string& name) {
+  if (name == "mish") return ErrorBound{kGradientFastBound.relative, 0.00048828125};
+  return kGradientFastBound;
+}
+
+TEST_P(BuiltinGradient, FastModeAgainstCentralDifferences) { sweep(Precision::Fast, fast_bound(GetParam())); }
 
 TEST_P(BuiltinGradient, NaNPropagates) {
   const dsl::Builtin* builtin = dsl::lookup_builtin(GetParam());
