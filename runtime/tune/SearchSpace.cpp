@@ -69,7 +69,10 @@ double model_score(const Candidate& candidate, const ProblemShape& shape) {
 SearchSpace build_search_space(const compiler::TargetInfo& target, const ProblemShape& shape,
                                bool gated) {
   SearchSpace space;
-  space.heuristic.tile = target.default_tile(shape.m, shape.n, shape.k);
+  // The launch path's choice: the target's default, fitted for a gated op's
+  // two accumulator sets (compiler/Target/TilePruning.h).
+  const compiler::TileConfig heuristic = target.default_tile(shape.m, shape.n, shape.k);
+  space.heuristic.tile = gated ? compiler::fit_tile_to_gated(target, heuristic) : heuristic;
   const compiler::TileProblem problem{shape.m, shape.n, shape.k, gated};
   const bool split_k_pays = shape.m * shape.n <= kSplitKMaxOutputElements;
 

@@ -31,7 +31,7 @@ inline constexpr long long kSplitKMaxOutputElements = 1024LL * 1024;
 /// Split-K factors modelled in the space.
 inline constexpr int kSplitKFactors[] = {2, 4};
 /// Why split-K candidates are pruned today.
-inline constexpr const char* kSplitKUnsupported = "split-K is not yet supported by the sm80 template";
+inline constexpr const char* kSplitKUnsupported = "split-K is not yet supported by the sm80 and sm90 templates";
 
 struct PrunedCandidate {
   Candidate candidate;
@@ -39,7 +39,8 @@ struct PrunedCandidate {
 };
 
 struct SearchSpace {
-  /// The zero-GPU-time choice (TargetInfo::default_tile); always candidates[0],
+  /// The zero-GPU-time choice (TargetInfo::default_tile, fitted to a gated
+  /// op by fit_tile_to_gated as the launch path does); always candidates[0],
   /// even where a pruning rule would drop it, so its time is always known.
   Candidate heuristic;
   std::vector<Candidate> candidates;

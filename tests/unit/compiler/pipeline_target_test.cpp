@@ -6,6 +6,7 @@
 #include <array>
 
 #include "compiler/Target/TargetInfo.h"
+#include "compiler/Target/TilePruning.h"
 
 namespace tilefuse::compiler {
 namespace {
@@ -40,11 +41,22 @@ TEST(TargetInfoTest, TileSpaceRespectsTheRules) {
     auto target = make_target(arch);
     auto space = target->tile_space();
     ASSERT_FALSE(space.empty());
+    const bool wgmma = target->mainloop() == Mainloop::WgmmaWarpSpecialized;
     for (const TileConfig& t : space) {
       SCOPED_TRACE(to_string(t));
       EXPECT_TRUE(t.block_m == 64 || t.block_m == 128 || t.block_m == 256);
       EXPECT_TRUE(t.block_n == 64 || t.block_n == 128 || t.block_n == 256);
       EXPECT_TRUE(t.block_k == 32 || t.block_k == 64);
+      if (wgmma) {
+        // warp_m x warp_n is a consumer warpgroup's tile: one (ping-pong) or
+        // two (cooperative) per block, at most 128 accumulators per thread.
+        EXPECT_FALSE(tile_shape_rejection(target->mainloop(), t));
+        EXPECT_TRUE(t.warps() == 1 || t.warps() == 2);
+        EXPECT_LE(tile_accumulators_per_thread(target->mainloop(), t, false), kMaxAccumulatorsPerThread);
+        EXPECT_LE(tile_shared_bytes(target->mainloop(), t, false), target->max_shared_memory_per_block());
+        EXPECT_EQ(t.vector_width, target->accumulator_vector_width());
+        continue;
+      }
       EXPECT_TRUE(t.warps() == 4 || t.warps() == 8);
       EXPECT_EQ(t.block_m % t.warp_m, 0);
       EXPECT_EQ(t.block_n % t.warp_n, 0);
@@ -64,7 +76,6 @@ TEST(TargetInfoTest, SharedMemoryPrunesTheSpace) {
   // only sm_80 and sm_90a.
   TileConfig big{256, 128, 64, 64, 64, 4, 4, 8};  // 192 KiB
   EXPECT_FALSE(contains(make_target(Arch::Sm80)->tile_space(), big));
-  EXPECT_TRUE(contains(make_target(Arch::Sm90a)->tile_space(), big));
   // (256x128x64 with 2 stages also needs 96 KiB for the mainloop, but its 8
   // warps stage 144 KiB of accumulators in the epilogue: not on sm_86.)
   TileConfig medium{128, 128, 64, 64, 64, 3, 4, 8};  // 96 KiB
@@ -74,14 +85,19 @@ TEST(TargetInfoTest, SharedMemoryPrunesTheSpace) {
   EXPECT_TRUE(contains(make_target(Arch::Sm80)->tile_space(), ampere_only));
   EXPECT_FALSE(contains(make_target(Arch::Sm86)->tile_space(), ampere_only));
 
-  // A smaller budget gives a subset of the larger one's space.
+  // A smaller budget gives a subset of the larger one's space (same mainloop).
   auto sm80 = make_target(Arch::Sm80)->tile_space();
   auto sm86 = make_target(Arch::Sm86)->tile_space();
-  auto sm90 = make_target(Arch::Sm90a)->tile_space();
   EXPECT_LT(sm86.size(), sm80.size());
-  EXPECT_LT(sm80.size(), sm90.size());
   for (const TileConfig& t : sm86) EXPECT_TRUE(contains(sm80, t)) << to_string(t);
-  for (const TileConfig& t : sm80) EXPECT_TRUE(contains(sm90, t)) << to_string(t);
+
+  // sm_90a (wgmma mainloop): a cooperative 256x128 block fits with 3 stages
+  // (1 + 144 + 36 KiB + barriers) but not with 5 (241 KiB of ring alone).
+  auto sm90 = make_target(Arch::Sm90a)->tile_space();
+  EXPECT_TRUE(contains(sm90, TileConfig{256, 128, 64, 128, 128, 3, 4, 8}));
+  EXPECT_FALSE(contains(sm90, TileConfig{256, 128, 64, 128, 128, 5, 4, 8}));
+  EXPECT_EQ(tile_shared_bytes(Mainloop::WgmmaWarpSpecialized, TileConfig{256, 128, 64, 128, 128, 3, 4, 8}, false),
+            1024 + 3 * (256 + 128) * 64 * 2 + 8 * 16 * 72 * 4 + 3 * 16);
 }
 
 TEST(TargetInfoTest, DefaultTilesAreInTheSpaceAndFitTheShape) {
@@ -100,13 +116,14 @@ TEST(TargetInfoTest, DefaultTilesAreInTheSpaceAndFitTheShape) {
       TileConfig t = target->default_tile(m, n, k);
       SCOPED_TRACE(std::string(to_string(arch)) + " " + to_string(t));
       EXPECT_TRUE(contains(space, t));
-      EXPECT_EQ(t.warps(), 4);
+      // sm_90a's default is ping-pong: one consumer warpgroup tile per block.
+      EXPECT_EQ(t.warps(), target->mainloop() == Mainloop::WgmmaWarpSpecialized ? 1 : 4);
       EXPECT_EQ(t.block_m, m > 0 && m <= 64 ? 64 : 128);
       EXPECT_EQ(t.block_n, n > 0 && n <= 64 ? 64 : 128);
     }
   }
   EXPECT_EQ(make_target(Arch::Sm80)->default_tile(0, 0, 0), (TileConfig{128, 128, 32, 64, 64, 3, 4, 8}));
-  EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 64, 64, 4, 4, 8}));
+  EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 128, 128, 4, 4, 8}));
 }
 
 }  // namespace
