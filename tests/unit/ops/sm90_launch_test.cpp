@@ -1,0 +1,99 @@
+// The host half of the sm_90a path (issue 6) that runs without a GPU: the
+// generated wgmma wrapper, the persistent launch geometry, the TMA rules for
+// interleaved weights, and the gated tile fitting of the wgmma mainloop.
+#include <gtest/gtest.h>
+
+#include "compiler/Target/TilePruning.h"
+#include "runtime/ops/GemmGeometry.h"
+#include "runtime/ops/Sm90Params.h"
+#include "runtime/ops/WgmmaSource.h"
+
+namespace tilefuse::ops {
+namespace {
+
+using compiler::Mainloop;
+using compiler::TileConfig;
+
+TEST(WgmmaSource, OneOperandPerAccumulatorAndTheLayoutBit) {
+  const std::string n128 = wgmma_wrapper_source({128, true, false});
+  EXPECT_NE(n128.find("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"), std::string::npos) << n128;
+  EXPECT_NE(n128.find("float (&d)[64]"), std::string::npos);
+  EXPECT_NE(n128.find("\"+f\"(d[63])"), std::string::npos);
+  EXPECT_EQ(n128.find("\"+f\"(d[64])"), std::string::npos);
+  // desc_a and desc_b follow the 64 accumulators; K-major B: trans-b 0.
+  EXPECT_NE(n128.find("{%0, %1,"), std::string::npos);
+  EXPECT_NE(n128.find("%63}, %64, %65, p, 1, 1, 0, 0;"), std::string::npos) << n128;
+
+  const std::string n256 = wgmma_wrapper_source({256, false, true});
+  EXPECT_NE(n256.find("m64n256k16.f32.f16.f16"), std::string::npos);
+  EXPECT_NE(n256.find("%127}, %128, %129, p, 1, 1, 0, 1;"), std::string::npos) << "N-major B: trans-b 1";
+}
+
+TEST(PersistentLaunch, OneBlockPerSmAtMostOnePerTile) {
+  const TileConfig tile{128, 128, 64, 128, 128, 4, 4, 8};
+  auto big = persistent_gemm_launch_config(tile, false, 4096, 4096, 2, 132);
+  ASSERT_TRUE(big) << big.error().message;
+  EXPECT_EQ(big->grid[0], 132u);
+  EXPECT_EQ(big->grid[1], 1u);
+  EXPECT_EQ(big->block[0], 384u);
+  EXPECT_EQ(big->dynamic_shared_bytes,
+            static_cast<unsigned>(compiler::tile_shared_bytes(Mainloop::WgmmaWarpSpecialized, tile, false)));
+  // 3 x 2 tiles x 1 batch: six blocks, not 132.
+  auto small = persistent_gemm_launch_config(tile, false, 300, 200, 1, 132);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->grid[0], 6u);
+  EXPECT_FALSE(persistent_gemm_launch_config(tile, false, 64, 64, 1, 0));
+}
+
+TEST(Sm90SharedMemory, MirrorsTheTemplateFormula) {
+  // 1024 alignment slack + ring + 8 warps x 16 x (64 + 8) floats + 2 barriers per stage.
+  const TileConfig pingpong{128, 128, 64, 128, 128, 4, 4, 8};
+  EXPECT_EQ(compiler::tile_shared_bytes(Mainloop::WgmmaWarpSpecialized, pingpong, false),
+            1024 + 4 * (128 + 128) * 64 * 2 + 8 * 16 * 72 * 4 + 4 * 16);
+  // Gated: two B tiles per stage, staging of 2 x 16 x (32 + 8) floats per warp.
+  const TileConfig gated{64, 128, 64, 64, 128, 4, 4, 8};
+  EXPECT_EQ(compiler::tile_shared_bytes(Mainloop::WgmmaWarpSpecialized, gated, true),
+            1024 + 4 * (64 + 2 * 128) * 64 * 2 + 8 * 2 * 16 * 40 * 4 + 4 * 16);
+  EXPECT_EQ(compiler::tile_threads(Mainloop::WgmmaWarpSpecialized, pingpong), 384);
+  EXPECT_EQ(compiler::tile_accumulators_per_thread(Mainloop::WgmmaWarpSpecialized, pingpong, false), 128);
+  EXPECT_EQ(compiler::tile_accumulators_per_thread(Mainloop::WgmmaWarpSpecialized, pingpong, true), 256);
+}
+
+TEST(Sm90GatedTiles, FittingHalvesMFirstAndFitsSharedMemory) {
+  const auto target = compiler::make_target(compiler::Arch::Sm90a);
+  const TileConfig fitted = compiler::fit_tile_to_gated(*target, target->default_tile(4096, 4096, 4096));
+  EXPECT_EQ(fitted, (TileConfig{64, 128, 64, 64, 128, 4, 4, 8}));
+  EXPECT_FALSE(compiler::gated_tile_rejection(*target, fitted));
+  auto too_many = compiler::gated_tile_rejection(*target, TileConfig{128, 128, 64, 128, 128, 3, 4, 8});
+  ASSERT_TRUE(too_many);
+  EXPECT_NE(too_many->find("accumulators"), std::string::npos) << *too_many;
+  // A cooperative 256x128 gated tile: halving warp_m gives 128x128 (2 x 64 rows).
+  EXPECT_EQ(compiler::fit_tile_to_gated(*target, TileConfig{256, 128, 64, 128, 128, 3, 4, 8}),
+            (TileConfig{128, 128, 64, 64, 128, 3, 4, 8}));
+  // sm_80-shaped tiles are not wgmma tiles.
+  auto shape = compiler::tile_shape_rejection(Mainloop::WgmmaWarpSpecialized, TileConfig{128, 128, 32, 64, 64, 3, 4, 8});
+  ASSERT_TRUE(shape);
+  EXPECT_NE(shape->find("block_k"), std::string::npos) << *shape;
+}
+
+TEST(Sm90Operands, InterleavedWeightsTheTmaBoxesCannotLoadAreUnsupported) {
+  const TileConfig tile{64, 128, 64, 64, 128, 4, 4, 8};
+  GemmOperands row_major{.gated = true, .gate_interleave = 16};
+  auto rejected = check_sm90_operands(row_major, tile);
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(rejected.error().message.find("multiple of 64"), std::string::npos) << rejected.error().message;
+  row_major.gate_interleave = 128;
+  EXPECT_TRUE(check_sm90_operands(row_major, tile));
+
+  GemmOperands col_major{.gated = true, .gate_interleave = 16, .b_col_major = true};
+  EXPECT_TRUE(check_sm90_operands(col_major, tile));  // 8 boxes of 16 rows
+  col_major.gate_interleave = 256;
+  EXPECT_TRUE(check_sm90_operands(col_major, tile));  // half an interleave block
+  col_major.gate_interleave = 24;
+  EXPECT_FALSE(check_sm90_operands(col_major, tile));
+  EXPECT_TRUE(check_sm90_operands(GemmOperands{}, tile));
+}
+
+}  // namespace
+}  // namespace tilefuse::ops
