@@ -1,8 +1,9 @@
 # Build-time step of tests/emu: writes the CUDA epilogue that `tilefuse emit`
 # generates for one activation to OUTPUT (so the emulator runs the real
-# generated code). Arguments: CLI, EXPR, MODE, DTYPE, OUT_DTYPE, OUTPUT.
+# generated code). Arguments: CLI, EXPR, MODE, DTYPE, OUT_DTYPE, OUTPUT, GRAD
+# ("--grad" for the backward epilogue, else empty).
 execute_process(
-  COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE}
+  COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE} ${GRAD}
   OUTPUT_FILE ${OUTPUT}.tmp
   ERROR_VARIABLE errors
   RESULT_VARIABLE status)

@@ -121,6 +121,17 @@ double check_output(const char* name, const StoredMatrix& out, const std::vector
   return relative;
 }
 
+/// f'(z) in float64: central difference of the interpreter (step 2^-20·max(1, |z|)).
+double derivative_at(const tilefuse::dsl::ResolvedProgram& activation, const tilefuse::dsl::ParameterValues& parameters,
+                     double z) {
+  const double h = std::ldexp(1.0, -20) * std::max(1.0, std::fabs(z));
+  tilefuse::dsl::InputValues lo, hi;
+  lo.x = z - h;
+  hi.x = z + h;
+  auto a = tilefuse::dsl::evaluate(activation, lo, parameters), b = tilefuse::dsl::evaluate(activation, hi, parameters);
+  return a && b ? (*b - *a) / (2 * h) : NAN;
+}
+
 }  // namespace
 
 CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOptions& options) {
@@ -159,7 +170,8 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   std::unique_ptr<StoredMatrix> bias, c, aux;
   if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
   if (v.residual) c = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 16, stride(s.m, round8(s.n) + 16, 128), batch, out);
-  if (v.aux) aux = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 24, stride(s.m, round8(s.n) + 24, 192), batch, out);
+  if (v.aux || v.backward)
+    aux = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 24, stride(s.m, round8(s.n) + 24, 192), batch, out);
   StoredMatrix d(s.m, s.n, round8(s.n) + 8, stride(s.m, round8(s.n) + 8, 64), batch, out);
 
   std::mt19937_64 random(static_cast<std::uint64_t>(s.m * 1000003 + s.n * 1009 + s.k) ^ options.seed);
@@ -204,7 +216,17 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
         for (long long j = 0; j < s.n; ++j)
           ref.c[static_cast<std::size_t>((bb * s.m + i) * s.n + j)] = out.write(c->data(), c->index(bb, i, j), uniform(random));
   }
-  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get()})
+  // Backward: aux holds the forward's pre-activation z, an input in [-4, 4).
+  std::vector<double> z;
+  if (v.backward) {
+    z.resize(static_cast<std::size_t>(batch * s.m * s.n));
+    for (unsigned bb = 0; bb < batch; ++bb)
+      for (long long i = 0; i < s.m; ++i)
+        for (long long j = 0; j < s.n; ++j)
+          z[static_cast<std::size_t>((bb * s.m + i) * s.n + j)] = out.write(aux->data(), aux->index(bb, i, j), 4 * uniform(random));
+  }
+  StoredMatrix* z_input = v.backward ? aux.get() : nullptr;
+  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input})
     if (input) input->take_snapshot();
 
   GemmArguments args;
@@ -232,12 +254,19 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   if (!expected) {
     failures.add("reference: " + expected.error().message);
   } else {
-    outcome.relative_error = check_output("D", d, expected->out, s, failures);
-    if (aux) outcome.aux_relative_error = check_output("aux", *aux, expected->pre, s, failures);
+    if (v.backward) {
+      // dZ = (alpha·A·B) ⊙ f'(z): `pre` is alpha·A·B here (no bias, no residual).
+      std::vector<double> dz(expected->pre.size());
+      for (std::size_t i = 0; i < dz.size(); ++i) dz[i] = expected->pre[i] * derivative_at(*activation, parameters, z[i]);
+      outcome.relative_error = check_output("D", d, dz, s, failures);
+    } else {
+      outcome.relative_error = check_output("D", d, expected->out, s, failures);
+      if (aux) outcome.aux_relative_error = check_output("aux", *aux, expected->pre, s, failures);
+    }
   }
-  const char* names[] = {"A", "B", "B_up", "bias", "C"};
+  const char* names[] = {"A", "B", "B_up", "bias", "C", "z"};
   int index = 0;
-  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get()}) {
+  for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input}) {
     if (input && !input->unchanged()) failures.add(fmt::format("input {} was modified", names[index]));
     if (input)
       if (auto guard = input->buffer->check_guards(names[index]); !guard.empty()) failures.add(guard);

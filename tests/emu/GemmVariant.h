@@ -42,6 +42,7 @@ struct GemmVariant {
   int block_m = 0, block_n = 0, block_k = 0, warp_m = 0, warp_n = 0, stages = 0, group_m = 0;
   bool input_bf16 = true, b_col_major = false, bias = false, residual = false, aux = false;
   bool gated = false;
+  bool backward = false;  ///< a backward epilogue (TF_EPILOGUE_GRAD): aux is the input z
   int gate_interleave = 0;
   int out_bytes = 2;  ///< 2: bf16 or f16 (out_bf16), 4: fp32
   bool out_bf16 = true;

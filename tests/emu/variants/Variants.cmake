@@ -16,4 +16,8 @@ tilefuse_emu_variant(leaky_bf16_f32out_epilogue_inputs EXPR "leaky_relu(x, a)" D
   TILE 64 64 32 32 32 2 8 BIAS RESIDUAL AUX)
 tilefuse_emu_variant(gelu_f16_bf16out_epilogue_inputs_colb EXPR "gelu(x)" DTYPE f16 OUT bf16
   TILE 64 128 64 32 64 4 8 COL_MAJOR_B BIAS RESIDUAL AUX)
+# Backward GEMMs (issue 8): z read from aux, D = (alpha·A·B) ⊙ act'(z).
+tilefuse_emu_variant(gelu_backward_bf16_colb EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 64 64 32 32 32 3 8 COL_MAJOR_B GRAD)
+tilefuse_emu_variant(leaky_backward_f16_f32out_fast EXPR "leaky_relu(x, a)" DTYPE f16 OUT f32
+  TILE 64 64 32 32 32 2 8 GRAD FAST)
 tilefuse_emu_variant(gelu_bf16_rowb_8warps_s5_group1 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 128 128 64 32 64 5 1)
