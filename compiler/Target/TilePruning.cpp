@@ -88,7 +88,8 @@ constexpr int kSm90Warpgroups = 3;           // producer + two consumers
 constexpr int kSm90ConsumerWarps = 8;
 constexpr int kSm90BlockK = 64;              // one 128-byte swizzled row
 constexpr long long kSm90AlignSlack = 1024;  // swizzle-atom alignment of the ring
-constexpr long long kSm90BarrierBytesPerStage = 16;
+constexpr long long kSm90BarrierBytesPerStage = 16;  // full + empty mbarrier
+constexpr long long kSm90OrderBarrierBytes = 16;     // one mbarrier per consumer (ping-pong turns)
 constexpr int kWgmmaM = 64, kWgmmaMaxN = 256, kTmaBoxN = 64;
 
 long long sm90_shared_bytes(const TileConfig& tile, bool gated) {
@@ -97,7 +98,7 @@ long long sm90_shared_bytes(const TileConfig& tile, bool gated) {
       static_cast<long long>(tile.stages) * (tile.block_m + b_tiles * tile.block_n) * tile.block_k * kOperandBytes;
   const long long epilogue_cols = gated ? 32 : 64;
   const long long staging = kSm90ConsumerWarps * b_tiles * 16 * (epilogue_cols + kEpilogueRowPad) * kFloatBytes;
-  return kSm90AlignSlack + ring + staging + kSm90BarrierBytesPerStage * tile.stages;
+  return kSm90AlignSlack + ring + staging + kSm90BarrierBytesPerStage * tile.stages + kSm90OrderBarrierBytes;
 }
 }  // namespace
 

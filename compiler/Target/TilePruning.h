@@ -47,7 +47,7 @@ int tile_threads(Mainloop mainloop, const TileConfig& tile);
 /// Dynamic shared memory of one block. wgmma: 1024 (alignment slack for the
 /// 128-byte swizzle) + the TMA ring (stages x (BM + BN [x2 gated]) x 64 x 2 B)
 /// + epilogue staging (8 consumer warps x 16 rows x (64 + 8) floats, gated
-/// 2 x (32 + 8)) + 2 mbarriers per stage. Mirrors kSmemBytes of the template;
+/// 2 x (32 + 8)) + 2 mbarriers per stage + 2 turn-order mbarriers. Mirrors kSmemBytes of the template;
 /// every generated source static_asserts that they agree.
 long long tile_shared_bytes(Mainloop mainloop, const TileConfig& tile, bool gated);
 /// fp32 accumulators per thread: per warp (/32) or per warpgroup (/128).

@@ -23,7 +23,11 @@
 //   ping-pong (kBlockM == kWarpM): consumer c takes the block's tiles c, c+2,
 //       c+4, ...; while one runs its epilogue (exp/tanh/erf on the SFU) the
 //       other's wgmmas keep the tensor cores busy. The producer fills the ring
-//       in tile order, so the consumers alternate without further barriers.
+//       in tile order; an order barrier per consumer ("my mainloop is done")
+//       makes the mainloops take turns. That is also what makes the ring's
+//       parity waits exact: a consumer starts waiting on its tile's stages
+//       only after every earlier stage was consumed, so no full barrier it
+//       waits on can be two phases behind.
 //
 // Data path per k-tile (kBlockK = 64: one 128-byte row of 16-bit elements):
 //   producer thread: wait empty[s] → arrive.expect_tx(full[s]) → TMA A box
@@ -112,7 +116,7 @@ constexpr int kEpiCols = kGated ? 32 : 64;
 constexpr int kEpiStride = kEpiCols + 8;
 constexpr int kEpiFloatsPerWarp = kNumB * 16 * kEpiStride;
 constexpr int kStagingBytes = kConsumers * 4 * kEpiFloatsPerWarp * 4;
-constexpr int kBarrierBytes = 2 * kStages * 8;
+constexpr int kBarrierBytes = (2 * kStages + kConsumers) * 8;  // full, empty, mainloop order
 /// 1024: the dynamic shared memory base is rounded up to the 1024-byte
 /// alignment of the 128-byte swizzle pattern.
 constexpr int kSmemBytes = 1024 + kRingBytes + kStagingBytes + kBarrierBytes;
@@ -189,6 +193,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   const unsigned s_barriers = s_base + kRingBytes + kStagingBytes;
   auto full = [&](int stage) { return s_barriers + stage * 8; };
   auto empty = [&](int stage) { return s_barriers + (kStages + stage) * 8; };
+  // order(c) completes a phase each time consumer c finishes a mainloop (ping-pong).
+  auto order = [&](int consumer) { return s_barriers + (2 * kStages + consumer) * 8; };
 
   const int warpgroup = threadIdx.x / 128;
   if (threadIdx.x == 0) {
@@ -200,6 +206,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
       mbarrier_init(full(s), 1);                   // the producer's arrive.expect_tx
       mbarrier_init(empty(s), kConsumersPerTile);  // one arrival per consumer that read it
     }
+    mbarrier_init(order(0), 1);
+    mbarrier_init(order(1), 1);
     fence_barrier_init();
   }
   __syncthreads();
@@ -249,8 +257,17 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
 
   float acc[kNumB][kMI][kAccPerBlock];
   long long local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
+  unsigned turn = 0;                           // this consumer's tiles so far
 #pragma unroll 1
-  for (long long t = blockIdx.x + local * gridDim.x; t < tiles; t += tile_step * gridDim.x, local += tile_step) {
+  for (long long t = blockIdx.x + local * gridDim.x; t < tiles;
+       t += tile_step * gridDim.x, local += tile_step, ++turn) {
+    // Ping-pong turn taking: consumer 1's n-th mainloop follows consumer 0's
+    // n-th, consumer 0's n-th (n >= 1) follows consumer 1's (n-1)-th. Neither
+    // can run two turns ahead, so the parity of the turn identifies the phase.
+    if constexpr (kPingPong) {
+      if (consumer == 1) mbarrier_wait(order(0), turn & 1);
+      else if (turn > 0) mbarrier_wait(order(1), (turn - 1) & 1);
+    }
     const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
     // The ring position of this tile's first k-tile: every tile has k_tiles.
     const long long ring = local * k_tiles;
@@ -309,7 +326,10 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
       for (int mi = 0; mi < kMI; ++mi)
 #pragma unroll
         for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
-    if (wg_thread == 0) mbarrier_arrive(empty(previous));
+    if (wg_thread == 0) {
+      mbarrier_arrive(empty(previous));
+      if constexpr (kPingPong) mbarrier_arrive(order(consumer));  // the other consumer's turn
+    }
 
     // ---- fused epilogue --------------------------------------------------------
     // Fragment of m64nN: warp `warp` holds rows 16*warp + lane/4 (+8), columns
