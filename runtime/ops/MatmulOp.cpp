@@ -48,6 +48,10 @@ Expected<ops::GemmVariant*> MatmulState::variant(compiler::Arch arch, const comp
     std::lock_guard lock(mutex);
     if (ops::GemmVariant* known = find()) return known;
   }
+  // The sm_90a kernel's TMA boxes cannot load every interleaved weight layout:
+  // say so before NVRTC stops at the template's static_assert.
+  if (!backward && targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
+    if (auto ok = ops::check_sm90_operands(operands, tile); !ok) return ok.take_error();
   // Compile without the lock so that launches of kernels that exist go on;
   // the kernel cache makes concurrent first launches share one NVRTC run.
   compiler::KernelSpec variant_spec = spec;
@@ -88,8 +92,6 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   // stay on the mma.sync template everywhere.
   const bool wgmma = !backward && targets[static_cast<size_t>(arch)]->mainloop() ==
                                       compiler::Mainloop::WgmmaWarpSpecialized;
-  if (wgmma)
-    if (auto ok = ops::check_sm90_operands(operands, tile); !ok) return ok.take_error();
   auto config = wgmma ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch,
                                                            device->sm_count)
                       : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);

@@ -44,7 +44,11 @@ std::vector<GemmCase> gemm_check_cases(bool quick) {
     cases.push_back(with_shape(separate, 127, 255, 63));
     GemmCase interleaved{.name = fmt::format("geglu_interleaved16_{}", dt), .activation = "geglu", .in = dtype,
                          .out = dtype, .gate_interleave = 16};
+    interleaved.unsupported_on_sm90a = true;  // row-major: 64-column TMA boxes need a multiple of 64
     cases.push_back(with_shape(interleaved, 100, 256, 72));
+    GemmCase interleaved64{.name = fmt::format("geglu_interleaved64_rowB_{}", dt), .activation = "geglu",
+                           .in = dtype, .out = dtype, .gate_interleave = 64};
+    cases.push_back(with_shape(interleaved64, 100, 320, 72));
     GemmCase interleaved_col = interleaved;
     interleaved_col.name = fmt::format("swiglu_interleaved64_colB_{}", dt);
     interleaved_col.activation = "swiglu(gate, up)";
@@ -75,6 +79,34 @@ std::vector<GemmCase> gemm_check_cases(bool quick) {
   cases.push_back(with_shape({.name = "swiglu_batched2_colB_bf16", .activation = "swiglu", .b_col_major = true,
                               .batch = 2},
                              70, 136, 64));
+
+  // sm_90a: each schedule (ping-pong, cooperative) and warpgroup shape of the
+  // wgmma mainloop, forced, on tail shapes (M, N, K not multiples of the tile;
+  // K not of 64); several tiles per block (persistent loop) come with the
+  // large shapes. tile = {block_m, block_n, 64, warp_m, warp_n, stages, 4, 8}.
+  const auto sm90 = [&](GemmCase c, TileConfig tile, long long m, long long n, long long k) {
+    c.name += fmt::format("_sm90_{}", compiler::to_string(tile));
+    c.tile = tile;
+    c.sm90a_only = true;
+    cases.push_back(with_shape(c, m, n, k));
+  };
+  sm90({.name = "gelu_pingpong", .activation = "gelu"}, {128, 128, 64, 128, 128, 4, 4, 8}, 300, 390, 200);
+  sm90({.name = "silu_coop_colB", .activation = "silu", .b_col_major = true}, {128, 128, 64, 64, 128, 3, 4, 8},
+       257, 250, 129);
+  sm90({.name = "gelu_tanh_coop256", .activation = "gelu_tanh", .in = DType::F16, .out = DType::F16},
+       {256, 128, 64, 128, 128, 3, 4, 8}, 520, 130, 65);
+  sm90({.name = "relu_pingpong_n256_bias_residual_aux", .activation = "relu", .bias = true, .residual = true,
+        .aux = true, .alpha = 0.5f, .beta = 2.0f},
+       {64, 256, 64, 64, 256, 3, 4, 8}, 130, 600, 100);
+  sm90({.name = "mish_pingpong_n64_5stages_batched3", .activation = "mish", .batch = 3},
+       {64, 64, 64, 64, 64, 5, 4, 8}, 100, 70, 333);
+  sm90({.name = "swiglu_coop_gated", .activation = "swiglu"}, {128, 128, 64, 64, 128, 3, 4, 8}, 200, 260, 130);
+  sm90({.name = "geglu_pingpong_gated_interleaved128_colB_f16", .activation = "geglu", .in = DType::F16,
+        .out = DType::F16, .b_col_major = true, .gate_interleave = 128},
+       {64, 128, 64, 64, 128, 4, 4, 8}, 150, 384, 96);
+  sm90({.name = "reglu_pingpong_gated_interleaved32_colB_broadcastB", .activation = "reglu", .b_col_major = true,
+        .gate_interleave = 32, .batch = 2, .broadcast_b = true},
+       {64, 128, 64, 64, 128, 3, 4, 8}, 70, 160, 64);
 
   // The smallest problem, every kind.
   cases.push_back(with_shape({.name = "gelu_bf16", .activation = "gelu"}, 1, 1, 1));

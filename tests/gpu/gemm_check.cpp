@@ -67,7 +67,7 @@ class Log {
 MatmulOptions options_of(const GemmCase& c) {
   return MatmulOptions{.activation = c.activation, .dtype = c.in, .bias = c.bias, .residual = c.residual,
                        .aux = c.aux, .out_dtype = c.out, .b_col_major = c.b_col_major,
-                       .gate_interleave = c.gate_interleave, .precision = c.precision};
+                       .gate_interleave = c.gate_interleave, .precision = c.precision, .tile = c.tile};
 }
 
 nlohmann::json describe(const GemmCase& c) {
@@ -78,13 +78,15 @@ nlohmann::json describe(const GemmCase& c) {
           {"b_col_major", c.b_col_major}, {"bias", c.bias},
           {"residual", c.residual},   {"aux", c.aux},
           {"gate_interleave", c.gate_interleave}, {"broadcast_b", c.broadcast_b},
-          {"precision", compiler::to_string(c.precision)}};
+          {"precision", compiler::to_string(c.precision)},
+          {"forced_tile", c.tile ? compiler::to_string(*c.tile) : "none"}};
 }
 
 struct RunContext {
   Log& log;
   CUstream stream;
   const runtime::DriverApi& api;
+  Arch arch;
 };
 
 /// Runs one case; fills `record`. A driver error after the launch (illegal
@@ -111,6 +113,17 @@ void run_case(RunContext& run, const GemmCase& c, const Expected<MatmulOp>& op, 
   if (CUresult r = run.api.cuCtxSynchronize(); r != CUDA_SUCCESS)
     return fail(runtime::driver_error(run.api, r, "cuCtxSynchronize after poisoning").message);
 
+  if (c.unsupported_on_sm90a && run.arch == Arch::Sm90a) {
+    // The launch must refuse before touching the GPU, with Unsupported.
+    auto launched = (*op)(run.stream, device->args, c.params);
+    if (launched) return fail("expected an Unsupported error on sm_90a, but the launch went ahead");
+    if (launched.error().code != ErrorCode::Unsupported)
+      return fail("expected Unsupported on sm_90a, got: " + launched.error().message);
+    record["passed"] = true;
+    record["expected_unsupported"] = launched.error().message;
+    run.log.line("ok   {}: Unsupported on sm_90a as expected ({})", c.name, launched.error().message);
+    return;
+  }
   if (auto launched = (*op)(run.stream, device->args, c.params); !launched) return fail(launched.error().message);
   if (CUresult r = run.api.cuStreamSynchronize(run.stream); r != CUDA_SUCCESS) {
     fatal = true;
@@ -152,6 +165,39 @@ void run_case(RunContext& run, const GemmCase& c, const Expected<MatmulOp>& op, 
                result->padding_clobbered, warm_allocations);
 }
 
+/// --compile-only: builds every case's kernel for `arch_name` through the
+/// public API (NVRTC only, no driver) and checks that none spills.
+int compile_cases(std::vector<GemmCase> cases, const std::string& arch_name) {
+  auto arch = compiler::parse_arch(arch_name);
+  if (!arch) {
+    fmt::print(stderr, "error: {}\n", arch.error().message);
+    return 2;
+  }
+  std::erase_if(cases, [&](const GemmCase& c) { return c.sm90a_only && *arch != Arch::Sm90a; });
+  Runtime rt;
+  int failures = 0;
+  for (const GemmCase& c : cases) {
+    auto op = rt.matmul(options_of(c));
+    auto info = op ? op->compile({c.m, c.n, c.k}, *arch) : Expected<KernelInfo>(op.take_error());
+    if (!info && c.unsupported_on_sm90a && *arch == Arch::Sm90a && info.error().code == ErrorCode::Unsupported) {
+      fmt::print("ok   {}: Unsupported on sm_90a as expected\n", c.name);
+      continue;
+    }
+    if (!info) {
+      ++failures;
+      fmt::print("FAIL {}: {}\n", c.name, info.error().message);
+      continue;
+    }
+    const bool ok = info->spill_bytes == 0;
+    failures += ok ? 0 : 1;
+    fmt::print("{} {} {}: {} registers, {} spill bytes, {} shared bytes, {} threads\n", ok ? "ok  " : "FAIL",
+               c.name, compiler::to_string(info->tile), info->registers, info->spill_bytes, info->shared_bytes,
+               info->threads);
+  }
+  fmt::print("{} of {} kernels compiled for {} without spills\n", cases.size() - failures, cases.size(), arch_name);
+  return failures == 0 ? 0 : 1;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"tilefuse fused GEMM vs a float64 host reference on the GPU"};
   std::string out_dir;
@@ -163,6 +209,10 @@ int run(int argc, char** argv) {
   app.add_flag("--quick", quick, "small shapes only (for compute-sanitizer)");
   app.add_option("--filter", filter, "run only cases whose name contains this text");
   app.add_flag("--list", list, "print the case names and exit");
+  std::string compile_only;
+  app.add_option("--compile-only", compile_only,
+                 "no GPU needed: compile every case's kernel for this arch (sm_80, ..., sm_90a), check 0 spills, "
+                 "exit 0/1");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -176,6 +226,7 @@ int run(int argc, char** argv) {
     for (const GemmCase& c : cases) fmt::print("{}\n", c.name);
     return 0;
   }
+  if (!compile_only.empty()) return compile_cases(cases, compile_only);
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   Log log(std::filesystem::path(out_dir) / "gemm_check.log");
@@ -205,11 +256,15 @@ int run(int argc, char** argv) {
     return kExitSkip;
   }
   const Arch arch = *compiler::parse_arch(*arch_name);
+  // Cases with forced warpgroup tiles exist only for the sm_90a mainloop.
+  const size_t all_cases = cases.size();
+  std::erase_if(cases, [&](const GemmCase& c) { return c.sm90a_only && arch != Arch::Sm90a; });
   const uint64_t seed = seed_option.value_or(std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}());
   log.line("device: {} (sm_{}{}, {} SMs), kernels for {}", device->name, device->compute_major,
            device->compute_minor, device->sm_count, *arch_name);
   log.line("seed: {} (reproduce with --seed {})", seed, seed);
-  log.line("cases: {}{}", cases.size(), quick ? " (quick)" : "");
+  log.line("cases: {}{} ({} sm_90a-only cases left out on {})", cases.size(), quick ? " (quick)" : "",
+           all_cases - cases.size(), *arch_name);
 
   // Create and compile every case's kernel first, on all cores.
   Runtime rt;
@@ -244,7 +299,7 @@ int run(int argc, char** argv) {
     log.line("error: {}", runtime::driver_error(**api, r, "cuStreamCreate").message);
     return 1;
   }
-  RunContext run_context{log, stream, **api};
+  RunContext run_context{log, stream, **api, arch};
   nlohmann::json records = nlohmann::json::array();
   int failures = 0;
   bool fatal = false;

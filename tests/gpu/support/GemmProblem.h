@@ -29,6 +29,14 @@ struct GemmCase {
   int batch = 1;
   bool broadcast_b = false;      ///< stride_b = 0: one B for every batch
   float alpha = 1.0f, beta = 1.0f;
+  /// Forced tile (MatmulOptions::tile); default: the target's heuristic.
+  std::optional<TileConfig> tile;
+  /// Runs only where the GPU's kernels use the sm_90a (wgmma) mainloop: its
+  /// forced tile is a warpgroup tile (compiler/Target/TargetInfo.h, Mainloop).
+  bool sm90a_only = false;
+  /// The sm_90a kernel cannot load this operand layout with TMA boxes: there
+  /// the case passes when the launch reports Unsupported (never a wrong result).
+  bool unsupported_on_sm90a = false;
   bool small() const { return m * n * k * batch <= (1LL << 24); }
 };
 
