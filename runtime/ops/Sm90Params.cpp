@@ -13,25 +13,17 @@ constexpr unsigned kBoxK = 64;  // one 128-byte swizzled row of 16-bit elements
 constexpr unsigned kBoxN = 64;  // row-major B: one 64-column block per box
 constexpr unsigned long long kElementBytes = 2;
 
-/// A rank-5 box description; unused trailing dimensions have extent 1.
-struct MapShape {
-  std::array<cuuint64_t, kRank> dims{1, 1, 1, 1, 1};
-  std::array<cuuint64_t, kRank - 1> strides{};  // bytes, of dims 1..4
-  std::array<cuuint32_t, kRank> box{1, 1, 1, 1, 1};
-};
-
 /// Fills strides of extent-1 dimensions (never stepped) with the previous
 /// stride so that every stride is a valid multiple of 16 bytes.
-void fill_unused_strides(MapShape& shape) {
-  for (int i = 1; i < kRank - 1; ++i)
+void fill_unused_strides(TmaMapShape& shape) {
+  for (size_t i = 1; i < shape.strides.size(); ++i)
     if (shape.strides[i] == 0) shape.strides[i] = shape.strides[i - 1];
 }
 
-Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, MapShape shape,
+Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, const TmaMapShape& shape,
                              compiler::DType input_type, const char* what) {
-  fill_unused_strides(shape);
   CUtensorMap map;
-  const std::array<cuuint32_t, kRank> element_strides{1, 1, 1, 1, 1};
+  const std::array<cuuint32_t, 5> element_strides{1, 1, 1, 1, 1};
   const CUtensorMapDataType type = input_type == compiler::DType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
                                                                       : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
   const CUresult r = api.cuTensorMapEncodeTiled(
@@ -57,8 +49,8 @@ Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler:
     return make_error(ErrorCode::Unsupported,
                       fmt::format("the sm_90a GEMM loads a row-major (K x 2N) interleaved weight in 64-column "
                                   "TMA boxes, which needs gate_interleave to be a multiple of 64 (got {}): "
-                                  "interleave in blocks of 64, pass the weight column-major (N x K, "
-                                  "b_col_major), or force arch sm_80-class tiles with MatmulOptions::arch",
+                                  "interleave in blocks of 64, or pass the weight column-major (N x K, "
+                                  "MatmulOptions::b_col_major)",
                                   ib));
   if (operands.b_col_major && tile.block_n % ib != 0 && ib % tile.block_n != 0)
     return make_error(ErrorCode::Unsupported,
@@ -69,54 +61,63 @@ Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler:
   return {};
 }
 
-Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& p,
-                                              const GemmOperands& operands, compiler::DType input_type,
-                                              const compiler::TileConfig& tile, long long batch) {
-  if (auto ok = check_sm90_operands(operands, tile); !ok) return ok.take_error();
-  Sm90KernelParams out;
-  out.batch_count = static_cast<int>(batch);
-  const bool a_batched = batch > 1 && p.batch_stride_a != 0;
-  const bool b_batched = batch > 1 && p.batch_stride_b != 0;
-  out.a_batched = a_batched ? 1 : 0;
-  out.b_batched = b_batched ? 1 : 0;
+Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands, const compiler::TileConfig& tile,
+                              long long batch) {
+  Sm90MapShapes out;
+  out.a_batched = batch > 1 && p.batch_stride_a != 0;
+  out.b_batched = batch > 1 && p.batch_stride_b != 0;
   const auto bytes = [](long long elements) { return static_cast<cuuint64_t>(elements) * kElementBytes; };
+  const auto u64 = [](long long v) { return static_cast<cuuint64_t>(v); };
 
-  MapShape a;  // {K, M, batch}
-  a.dims = {static_cast<cuuint64_t>(p.k), static_cast<cuuint64_t>(p.m), a_batched ? static_cast<cuuint64_t>(batch) : 1,
-            1, 1};
-  a.strides = {bytes(p.lda), a_batched ? bytes(p.batch_stride_a) : 0, 0, 0};
+  TmaMapShape& a = out.a;  // {K, M, batch}
+  a.dims = {u64(p.k), u64(p.m), out.a_batched ? u64(batch) : 1, 1, 1};
+  a.strides = {bytes(p.lda), out.a_batched ? bytes(p.batch_stride_a) : 0, 0, 0};
   a.box = {kBoxK, static_cast<cuuint32_t>(tile.block_m), 1, 1, 1};
-  auto map_a = encode(api, p.a, a, input_type, "A");
-  if (!map_a) return map_a.take_error();
-  out.a = *map_a;
 
   const int ib = operands.gated ? operands.gate_interleave : 0;
-  const cuuint64_t batches = b_batched ? static_cast<cuuint64_t>(batch) : 1;
-  const cuuint64_t batch_stride = b_batched ? bytes(p.batch_stride_b) : 0;
-  MapShape b;
+  const cuuint64_t batches = out.b_batched ? u64(batch) : 1;
+  const cuuint64_t batch_stride = out.b_batched ? bytes(p.batch_stride_b) : 0;
+  TmaMapShape& b = out.b;
   if (operands.b_col_major && ib == 0) {  // {K, N, batch}
-    b.dims = {static_cast<cuuint64_t>(p.k), static_cast<cuuint64_t>(p.n), batches, 1, 1};
+    b.dims = {u64(p.k), u64(p.n), batches, 1, 1};
     b.strides = {bytes(p.ldb), batch_stride, 0, 0};
     b.box = {kBoxK, static_cast<cuuint32_t>(tile.block_n), 1, 1, 1};
   } else if (operands.b_col_major) {  // {K, IB, gate|up, N/IB, batch}
     const long long rows = std::min<long long>(ib, tile.block_n);
-    b.dims = {static_cast<cuuint64_t>(p.k), static_cast<cuuint64_t>(ib), 2, static_cast<cuuint64_t>(p.n / ib), batches};
+    b.dims = {u64(p.k), u64(ib), 2, u64(p.n / ib), batches};
     b.strides = {bytes(p.ldb), bytes(p.ldb * ib), bytes(p.ldb * 2 * ib), batch_stride};
     b.box = {kBoxK, static_cast<cuuint32_t>(rows), 1, static_cast<cuuint32_t>(tile.block_n / rows), 1};
   } else if (ib == 0) {  // {N, K, batch}
-    b.dims = {static_cast<cuuint64_t>(p.n), static_cast<cuuint64_t>(p.k), batches, 1, 1};
+    b.dims = {u64(p.n), u64(p.k), batches, 1, 1};
     b.strides = {bytes(p.ldb), batch_stride, 0, 0};
     b.box = {kBoxN, kBoxK, 1, 1, 1};
   } else {  // {IB, gate|up, N/IB, K, batch}
-    b.dims = {static_cast<cuuint64_t>(ib), 2, static_cast<cuuint64_t>(p.n / ib), static_cast<cuuint64_t>(p.k), batches};
+    b.dims = {u64(ib), 2, u64(p.n / ib), u64(p.k), batches};
     b.strides = {bytes(ib), bytes(2 * ib), bytes(p.ldb), batch_stride};
     b.box = {kBoxN, 1, 1, kBoxK, 1};
   }
-  auto map_b = encode(api, p.b, b, input_type, "B");
+  fill_unused_strides(out.a);
+  fill_unused_strides(out.b);
+  return out;
+}
+
+Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& p,
+                                              const GemmOperands& operands, compiler::DType input_type,
+                                              const compiler::TileConfig& tile, long long batch) {
+  if (auto ok = check_sm90_operands(operands, tile); !ok) return ok.take_error();
+  const Sm90MapShapes shapes = sm90_map_shapes(p, operands, tile, batch);
+  Sm90KernelParams out;
+  out.batch_count = static_cast<int>(batch);
+  out.a_batched = shapes.a_batched ? 1 : 0;
+  out.b_batched = shapes.b_batched ? 1 : 0;
+  auto map_a = encode(api, p.a, shapes.a, input_type, "A");
+  if (!map_a) return map_a.take_error();
+  out.a = *map_a;
+  auto map_b = encode(api, p.b, shapes.b, input_type, "B");
   if (!map_b) return map_b.take_error();
   out.b = *map_b;
-  if (operands.gated && ib == 0) {
-    auto map_up = encode(api, p.b_up, b, input_type, "W_up");
+  if (operands.gated && operands.gate_interleave == 0) {
+    auto map_up = encode(api, p.b_up, shapes.b, input_type, "W_up");
     if (!map_up) return map_up.take_error();
     out.b_up = *map_up;
   } else {

@@ -6,6 +6,7 @@
 
 #include <cuda.h>
 
+#include <array>
 #include <cstddef>
 
 #include "compiler/Types.h"
@@ -30,6 +31,24 @@ static_assert(sizeof(CUtensorMap) == 128 && alignof(CUtensorMap) == 128, "CUDA 1
 static_assert(offsetof(Sm90KernelParams, b) == 128 && offsetof(Sm90KernelParams, b_up) == 256);
 static_assert(offsetof(Sm90KernelParams, batch_count) == 384 && offsetof(Sm90KernelParams, b_batched) == 392);
 static_assert(sizeof(Sm90KernelParams) == 512, "TfSm90Params is 512 bytes in CUDA C++");
+
+/// One rank-5 TMA tensor map as cuTensorMapEncodeTiled takes it: extents
+/// (innermost first; unused dimensions have extent 1), byte strides of
+/// dimensions 1..4, and the box one copy loads.
+struct TmaMapShape {
+  std::array<cuuint64_t, 5> dims{1, 1, 1, 1, 1};
+  std::array<cuuint64_t, 4> strides{};
+  std::array<cuuint32_t, 5> box{1, 1, 1, 1, 1};
+};
+
+/// The maps of one launch, before encoding (pure arithmetic: unit-tested
+/// against the kernel's box coordinates without a GPU).
+struct Sm90MapShapes {
+  TmaMapShape a, b;  ///< b also describes W_up (separate weights: same shape)
+  bool a_batched = false, b_batched = false;
+};
+Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& operands,
+                              const compiler::TileConfig& tile, long long batch);
 
 /// Why the sm_90a kernel cannot serve `operands` with `tile` (a TMA box
 /// rule), as an Unsupported error that says what to change; success when it can.
