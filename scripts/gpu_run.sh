@@ -7,11 +7,17 @@
 #       binaries with the one shared library the GPU machine may lack
 #       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
 #
-#   scripts/gpu_run.sh run [check] [backward] [memcheck] [bench] [bench-quick] [tune]   (default: check memcheck bench)
+#   scripts/gpu_run.sh run [check] [backward] [memcheck] [racecheck] [sass] [ncu] [bench] [bench-quick] [tune]
+#                          (default: check memcheck bench)
 #                          [peers] [peers-quick] [peers-compile] [examples]
 #       THERE (the device machine): unpacks the bundle and runs
 #         check     tilefuse_gpu_gemm_check, every case incl. 4096³ and 8192x14336x4096
 #         memcheck  compute-sanitizer --tool memcheck on the small-shape cases
+#         racecheck compute-sanitizer --tool racecheck on the small forced sm_90a cases
+#         sass      (after check) HGMMA / UTMALDG / USETMAXREG counts, no LDL/STL, per sm_90a cubin
+#         ncu       tensor-pipe (GMMA) utilisation of the fused kernel at 4096³
+#       On an H100/H200 the kernels use the sm_90a path (templates/tilefuse/gemm_sm90.cuh):
+#         scripts/gpu_run.sh run check memcheck racecheck sass ncu
 #         bench     tilefuse_bench_gemm (all shapes; bench-quick: a few)
 #       and writes under $OUT (at most 8 files come back):
 #         gpu_run.log        everything printed, with the nvidia-smi line first
@@ -121,7 +127,51 @@ run() {
             echo "$(basename "$example"): FAILED"; tail -n 20 "$OUT/$(basename "$example").log"; status=1
           fi
         done ;;
-      *) echo "unknown step '$step' (check, backward, memcheck, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
+      racecheck)
+        # Issue 6: shared-memory hazards of the warp-specialized sm_90a kernel
+        # (and the sm_80 one elsewhere) on the small forced-schedule cases.
+        if compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 86 \
+             "$bin/tilefuse_gpu_gemm_check" --quick --filter "${RACECHECK_FILTER:-_sm90_}" \
+             --out /tmp/tilefuse-racecheck >"$OUT/racecheck.log" 2>&1; then
+          echo "racecheck: no hazards ($(grep -c '^ok' "$OUT/racecheck.log") cases ran)"
+        else
+          echo "racecheck: FAILED (see racecheck.log)"; tail -n 30 "$OUT/racecheck.log"; status=1
+        fi ;;
+      sass)
+        # Issue 6: the sm_90a kernels in the cache (run 'check' first) use HGMMA
+        # and TMA (UTMALDG), reallocate registers (USETMAXREG) and touch no
+        # local memory (LDL/STL). One line per cached cubin.
+        local found=0
+        for entry in "$TILEFUSE_CACHE_DIR"/*.tfk; do
+          [ -f "$entry" ] || continue
+          python3 - "$entry" /tmp/tilefuse-sass.cubin <<'PY' || continue
+import sys
+data = open(sys.argv[1], 'rb').read()
+start = data.find(b'\x7fELF')
+if start < 0:
+    sys.exit(1)
+open(sys.argv[2], 'wb').write(data[start:])
+PY
+          cuobjdump -sass /tmp/tilefuse-sass.cubin >/tmp/tilefuse-sass.txt 2>&1 || continue
+          grep -q "arch = sm_90a" /tmp/tilefuse-sass.txt || continue
+          found=$((found + 1))
+          local hgmma tma setmax local_mem
+          hgmma=$(grep -c HGMMA /tmp/tilefuse-sass.txt || true)
+          tma=$(grep -c UTMALDG /tmp/tilefuse-sass.txt || true)
+          setmax=$(grep -c USETMAXREG /tmp/tilefuse-sass.txt || true)
+          local_mem=$(grep -cE "\b(LDL|STL)\b" /tmp/tilefuse-sass.txt || true)
+          echo "$(basename "$entry"): HGMMA $hgmma UTMALDG $tma USETMAXREG $setmax LDL/STL $local_mem" | tee -a "$OUT/sass.txt"
+          if [ "$hgmma" -eq 0 ] || [ "$tma" -eq 0 ] || [ "$setmax" -eq 0 ] || [ "$local_mem" -ne 0 ]; then status=1; fi
+        done
+        [ $found -gt 0 ] || { echo "sass: no sm_90a cubin in $TILEFUSE_CACHE_DIR (run the check step first)"; status=1; } ;;
+      ncu)
+        # Issue 6: tensor-pipe utilisation of the fused kernel on one large shape.
+        ncu --kernel-name tf_gemm --launch-count 1 \
+          --metrics sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__throughput.avg.pct_of_peak_sustained_elapsed,dram__throughput.avg.pct_of_peak_sustained_elapsed,gpu__time_duration.sum \
+          "$bin/tilefuse_gpu_gemm_check" --filter "${NCU_FILTER:-gelu_bf16_4096x4096x4096}" --out /tmp/tilefuse-ncu \
+          >"$OUT/ncu.log" 2>&1 || { echo "ncu: FAILED (exit $?)"; status=1; }
+        grep -E "gmma|throughput|duration" "$OUT/ncu.log" | tail -n 8 ;;
+      *) echo "unknown step '$step' (check, backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
