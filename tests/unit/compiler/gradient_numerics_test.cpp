@@ -181,23 +181,33 @@ const ClosedForm kClosedForms[] = {
      }},
 };
 
-TEST(GradientClosedForms, MatchInPreciseMode) {
+class GradientClosedFormsIn : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(GradientClosedFormsIn, MatchWithinTheModesBound) {
+  const Precision precision = GetParam();
   for (const ClosedForm& form : kClosedForms) {
-    CpuGradient g = compile_gradient(form.expression);
+    CpuGradient g = compile_gradient(form.expression, precision);
     ASSERT_EQ(g.partials.size(), 1u) << form.expression;
+    const std::string name = form.expression;
+    const ErrorBound bound = precision == Precision::Precise ? kGradientPreciseBound
+                                                             : fast_bound(name.substr(0, name.find('(')));
     int checked = 0;
     for (int i = -4000; i <= 4000; ++i) {
       const float x = static_cast<float>(i) * 0.005f + 0.0007f;  // off the kinks
       const double ref = form.derivative(x);
       const float got = derivative(g, 0, {x});
-      EXPECT_TRUE(within_bound(got, ref, kGradientPreciseBound))
-          << form.expression << " at x = " << x << ": got " << got << ", closed form " << ref;
-      if (!within_bound(got, ref, kGradientPreciseBound)) break;
+      EXPECT_TRUE(within_bound(got, ref, bound))
+          << form.expression << " (" << to_string(precision) << ") at x = " << x << ": got " << got
+          << ", closed form " << ref;
+      if (!within_bound(got, ref, bound)) break;
       ++checked;
     }
     EXPECT_EQ(checked, 8001) << form.expression;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, GradientClosedFormsIn, ::testing::Values(Precision::Precise, Precision::Fast),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(GradientClosedForms, GatedPartials) {
   // swiglu(g, u) = silu(g)·u: ∂g = silu'(g)·u, ∂u = silu(g).
