@@ -53,8 +53,8 @@ PredClass classify(Pred pred) {
 }
 
 /// `pred` with its outcome at p == q forced to `atTie` (elsewhere unchanged).
-/// Returns nullopt where the result is a constant `atTie`-independent value
-/// handled by the caller (eq/ne families become ord/uno/true/false).
+/// For the eq/ne families the caller only asks for the outcome the tangents
+/// give (eq false, ne true), which turns them into false/uno/ord/true.
 Pred withTieOutcome(Pred pred, bool atTie) {
   switch (pred) {
     case Pred::OGT: case Pred::OGE: return atTie ? Pred::OGE : Pred::OGT;
