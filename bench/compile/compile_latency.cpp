@@ -189,7 +189,10 @@ const std::vector<Variant> kVariants = {
     {"default", {}, "what the runtime uses"},
     {"pch", {"--pch"}, "NVRTC automatic precompiled headers (2nd compile reuses the PCH)"},
     {"ptxas -O1", {"--ptxas-options=-O1"}, "less ptxas optimization"},
+    {"Ofast-compile=min", {"--Ofast-compile=min"}, "NVRTC's fast-compile mode, least performance impact"},
     {"Ofast-compile=mid", {"--Ofast-compile=mid"}, "NVRTC's fast-compile mode"},
+    {"ptxas no expensive opts", {"--ptxas-options=--allow-expensive-optimizations=false"},
+     "ptxas without its costliest passes"},
 };
 
 json run_variants(const compiler::KernelSpec& spec) {
