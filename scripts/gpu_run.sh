@@ -7,7 +7,7 @@
 #       binaries with the one shared library the GPU machine may lack
 #       (libxxhash) into build-gemm/gpu-bundle.tar.gz (~15 MB).
 #
-#   scripts/gpu_run.sh run [check] [backward] [memcheck] [racecheck] [sass] [ncu] [bench] [bench-quick] [tune]
+#   scripts/gpu_run.sh run [check] [backward] [bench-backward] [memcheck] [racecheck] [sass] [ncu] [bench] [bench-quick] [tune]
 #                          (default: check memcheck bench)
 #                          [peers] [peers-quick] [peers-compile] [examples]
 #       THERE (the device machine): unpacks the bundle and runs
@@ -49,11 +49,12 @@ BUNDLE=$BUILD/gpu-bundle.tar.gz
 build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_tune_bench \
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_bench_backward tilefuse_tune_bench \
     example_03_swiglu_ffn example_05_cuda_graph
   local stage
   stage=$(mktemp -d)
   cp "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/tests/gpu/tilefuse_gpu_backward_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
+    "$BUILD/bench/backward/tilefuse_bench_backward" \
     "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
   cp "$BUILD"/examples/example_0[35]_* "$stage/" && strip "$stage"/example_*  # issue 7: the examples' GPU path
   strip "$stage"/tilefuse_*
@@ -88,6 +89,9 @@ run() {
         "$bin/tilefuse_gpu_gemm_check" --out "$OUT/check" || { echo "check: FAILED (exit $?)"; status=1; } ;;
       backward)  # issue 8: the backward GEMM against float64
         "$bin/tilefuse_gpu_backward_check" || { echo "backward: FAILED (exit $?)"; status=1; } ;;
+      bench-backward)  # issue 8: vs cuBLAS + element-wise backward and cuBLASLt DGELU (gelu_tanh)
+        "$bin/tilefuse_bench_backward" --out "$OUT/backward_bench.json" ||
+          { echo "bench-backward: FAILED (exit $?)"; status=1; } ;;
       memcheck)
         # Small shapes only: memcheck slows every access down by orders of magnitude.
         if compute-sanitizer --tool memcheck --error-exitcode 86 --leak-check no \
@@ -171,7 +175,7 @@ PY
           "$bin/tilefuse_gpu_gemm_check" --filter "${NCU_FILTER:-gelu_bf16_4096x4096x4096}" --out /tmp/tilefuse-ncu \
           >"$OUT/ncu.log" 2>&1 || { echo "ncu: FAILED (exit $?)"; status=1; }
         grep -E "gmma|throughput|duration" "$OUT/ncu.log" | tail -n 8 ;;
-      *) echo "unknown step '$step' (check, backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
+      *) echo "unknown step '$step' (check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
