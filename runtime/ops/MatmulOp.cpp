@@ -19,7 +19,11 @@ namespace detail {
 
 Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
                                                      long long k, const ops::AdvisedDevice& device) const {
-  const compiler::TargetInfo& target = *targets[static_cast<size_t>(arch)];
+  // Backward kernels are built on the mma.sync driver on every target
+  // (BackwardKernelSource.cpp), so their tiles follow its rules.
+  const bool wgmma_target = targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized;
+  const compiler::TargetInfo& target =
+      *targets[static_cast<size_t>(backward && wgmma_target ? compiler::Arch::Sm80 : arch)];
   if (!options.tile) {
     if (ops::OpTileAdvisor* advisor = advisors[static_cast<size_t>(arch)].get()) {
       auto recorded = advisor->recorded_tile(device, m, n, k);
