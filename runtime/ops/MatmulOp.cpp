@@ -117,9 +117,9 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();
-    auto tma = ops::encode_sm90_params(**api, *params, operands, spec.input_type, tile, args.batch);
+    auto tma = ops::cached_sm90_params(this, **api, *params, operands, spec.input_type, tile, args.batch);
     if (!tma) return tma.take_error();
-    void* kernel_args[] = {buffer.bytes, &*tma};
+    void* kernel_args[] = {buffer.bytes, const_cast<ops::Sm90KernelParams*>(*tma)};
     return runtime::launch(**kernel, *config, stream, kernel_args);
   }
   void* kernel_args[] = {buffer.bytes};

@@ -126,4 +126,55 @@ Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, con
   return out;
 }
 
+namespace {
+/// Everything a tensor map of one launch depends on.
+struct Sm90ParamsKey {
+  const void* op = nullptr;
+  const void *a = nullptr, *b = nullptr, *b_up = nullptr;
+  long long m = 0, n = 0, k = 0, lda = 0, ldb = 0, batch_stride_a = 0, batch_stride_b = 0, batch = 0;
+  compiler::TileConfig tile;
+  compiler::DType input_type = compiler::DType::BF16;
+  bool gated = false, b_col_major = false;
+  int gate_interleave = 0;
+  bool operator==(const Sm90ParamsKey&) const = default;
+};
+}  // namespace
+
+Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runtime::DriverApi& api,
+                                                     const GemmParams& p, const GemmOperands& operands,
+                                                     compiler::DType input_type, const compiler::TileConfig& tile,
+                                                     long long batch) {
+  struct Entry {
+    Sm90ParamsKey key;
+    Sm90KernelParams value;
+    bool valid = false;
+  };
+  thread_local Entry last;
+  const Sm90ParamsKey key{op,
+                          p.a,
+                          p.b,
+                          p.b_up,
+                          p.m,
+                          p.n,
+                          p.k,
+                          p.lda,
+                          p.ldb,
+                          p.batch_stride_a,
+                          p.batch_stride_b,
+                          batch,
+                          tile,
+                          input_type,
+                          operands.gated,
+                          operands.b_col_major,
+                          operands.gate_interleave};
+  if (last.valid && last.key == key) return &last.value;
+  last.valid = false;
+  auto encoded = encode_sm90_params(api, p, operands, input_type, tile, batch);
+  if (!encoded) return encoded.take_error();
+  last.key = key;
+  last.value = *encoded;
+  last.valid = true;
+  return &last.value;
+}
+
 }  // namespace tilefuse::ops

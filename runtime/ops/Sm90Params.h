@@ -64,4 +64,14 @@ Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, con
                                               const GemmOperands& operands, compiler::DType input_type,
                                               const compiler::TileConfig& tile, long long batch);
 
+/// encode_sm90_params behind a one-entry cache per thread: a launch with the
+/// same op, tile, pointers, shape, leading dimensions, strides and batch as
+/// this thread's previous sm_90a launch reuses its tensor maps (the common
+/// case of a layer called again on the same buffers) instead of encoding two
+/// or three again. Allocates nothing.
+Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runtime::DriverApi& api,
+                                                     const GemmParams& params, const GemmOperands& operands,
+                                                     compiler::DType input_type, const compiler::TileConfig& tile,
+                                                     long long batch);
+
 }  // namespace tilefuse::ops
