@@ -28,7 +28,9 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
     if (ops::OpTileAdvisor* advisor = advisors[static_cast<size_t>(arch)].get()) {
       auto recorded = advisor->recorded_tile(device, m, n, k);
       if (!recorded) return recorded.take_error();
-      if (*recorded) return **recorded;
+      // A record made for another mainloop's tile rules (e.g. an sm_90a entry
+      // from before the wgmma kernel) is ignored, not compiled into an error.
+      if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
     // The target's heuristic knows one accumulator set; a gated op has two.
     const compiler::TileConfig tile = target.default_tile(m, n, k);
