@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -100,6 +101,17 @@ std::vector<std::string> nvrtc_options(const CompileOptions& options) {
       "-default-device",     // no __device__ annotations needed in helpers
   };
   out.insert(out.end(), options.extra.begin(), options.extra.end());
+  const std::vector<std::string> from_environment = nvrtc_options_from_environment();
+  out.insert(out.end(), from_environment.begin(), from_environment.end());
+  return out;
+}
+
+std::vector<std::string> nvrtc_options_from_environment() {
+  std::vector<std::string> out;
+  const char* text = std::getenv("TILEFUSE_NVRTC_OPTIONS");
+  if (!text) return out;
+  std::istringstream words(text);
+  for (std::string word; words >> word;) out.push_back(word);
   return out;
 }
 

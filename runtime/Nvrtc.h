@@ -68,8 +68,15 @@ struct Compiled {
 /// NVRTC's version as "major.minor" (part of every cache key).
 std::string nvrtc_version();
 
-/// The exact option list compile() hands NVRTC for `options`.
+/// The exact option list compile() hands NVRTC for `options`, ending with
+/// nvrtc_options_from_environment(); the cache key hashes this list, so a
+/// kernel compiled with other options is another entry.
 std::vector<std::string> nvrtc_options(const CompileOptions& options);
+
+/// $TILEFUSE_NVRTC_OPTIONS split at white space (e.g. "--Ofast-compile=min"):
+/// options appended to every compile, for comparing code generation choices
+/// (bench/) without rebuilding. Unset: none.
+std::vector<std::string> nvrtc_options_from_environment();
 
 /// Starts NVRTC's one-time process initialization (the first compile in a
 /// process pays about 100 ms extra; measured on the 2-core dev machine, an

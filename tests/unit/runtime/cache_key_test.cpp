@@ -1,6 +1,8 @@
 // The cache key changes with every component and only with them.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <set>
 
 #include "runtime/CacheKey.h"
@@ -76,6 +78,24 @@ TEST(CacheKey, SourceLevelKeyFollowsSourceOptionsAndMode) {
   Source other_name = s;  // the diagnostic file name does not change the bytes
   other_name.name = "renamed.cu";
   EXPECT_EQ(cache_key(other_name, "precise"), key);
+}
+
+TEST(CacheKey, OptionsFromTheEnvironmentAreCompiledAndKeyed) {
+  const Source s = testing::silu_source("sm_80");
+  ASSERT_EQ(::unsetenv("TILEFUSE_NVRTC_OPTIONS"), 0);
+  const std::string key = cache_key(s, "precise");
+  const std::vector<std::string> plain = nvrtc_options(s.options);
+
+  ASSERT_EQ(::setenv("TILEFUSE_NVRTC_OPTIONS", "  --Ofast-compile=min \t -lineinfo ", 1), 0);
+  const std::vector<std::string> with_env = nvrtc_options(s.options);
+  const std::string env_key = cache_key(s, "precise");
+  ASSERT_EQ(::unsetenv("TILEFUSE_NVRTC_OPTIONS"), 0);
+
+  ASSERT_EQ(with_env.size(), plain.size() + 2);
+  EXPECT_EQ(with_env[plain.size()], "--Ofast-compile=min");
+  EXPECT_EQ(with_env[plain.size() + 1], "-lineinfo");
+  EXPECT_NE(env_key, key);
+  EXPECT_EQ(cache_key(s, "precise"), key);
 }
 
 }  // namespace
