@@ -57,6 +57,9 @@ struct MatmulOptions {
   /// Add a residual beta·C (M x N in the output type) before the activation.
   bool residual = false;
   /// Also store the pre-activation value alpha·A·B + bias + beta·C (M x N, output type).
+  /// Gated: store both pre-activations for the backward, aux = [gate | up]
+  /// (M x 2N: gate = A·W_gate in columns [0, N), up = A·W_up in [N, 2N));
+  /// sm_80/86/89 only (Unsupported on sm_90a, whose wgmma kernel has no aux).
   bool aux = false;
   /// Element type of D, C and aux; default: `dtype`.
   std::optional<DType> out_dtype;
@@ -99,8 +102,9 @@ struct MatmulArgs {
   const void* bias = nullptr;           ///< N values in the input type (options.bias)
   const void* c = nullptr;              ///< M x N residual in the output type (options.residual)
   long long ldc = 0;                    ///< 0: N
-  void* aux = nullptr;                  ///< M x N pre-activation output (options.aux)
-  long long ld_aux = 0;                 ///< 0: N
+  void* aux = nullptr;                  ///< M x N pre-activation output (options.aux);
+                                        ///< gated: M x 2N, row = [gate | up]
+  long long ld_aux = 0;                 ///< 0: N (gated: 2N; must be >= 2N)
   int batch = 1;                        ///< independent problems, strides below
   long long stride_a = kPackedStride, stride_b = kPackedStride, stride_c = kPackedStride,
             stride_d = kPackedStride, stride_aux = kPackedStride;  ///< 0 broadcasts (e.g. one B)
@@ -230,9 +234,14 @@ class Runtime {
   /// so that A·B = dY·Wᵀ), z = the forward's pre-activation (the forward op's
   /// aux output, in out_dtype), D = dZ (M x K, out_dtype).
   /// `options.aux` is implied (args.aux is required); bias, residual and
-  /// gate_interleave must be off; a gated activation is Unsupported (its
-  /// backward is element-wise: ops/BackwardKernelSource.h). Every
-  /// architecture runs the mma.sync template; Runtime::tune rejects the op.
+  /// gate_interleave must be off. Gated activation (SwiGLU, GeGLU): A·B is
+  /// dH (M x N, e.g. dY·W_downᵀ), args.aux is the gated forward's aux
+  /// [gate | up] (M x 2N, ld_aux >= 2N) and D = [dgate | dup] (M x 2N,
+  /// ldd default 2N): dgate = dH ⊙ ∂act/∂gate, dup = dH ⊙ ∂act/∂up. With
+  /// W_gate and W_up stored side by side as one K x 2N matrix W = [W_gate | W_up],
+  /// D is exactly the left operand of the input gradient dX = D · Wᵀ and of
+  /// dW = Xᵀ · D (plain matmuls). Every architecture runs the mma.sync
+  /// template; Runtime::tune rejects the op.
   Expected<MatmulOp> matmul_backward(const MatmulOptions& options) const;
 
   /// Autotunes `op`'s tile for each shape (the tuner of `tilefuse tune`:

@@ -22,10 +22,18 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
   if (o.dtype == DType::F32)
     return invalid("dtype f32 is not a tensor-core input type: A and B must be bf16 or f16 "
                    "(out_dtype may be f32)");
-  if (gated && (o.bias || o.residual || o.aux))
-    return invalid(fmt::format("activation '{}' is gated (gate, up): a gated op takes no bias, "
-                               "residual or aux output; fold a bias into the weights",
+  if (gated && (o.bias || o.residual))
+    return invalid(fmt::format("activation '{}' is gated (gate, up): a gated op takes no bias or "
+                               "residual; fold a bias into the weights",
                                o.activation));
+  // The [gate | up] aux store lives in the mma.sync epilogue only (see
+  // ops::check_sm90_operands for a device chosen at launch).
+  if (gated && o.aux && o.arch == compiler::Arch::Sm90a)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("activation '{}' is gated with aux, which the sm_90a (wgmma) kernel does "
+                                  "not store: leave aux off and compute [gate | up] with two plain matmuls "
+                                  "(activation \"x\", d = aux and aux + N, ldd = ld_aux), or target sm_80/86/89",
+                                  o.activation));
   if (!gated && o.gate_interleave != 0)
     return invalid(fmt::format("gate_interleave = {} but activation '{}' is not gated (it uses x, "
                                "not gate and up): leave gate_interleave at 0",

@@ -21,12 +21,9 @@ Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, 
 Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const {
   auto resolved = dsl::resolve(options.activation);
   if (!resolved) return resolved.take_error();
-  if (resolved->analysis.inputs == dsl::InputKind::Gated)
-    return make_error(ErrorCode::Unsupported,
-                      fmt::format("the backward of the gated activation '{}' is element-wise (dgate and dup "
-                                  "from dY, gate and up), not a GEMM epilogue: compile it with "
-                                  "compiler::KernelSpec::gradient and ops::backward_elementwise_kernel_source",
-                                  options.activation));
+  // Gated: dH = alpha·A·B, then dgate and dup from dH and the forward's
+  // aux = [gate | up]; D = [dgate | dup] (M x 2N).
+  const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
   if (options.dtype == DType::F32)
     return invalid("dtype f32 is not a tensor-core input type: dY and W must be bf16 or f16");
   if (options.bias || options.residual || options.gate_interleave != 0)
@@ -62,7 +59,8 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
 
   ops::GemmOperands& operands = state->operands;
   operands.b_col_major = options.b_col_major;
-  operands.aux = true;  // z: read, not written
+  operands.aux = true;  // z (gated: [gate | up]): read, not written
+  operands.gated_backward = gated;
   operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
 
   MatmulOp op;

@@ -34,10 +34,8 @@ compiler::KernelSpec backward_gemm_spec(compiler::KernelSpec spec, long long m, 
 Expected<std::string> backward_gemm_kernel_source(const compiler::KernelSpec& spec,
                                                   const compiler::CompiledEpilogue& epilogue) {
   if (auto ok = require_backward(epilogue); !ok) return ok.take_error();
-  if (epilogue.inputs == dsl::InputKind::Gated)
-    return make_error(ErrorCode::InvalidInput,
-                      "the backward of a gated activation is element-wise (dgate and dup from dy, gate, up): "
-                      "use backward_elementwise_kernel_source");
+  // A gated epilogue brings tf_epilogue_dgate and tf_epilogue_dup; the
+  // template then reads [gate | up] from aux and writes [dgate | dup] to D.
   const compiler::TileConfig& t = epilogue.tile;
   std::string config = fmt::format(
       "struct TfGemmConfig {{\n"

@@ -3,6 +3,9 @@
 //   - the backward GEMM  dZ = (alpha · dY·Wᵀ) ⊙ act'(z), z read from the
 //     forward's aux tensor (TfGemmParams::aux): A = dY (M x N_out), B = W
 //     read as Wᵀ (b_col_major for a K x N_out forward weight), D = dZ;
+//     for a gated activation dH = alpha·A·B (M x N) with gate, up read from
+//     aux = [gate | up] (M x 2N, the gated forward's aux) and D = [dgate | dup]
+//     (M x 2N);
 //   - the element-wise backward: dx = dy ⊙ act'(x), and for a gated
 //     activation dgate, dup from dy, gate, up in one pass.
 // The backward GEMM uses the mma.sync driver (gemm_sm80.cuh) on every
@@ -26,8 +29,8 @@ inline constexpr const char* kElementwiseGatedBackwardKernelName = "tf_elementwi
 compiler::KernelSpec backward_gemm_spec(compiler::KernelSpec spec, long long m, long long n, long long k);
 
 /// The backward GEMM source for `spec` (from backward_gemm_spec) and its
-/// compiled epilogue. InvalidInput for a gated activation (use the
-/// element-wise backward) or an epilogue that is not a backward one.
+/// compiled epilogue (single or gated). InvalidInput for an epilogue that is
+/// not a backward one.
 Expected<std::string> backward_gemm_kernel_source(const compiler::KernelSpec& spec,
                                                   const compiler::CompiledEpilogue& epilogue);
 

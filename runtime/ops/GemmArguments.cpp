@@ -136,7 +136,14 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
   auto ldb = leading_dimension("ldb", args.ldb, b_cols,
                                operands.b_col_major ? "K (B is N x K)" : "the width of B");
   if (!ldb) return ldb.take_error();
-  auto ldd = leading_dimension("ldd", args.ldd, s.n, "N");
+  // Gated pre-activations come in pairs: aux = [gate | up] (forward with aux,
+  // backward input) and, backward, D = [dgate | dup]: 2N columns per row.
+  const bool paired_aux = (operands.gated && operands.aux) || operands.gated_backward;
+  const long long aux_width = paired_aux ? 2 * s.n : s.n;
+  const long long d_width = operands.gated_backward ? 2 * s.n : s.n;
+  const char* aux_what = paired_aux ? "2N = [gate | up]" : "N";
+  auto ldd = leading_dimension("ldd", args.ldd, d_width,
+                               operands.gated_backward ? "2N = [dgate | dup]" : "N");
   if (!ldd) return ldd.take_error();
   p.lda = *lda;
   p.ldb = *ldb;
@@ -148,7 +155,7 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
     p.ldc = *ldc;
   }
   if (operands.aux) {
-    auto ld_aux = leading_dimension("ld_aux", args.ld_aux, s.n, "N");
+    auto ld_aux = leading_dimension("ld_aux", args.ld_aux, aux_width, aux_what);
     if (!ld_aux) return ld_aux.take_error();
     p.ld_aux = *ld_aux;
   }

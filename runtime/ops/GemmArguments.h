@@ -16,6 +16,10 @@ struct GemmOperands {
   int gate_interleave = 0;  ///< gated only: 0 = W_gate and W_up, k = one interleaved matrix
   bool b_col_major = false;
   bool bias = false, residual = false, aux = false;
+  /// The gated backward GEMM (Runtime::matmul_backward of a gated activation):
+  /// one weight operand (gated stays false), aux = [gate | up] and
+  /// D = [dgate | dup], both M x 2N.
+  bool gated_backward = false;
   int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
 };
 

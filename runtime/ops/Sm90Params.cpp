@@ -43,6 +43,11 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
 }  // namespace
 
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile) {
+  if (operands.gated && operands.aux)
+    return make_error(ErrorCode::Unsupported,
+                      "a gated op with aux ([gate | up] for the backward) runs on sm_80/86/89 only: the "
+                      "sm_90a (wgmma) kernel does not store aux. Leave aux off and compute [gate | up] with "
+                      "two plain matmuls (activation \"x\", d = aux and aux + N, ldd = ld_aux)");
   const int ib = operands.gated ? operands.gate_interleave : 0;
   if (ib == 0) return {};
   if (!operands.b_col_major && ib % static_cast<int>(kBoxN) != 0)

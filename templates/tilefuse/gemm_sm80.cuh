@@ -2,9 +2,11 @@
 // generated epilogue fused on the accumulators in registers.
 //
 //   D = epilogue(alpha * A·B + bias + beta * C)            single
-//   D = epilogue(A·W_gate, A·W_up)                          gated (A loaded once)
+//   D = epilogue(A·W_gate, A·W_up)                          gated (A loaded once);
+//                                                           kHasAux: aux = [gate | up], M x 2N
 //   D = epilogue(alpha * A·B, z = aux)                      backward (TF_EPILOGUE_GRAD):
 //                                                           dZ = (dY·Wᵀ) ⊙ act'(z)
+//   D = [dgate | dup](alpha * A·B, aux = [gate | up])       gated backward: M x 2N
 //
 // Written once; the generator only supplies, before including this file:
 //   - the generated epilogue (tilefuse/epilogue_support.cuh + tf_epilogue, see
@@ -40,7 +42,14 @@ constexpr int kMI = kWM / 16;     // m16 tiles per warp
 constexpr int kNI = kWN / 8;      // n8 tiles per warp
 constexpr int kKSteps = kBK / 16; // k16 steps per k-tile
 constexpr bool kGated = TF_EPILOGUE_GATED != 0;
-constexpr int kNumB = kGated ? 2 : 1;
+#if defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+constexpr bool kBackward = true;
+#else
+constexpr bool kBackward = false;
+#endif
+// A gated forward multiplies by W_gate and W_up; a gated backward has one
+// product dH = alpha·A·B and reads gate and up from aux.
+constexpr int kNumB = kGated && !kBackward ? 2 : 1;
 constexpr int kAStage = kBM * kBK;  // elements of one A stage
 constexpr int kBStage = kBN * kBK;  // elements of one B stage (per operand)
 constexpr int kChunksPerRowA = kBK / 8;                          // 16-byte chunks
@@ -57,14 +66,16 @@ static_assert((kBStage / 8) % kThreads == 0, "B tile chunks must split evenly ov
 static_assert(TF_EPILOGUE_VEC == 4, "the sm80 epilogue hands 4 adjacent columns to tf_epilogue");
 static_assert(Cfg::kGateInterleave == 0 || Cfg::kGateInterleave % 8 == 0,
               "gate/up interleave block must be a multiple of 8 (one 16-byte chunk)");
-static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux),
-              "a gated GEMM has no bias, residual or aux output");
+static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual),
+              "a gated GEMM has no bias or residual (aux stores [gate | up])");
 #if defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
 // Backward GEMM (a tilefuse-differentiate epilogue): dZ = tf_epilogue(alpha·A·B, z)
 // = (alpha·dY·Wᵀ) ⊙ act'(z), with z the forward's pre-activation read from
 // p.aux (the tensor the forward's aux option wrote: ld_aux, batch_stride_aux,
-// in the output dtype). A gated backward runs in tilefuse/elementwise.cuh.
-static_assert(!kGated, "a gated backward epilogue runs in the element-wise kernel (tilefuse/elementwise.cuh)");
+// in the output dtype). Gated: dH = alpha·A·B, gate = aux[row, c], up =
+// aux[row, N + c] (the gated forward's aux layout), D[row, c] = dgate and
+// D[row, N + c] = dup (tf_epilogue_dgate / tf_epilogue_dup).
+static_assert(Cfg::kGateInterleave == 0, "a backward GEMM has one weight operand (no gate/up interleave)");
 static_assert(!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux,
               "a backward GEMM reads z from p.aux and takes no bias, residual or aux output");
 #endif
@@ -222,10 +233,11 @@ __device__ __forceinline__ void store_output_element(void* base, long long index
 }
 
 /// Writes the 4 outputs of one thread: one vector store when all 4 columns
-/// are inside N, element stores at the right edge.
+/// are inside N (and `vector_ok`: the 4 elements are one aligned vector),
+/// element stores otherwise.
 __device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
-                                              const TfEpilogueOut& out) {
-  if (col + 4 <= n) {
+                                              const TfEpilogueOut& out, bool vector_ok = true) {
+  if (vector_ok && col + 4 <= n) {
     *reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES) = out;
   } else {
 #pragma unroll
@@ -254,7 +266,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   const long long batch = blockIdx.y;
   const unsigned short* a = p.a + batch * p.batch_stride_a;
   const unsigned short* b_ops[2] = {p.b + batch * p.batch_stride_b,
-                                    kGated && Cfg::kGateInterleave == 0 ? p.b_up + batch * p.batch_stride_b
+                                    kNumB == 2 && Cfg::kGateInterleave == 0 ? p.b_up + batch * p.batch_stride_b
                                                                         : p.b + batch * p.batch_stride_b};
 
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -350,10 +362,36 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     const float4 staged = *reinterpret_cast<const float4*>(stage + r * kStageStride + c);
     x[0] = staged.x, x[1] = staged.y, x[2] = staged.z, x[3] = staged.w;
     TfEpilogueOut out;
-#if TF_EPILOGUE_GATED
+#if TF_EPILOGUE_GATED && defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+    // Gated backward: D row = [dgate (N) | dup (N)]. The dup half starts N
+    // elements in, so its 4-element vector store is aligned only if 4 | N.
+    float gate[4], up[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const long long cj = col + j;
+      const long long aux_row = batch * p.batch_stride_aux + row * p.ld_aux;
+      x[j] = p.alpha * x[j];
+      gate[j] = cj < p.n ? output_to_float(p.aux, aux_row + cj) : 0.0f;
+      up[j] = cj < p.n ? output_to_float(p.aux, aux_row + p.n + cj) : 0.0f;
+    }
+    store_outputs(d, row * p.ldd, col, p.n, tf_epilogue_dgate(x, gate, up, p.epilogue));
+    out = tf_epilogue_dup(x, gate, up, p.epilogue);
+    store_outputs(d, row * p.ldd + p.n, col, p.n, out, p.n % 4 == 0);
+    continue;
+#elif TF_EPILOGUE_GATED
     float up[4];
     const float4 staged_up = *reinterpret_cast<const float4*>(stage + kWM * kStageStride + r * kStageStride + c);
     up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
+    if constexpr (Cfg::kHasAux) {
+      // The pre-activations the backward needs: aux row = [gate (N) | up (N)].
+      const long long aux_row = batch * p.batch_stride_aux + row * p.ld_aux;
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        if (col + j < p.n) {
+          store_output_element(p.aux, aux_row + col + j, x[j]);
+          store_output_element(p.aux, aux_row + p.n + col + j, up[j]);
+        }
+    }
     out = tf_epilogue(x, up, p.epilogue);
 #elif defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
     float z[4];

@@ -121,15 +121,35 @@ double check_output(const char* name, const StoredMatrix& out, const std::vector
   return relative;
 }
 
-/// f'(z) in float64: central difference of the interpreter (step 2^-20·max(1, |z|)).
-double derivative_at(const tilefuse::dsl::ResolvedProgram& activation, const tilefuse::dsl::ParameterValues& parameters,
-                     double z) {
-  const double h = std::ldexp(1.0, -20) * std::max(1.0, std::fabs(z));
-  tilefuse::dsl::InputValues lo, hi;
-  lo.x = z - h;
-  hi.x = z + h;
+/// ∂f/∂(the input `wrt` points at) at `at`, in float64: central difference of
+/// the interpreter (step 2^-20·max(1, |value|)).
+double partial_at(const tilefuse::dsl::ResolvedProgram& activation, const tilefuse::dsl::ParameterValues& parameters,
+                  const tilefuse::dsl::InputValues& at, double tilefuse::dsl::InputValues::*wrt) {
+  const double h = std::ldexp(1.0, -20) * std::max(1.0, std::fabs(at.*wrt));
+  tilefuse::dsl::InputValues lo = at, hi = at;
+  lo.*wrt -= h;
+  hi.*wrt += h;
   auto a = tilefuse::dsl::evaluate(activation, lo, parameters), b = tilefuse::dsl::evaluate(activation, hi, parameters);
   return a && b ? (*b - *a) / (2 * h) : NAN;
+}
+
+/// f'(z) of a single-input activation.
+double derivative_at(const tilefuse::dsl::ResolvedProgram& activation, const tilefuse::dsl::ParameterValues& parameters,
+                     double z) {
+  tilefuse::dsl::InputValues at;
+  at.x = z;
+  return partial_at(activation, parameters, at, &tilefuse::dsl::InputValues::x);
+}
+
+/// Row-wise [left | right] of two batch x M x N matrices: batch x M x 2N.
+std::vector<double> side_by_side(const std::vector<double>& left, const std::vector<double>& right, long long n) {
+  std::vector<double> out;
+  out.reserve(left.size() * 2);
+  for (std::size_t row = 0; row * n < left.size(); ++row) {
+    out.insert(out.end(), left.begin() + row * n, left.begin() + (row + 1) * n);
+    out.insert(out.end(), right.begin() + row * n, right.begin() + (row + 1) * n);
+  }
+  return out;
 }
 
 }  // namespace
@@ -153,6 +173,14 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   const ElementType in{2, v.input_bf16};
   const ElementType out{v.out_bytes, v.out_bf16};
   const bool interleaved = v.gated && v.gate_interleave > 0;
+  // Gated forward: two weight operands. Gated backward: one (dH = alpha·A·B),
+  // aux = [gate | up] as input and D = [dgate | dup], both 2N wide.
+  const bool two_weights = v.gated && !v.backward;
+  const bool gated_backward = v.gated && v.backward;
+  const long long aux_cols = v.gated ? 2 * s.n : s.n, d_cols = gated_backward ? 2 * s.n : s.n;
+  CaseShape aux_shape = s, d_shape = s;
+  aux_shape.n = aux_cols;
+  d_shape.n = d_cols;
   const long long features = interleaved ? 2 * s.n : s.n;
   const unsigned batch = s.batch;
   auto stride = [&](long long rows, long long ld, long long gap) { return batch > 1 ? rows * ld + gap : 0; };
@@ -166,21 +194,22 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   const unsigned b_batches = s.shared_weights ? 1 : batch;
   StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, in);
   std::unique_ptr<StoredMatrix> b_up;
-  if (v.gated && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
+  if (two_weights && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
   std::unique_ptr<StoredMatrix> bias, c, aux;
   if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
   if (v.residual) c = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 16, stride(s.m, round8(s.n) + 16, 128), batch, out);
   if (v.aux || v.backward)
-    aux = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 24, stride(s.m, round8(s.n) + 24, 192), batch, out);
-  StoredMatrix d(s.m, s.n, round8(s.n) + 8, stride(s.m, round8(s.n) + 8, 64), batch, out);
+    aux = std::make_unique<StoredMatrix>(s.m, aux_cols, round8(aux_cols) + 24, stride(s.m, round8(aux_cols) + 24, 192),
+                                         batch, out);
+  StoredMatrix d(s.m, d_cols, round8(d_cols) + 8, stride(s.m, round8(d_cols) + 8, 64), batch, out);
 
   std::mt19937_64 random(static_cast<std::uint64_t>(s.m * 1000003 + s.n * 1009 + s.k) ^ options.seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
 
   ReferenceProblem ref;
   ref.m = s.m, ref.n = s.n, ref.k = s.k, ref.batch = batch;
-  ref.gated = v.gated, ref.has_bias = v.bias, ref.has_residual = v.residual;
-  ref.alpha = v.gated ? 1.0 : (v.residual ? 0.75 : 1.25);
+  ref.gated = two_weights, ref.has_bias = v.bias, ref.has_residual = v.residual;
+  ref.alpha = two_weights ? 1.0 : (v.residual ? 0.75 : 1.25);
   ref.beta = v.residual ? -0.5 : 0.0;
 
   ref.a.resize(static_cast<std::size_t>(batch * s.m * s.k));
@@ -204,7 +233,7 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
         }
   };
   fill_weights(b, 0, ref.weights);
-  if (v.gated) fill_weights(b_up ? *b_up : b, 1, ref.up_weights);
+  if (two_weights) fill_weights(b_up ? *b_up : b, 1, ref.up_weights);
   if (bias) {
     ref.bias.resize(static_cast<std::size_t>(s.n));
     for (long long j = 0; j < s.n; ++j) ref.bias[static_cast<std::size_t>(j)] = in.write(bias->data(), j, uniform(random));
@@ -216,14 +245,16 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
         for (long long j = 0; j < s.n; ++j)
           ref.c[static_cast<std::size_t>((bb * s.m + i) * s.n + j)] = out.write(c->data(), c->index(bb, i, j), uniform(random));
   }
-  // Backward: aux holds the forward's pre-activation z, an input in [-4, 4).
+  // Backward: aux holds the forward's pre-activation z (gated: [gate | up]),
+  // an input in [-4, 4).
   std::vector<double> z;
   if (v.backward) {
-    z.resize(static_cast<std::size_t>(batch * s.m * s.n));
+    z.resize(static_cast<std::size_t>(batch * s.m * aux_cols));
     for (unsigned bb = 0; bb < batch; ++bb)
       for (long long i = 0; i < s.m; ++i)
-        for (long long j = 0; j < s.n; ++j)
-          z[static_cast<std::size_t>((bb * s.m + i) * s.n + j)] = out.write(aux->data(), aux->index(bb, i, j), 4 * uniform(random));
+        for (long long j = 0; j < aux_cols; ++j)
+          z[static_cast<std::size_t>((bb * s.m + i) * aux_cols + j)] =
+              out.write(aux->data(), aux->index(bb, i, j), 4 * uniform(random));
   }
   StoredMatrix* z_input = v.backward ? aux.get() : nullptr;
   for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input})
@@ -254,14 +285,29 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   if (!expected) {
     failures.add("reference: " + expected.error().message);
   } else {
-    if (v.backward) {
+    if (gated_backward) {
+      // dgate = dH ⊙ ∂f/∂gate(gate, up), dup = dH ⊙ ∂f/∂up(gate, up); `pre` is dH = alpha·A·B.
+      std::vector<double> dgate(expected->pre.size()), dup(expected->pre.size());
+      for (std::size_t i = 0; i < dgate.size(); ++i) {
+        const std::size_t row = i / static_cast<std::size_t>(s.n), col = i % static_cast<std::size_t>(s.n);
+        tilefuse::dsl::InputValues at;
+        at.gate = z[row * 2 * s.n + col];
+        at.up = z[row * 2 * s.n + s.n + col];
+        dgate[i] = expected->pre[i] * partial_at(*activation, parameters, at, &tilefuse::dsl::InputValues::gate);
+        dup[i] = expected->pre[i] * partial_at(*activation, parameters, at, &tilefuse::dsl::InputValues::up);
+      }
+      outcome.relative_error = check_output("D", d, side_by_side(dgate, dup, s.n), d_shape, failures);
+    } else if (v.backward) {
       // dZ = (alpha·A·B) ⊙ f'(z): `pre` is alpha·A·B here (no bias, no residual).
       std::vector<double> dz(expected->pre.size());
       for (std::size_t i = 0; i < dz.size(); ++i) dz[i] = expected->pre[i] * derivative_at(*activation, parameters, z[i]);
       outcome.relative_error = check_output("D", d, dz, s, failures);
     } else {
       outcome.relative_error = check_output("D", d, expected->out, s, failures);
-      if (aux) outcome.aux_relative_error = check_output("aux", *aux, expected->pre, s, failures);
+      if (aux)
+        outcome.aux_relative_error =
+            v.gated ? check_output("aux", *aux, side_by_side(expected->pre, expected->up, s.n), aux_shape, failures)
+                    : check_output("aux", *aux, expected->pre, s, failures);
     }
   }
   const char* names[] = {"A", "B", "B_up", "bias", "C", "z"};

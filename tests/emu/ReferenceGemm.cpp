@@ -15,6 +15,7 @@ tilefuse::Expected<ReferenceResult> reference_gemm(const ReferenceProblem& p,
   const std::size_t count = static_cast<std::size_t>(p.batch * p.m * p.n);
   r.pre.resize(count);
   r.out.resize(count);
+  if (p.gated) r.up.resize(count);
   for (unsigned b = 0; b < p.batch; ++b)
     for (long long i = 0; i < p.m; ++i)
       for (long long j = 0; j < p.n; ++j) {
@@ -24,6 +25,7 @@ tilefuse::Expected<ReferenceResult> reference_gemm(const ReferenceProblem& p,
           inputs.gate = product(p.weights, b, i, j);
           inputs.up = product(p.up_weights, b, i, j);
           r.pre[at] = inputs.gate;
+          r.up[at] = inputs.up;
         } else {
           double v = p.alpha * product(p.weights, b, i, j);
           if (p.has_bias) v += p.bias[j];

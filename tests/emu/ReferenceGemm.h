@@ -21,6 +21,7 @@ struct ReferenceProblem {
 
 struct ReferenceResult {
   std::vector<double> pre;  ///< alpha·A·B + bias + beta·C (single) or A·W_gate (gated)
+  std::vector<double> up;   ///< gated: A·W_up (empty otherwise)
   std::vector<double> out;  ///< the activation of pre (or of gate and up)
 };
 

@@ -89,8 +89,11 @@ TEST(GemmEmulationSetup, EveryConfigurationIsRegistered) {
   // A translation unit that failed to register would silently shrink the sweep.
   EXPECT_EQ(registered_variants().size(), static_cast<std::size_t>(TILEFUSE_EMU_VARIANT_COUNT));
   bool gated = false, interleaved = false, col_major = false, row_major = false, f32_out = false, epilogue_inputs = false;
+  bool gated_aux = false, gated_backward = false;
   for (const GemmVariant& v : registered_variants()) {
     gated |= v.gated && v.gate_interleave == 0;
+    gated_aux |= v.gated && v.aux;
+    gated_backward |= v.gated && v.backward;
     interleaved |= v.gate_interleave > 0;
     col_major |= v.b_col_major;
     row_major |= !v.b_col_major;
@@ -98,6 +101,7 @@ TEST(GemmEmulationSetup, EveryConfigurationIsRegistered) {
     epilogue_inputs |= v.bias && v.residual && v.aux;
   }
   EXPECT_TRUE(gated && interleaved && col_major && row_major && f32_out && epilogue_inputs);
+  EXPECT_TRUE(gated_aux && gated_backward);
 }
 
 }  // namespace

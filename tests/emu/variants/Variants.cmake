@@ -21,3 +21,13 @@ tilefuse_emu_variant(gelu_backward_bf16_colb EXPR "gelu(x)" DTYPE bf16 OUT bf16 
 tilefuse_emu_variant(leaky_backward_f16_f32out_fast EXPR "leaky_relu(x, a)" DTYPE f16 OUT f32
   TILE 64 64 32 32 32 2 8 GRAD FAST)
 tilefuse_emu_variant(gelu_bf16_rowb_8warps_s5_group1 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 128 128 64 32 64 5 1)
+# Gated training path (issue 8): the forward stores aux = [gate | up] (M x 2N);
+# the gated backward reads it and writes D = [dgate | dup] (M x 2N).
+tilefuse_emu_variant(swiglu_aux_bf16_colb_separate EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B AUX)
+tilefuse_emu_variant(geglu_aux_f16_f32out_rowb_interleave16 EXPR "gelu(gate)*up" DTYPE f16 OUT f32
+  TILE 64 64 32 32 32 2 8 INTERLEAVE 16 AUX)
+tilefuse_emu_variant(swiglu_backward_bf16_colb EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B GRAD)
+tilefuse_emu_variant(geglu_backward_f16_f32out_rowb EXPR "gelu(gate)*up" DTYPE f16 OUT f32
+  TILE 64 64 32 32 32 2 8 GRAD)

@@ -1,14 +1,19 @@
 // Issue 8, CPU CI: the backward kernels compile with NVRTC for sm_80 and
 // sm_90a with 0 spill bytes: the backward GEMM (dZ = (dY·Wᵀ) ⊙ act'(z), z read
 // from aux; mma.sync path) for single-input built-ins in precise and fast
-// mode, and the element-wise backward (single and gated: dgate, dup).
+// mode, the gated backward GEMM (dgate, dup from dH and aux = [gate | up]),
+// the element-wise backward (single and gated: dgate, dup), and on sm_80 the
+// gated forward that stores aux = [gate | up] for it.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
 #include "compiler/Pipeline.h"
+#include "compiler/Target/TargetInfo.h"
+#include "compiler/Target/TilePruning.h"
 #include "runtime/KernelCache.h"
 #include "runtime/ops/BackwardKernelSource.h"
+#include "runtime/ops/KernelSource.h"
 
 namespace tilefuse::ops {
 namespace {
@@ -51,6 +56,31 @@ Job gemm_job(const std::string& expression, Arch arch, Precision precision, bool
   return job;
 }
 
+/// The gated forward with aux on the mma.sync template (sm_80 only: the
+/// sm_90a kernel has no aux store and the runtime rejects the combination).
+Job gated_forward_aux_job(const std::string& expression, Precision precision) {
+  KernelSpec spec;
+  spec.expression = expression;
+  spec.arch = Arch::Sm80;
+  spec.precision = precision;
+  spec.aux = true;
+  spec.tile = compiler::fit_tile_to_gated(*compiler::make_target(Arch::Sm80),
+                                          compiler::make_target(Arch::Sm80)->default_tile(4096, 4096, 4096));
+  Job job;
+  job.label = fmt::format("gated forward with aux {} sm_80 {}", expression, compiler::to_string(precision));
+  auto epilogue = compiler::compile(spec);
+  if (!epilogue) {
+    ADD_FAILURE() << job.label << ": " << epilogue.error().message;
+    return job;
+  }
+  job.request.source.name = "gemm.cu";
+  job.request.source.code = gemm_kernel_source(spec, *epilogue);
+  job.request.source.kernel_names = {kGemmKernelName};
+  job.request.source.options.arch = compiler::to_string(Arch::Sm80);
+  job.request.precision_mode = compiler::to_string(precision);
+  return job;
+}
+
 Job elementwise_job(const std::string& expression, Arch arch, Precision precision) {
   KernelSpec spec;
   spec.expression = expression;
@@ -89,6 +119,13 @@ TEST_P(BackwardCompile, BackwardKernelsCompileWithoutSpills) {
     for (Precision precision : {Precision::Precise, Precision::Fast})
       jobs.push_back(gemm_job(expression, arch, precision, /*b_col_major=*/false));
   jobs.push_back(gemm_job("quick_gelu", arch, Precision::Precise, /*b_col_major=*/true));
+  for (const char* expression : {"swiglu", "geglu"})
+    for (Precision precision : {Precision::Precise, Precision::Fast})
+      jobs.push_back(gemm_job(expression, arch, precision, /*b_col_major=*/precision == Precision::Fast));
+  if (arch == Arch::Sm80) {
+    jobs.push_back(gated_forward_aux_job("swiglu", Precision::Precise));
+    jobs.push_back(gated_forward_aux_job("geglu", Precision::Fast));
+  }
   for (const char* expression : {"gelu", "swiglu", "geglu", "reglu"})
     for (Precision precision : {Precision::Precise, Precision::Fast})
       jobs.push_back(elementwise_job(expression, arch, precision));
@@ -120,13 +157,15 @@ TEST_P(BackwardCompile, BackwardKernelsCompileWithoutSpills) {
 INSTANTIATE_TEST_SUITE_P(Arch, BackwardCompile, ::testing::Values(Arch::Sm80, Arch::Sm90a),
                          [](const auto& info) { return info.param == Arch::Sm80 ? "sm80" : "sm90a"; });
 
-TEST(BackwardSource, GatedGemmIsRejectedWithAPointer) {
+TEST(BackwardSource, GatedGemmCallsBothPartialsOnTheMmaSyncTemplate) {
   KernelSpec spec = backward_gemm_spec(KernelSpec{.expression = "swiglu"}, 128, 128, 128);
   auto epilogue = compiler::compile(spec);
   ASSERT_TRUE(epilogue) << epilogue.error().message;
   auto source = backward_gemm_kernel_source(spec, *epilogue);
-  ASSERT_FALSE(source);
-  EXPECT_NE(source.error().message.find("backward_elementwise_kernel_source"), std::string::npos);
+  ASSERT_TRUE(source) << source.error().message;
+  for (const char* needle : {"tf_epilogue_dgate(", "tf_epilogue_dup(", "#define TF_EPILOGUE_GATED 1",
+                             "#define TF_EPILOGUE_GRAD 1", "kGateInterleave = 0", "tilefuse/gemm_sm80.cuh"})
+    EXPECT_NE(source->find(needle), std::string::npos) << needle;
 }
 
 TEST(BackwardSource, ForwardEpilogueIsRejected) {

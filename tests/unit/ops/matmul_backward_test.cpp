@@ -1,7 +1,7 @@
 // Runtime::matmul_backward on a machine without a CUDA driver: options are
-// checked up front, the backward GEMM compiles for sm_80 and sm_90a (the
-// mma.sync driver, 0 spills), and a launch gets as far as the device (NoDevice)
-// after checking that z (args.aux) is given.
+// checked up front, the backward GEMM (single and gated) compiles for sm_80
+// and sm_90a (the mma.sync driver, 0 spills), and a launch gets as far as the
+// device (NoDevice) after checking that z (args.aux; gated: [gate | up]) is given.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -31,12 +31,49 @@ TEST(MatmulBackward, CompilesOnSm80AndSm90aWithTheMmaSyncDriver) {
   }
 }
 
+TEST(MatmulBackward, GatedCompilesOnSm80AndSm90aWithTheMmaSyncDriver) {
+  Runtime rt = memory_runtime();
+  auto op = rt.matmul_backward({.activation = "swiglu(gate, up)", .b_col_major = true});
+  ASSERT_TRUE(op) << op.error().message;
+  EXPECT_FALSE(op->gated());  // one weight operand: dH = alpha·A·B
+  for (Arch arch : {Arch::Sm80, Arch::Sm90a}) {
+    auto info = op->compile({4096, 2048, 4096}, arch);
+    ASSERT_TRUE(info) << info.error().message << "\n" << info.error().detail.substr(0, 3000);
+    EXPECT_EQ(info->tile, compiler::make_target(Arch::Sm80)->default_tile(4096, 2048, 4096));
+    EXPECT_EQ(info->spill_bytes, 0) << compiler::to_string(arch);
+    EXPECT_GT(info->ptx_instructions.at("mma_sync"), 0);
+  }
+}
+
+TEST(MatmulBackward, GatedLaunchNeedsGateAndUpAndThenTheDevice) {
+  ASSERT_TRUE(kNoDriver);
+  Runtime rt = memory_runtime();
+  auto op = rt.matmul_backward({.activation = "geglu"});
+  ASSERT_TRUE(op) << op.error().message;
+  MatmulArgs args{.a = fake(0x1000), .b = fake(0x2000), .d = fake_out(0x3000), .shape = {128, 256, 64}};
+  args.alpha = 0.5f;  // scales dH; unlike the gated forward, allowed
+  auto no_aux = (*op)(nullptr, args, Params{});
+  ASSERT_FALSE(no_aux);
+  EXPECT_EQ(no_aux.error().code, ErrorCode::InvalidInput) << no_aux.error().message;
+  args.aux = fake_out(0x4000);
+  args.ld_aux = 256;  // N, but aux holds [gate | up]: 2N
+  auto narrow = (*op)(nullptr, args, Params{});
+  ASSERT_FALSE(narrow);
+  EXPECT_NE(narrow.error().message.find("ld_aux = 256 is smaller than 2N"), std::string::npos) << narrow.error().message;
+  args.ld_aux = 0;
+  auto launched = (*op)(nullptr, args, Params{});
+  ASSERT_FALSE(launched);
+  EXPECT_EQ(launched.error().code, ErrorCode::NoDevice) << launched.error().message;
+}
+
 TEST(MatmulBackward, OptionsItCannotServeAreRejected) {
   Runtime rt = memory_runtime();
-  auto gated = rt.matmul_backward({.activation = "swiglu(gate, up)"});
-  ASSERT_FALSE(gated);
-  EXPECT_EQ(gated.error().code, ErrorCode::Unsupported);
-  EXPECT_NE(gated.error().message.find("element-wise"), std::string::npos) << gated.error().message;
+  auto interleaved = rt.matmul_backward({.activation = "swiglu(gate, up)", .gate_interleave = 16});
+  ASSERT_FALSE(interleaved);
+  EXPECT_EQ(interleaved.error().code, ErrorCode::InvalidInput);
+  auto gated_bias = rt.matmul_backward({.activation = "swiglu(gate, up)", .bias = true});
+  ASSERT_FALSE(gated_bias);
+  EXPECT_EQ(gated_bias.error().code, ErrorCode::InvalidInput);
   auto bias = rt.matmul_backward({.activation = "gelu(x)", .bias = true});
   ASSERT_FALSE(bias);
   EXPECT_EQ(bias.error().code, ErrorCode::InvalidInput);
