@@ -67,6 +67,13 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
   compiler::KernelSpec spec = state.spec;
   spec.arch = tuning_arch(options);
   const auto target = compiler::make_target(spec.arch);
+  // The sm_90a (wgmma) kernel has no aux store for a gated op: every candidate
+  // would fail to compile (see ops::check_sm90_operands).
+  if (target->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized && state.operands.gated && state.operands.aux)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("'{}' with aux ([gate | up]) runs on sm_80/86/89 only, so there is nothing to "
+                                  "tune for sm_90a: tune it for sm_80 (TuneOptions::arch) or leave aux off",
+                                  state.options.activation));
 
   tune::SimulatedTimer simulated;
   tune::GpuTimerOptions timer_options;

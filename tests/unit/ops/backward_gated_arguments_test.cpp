@@ -120,6 +120,12 @@ TEST(GatedTrainingOptions, ForwardWithAuxIsAcceptedOnMmaSyncTargetsOnly) {
   EXPECT_EQ(on_sm90.error().code, ErrorCode::Unsupported);
   EXPECT_NE(on_sm90.error().message.find("does not store aux"), std::string::npos) << on_sm90.error().message;
 
+  const Shape shapes[] = {{256, 256, 256}};
+  auto tuned = rt.tune(*op, shapes, {.simulate = true, .arch = Arch::Sm90a});
+  ASSERT_FALSE(tuned);
+  EXPECT_EQ(tuned.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(tuned.error().message.find("sm_80/86/89 only"), std::string::npos) << tuned.error().message;
+
   // bias and residual stay rejected for a gated op.
   auto bias = rt.matmul({.activation = "swiglu(gate, up)", .bias = true, .aux = true});
   ASSERT_FALSE(bias);
