@@ -133,7 +133,8 @@ class MatmulOp {
  public:
   /// Runtime parameter names, in the order the span overload expects values.
   const std::vector<std::string>& parameters() const;
-  /// True for gate/up activations (dual GEMM).
+  /// True for a forward op of a gate/up activation (dual GEMM: b and b_up);
+  /// false for every backward op (one B, the gated one included).
   bool gated() const;
   const MatmulOptions& options() const;
 
