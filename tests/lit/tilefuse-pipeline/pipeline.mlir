@@ -18,7 +18,9 @@
 // GPU-NEXT:    tilefuse.yield %[[O]] : vector<4xbf16>
 
 // CPU-NOT:     func.
-// CPU:         tile = #tilefuse.tile<block_m = 128, block_n = 64, block_k = 32, warp_m = 64, warp_n = 32,
+// On sm_90a the tile is the wgmma path's (warp_m x warp_n = one consumer
+// warpgroup's tile); its gated fit halves block_m: two 64x128 accumulator sets.
+// CPU:         tile = #tilefuse.tile<block_m = 64, block_n = 128, block_k = 64, warp_m = 64, warp_n = 128,
 // CPU-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32):
 // CPU-NOT:     vector
 // CPU:         tilefuse.yield %{{.*}} : f32
