@@ -110,8 +110,9 @@ run() {
           { echo "bench: FAILED (exit $?)"; status=1; }
         tail -n 5 "$OUT/bench.log" ;;
       bench-ofc-min)
-        # Issue 3: NVRTC's --Ofast-compile=min brings the cold compile under 300 ms
-        # on the dev machine; adopt it only if the kernels are as fast. Same quick
+        # Issue 3: NVRTC's --Ofast-compile=min cuts sm_80 cold compiles by 10-25 %
+        # (it makes sm_90a spill: docs/performance.md); what does it cost in kernel
+        # speed on an sm_80-class run? Same quick
         # shapes as bench-quick, every kernel compiled with the option (its own
         # cache entries): compare bench-ofc-min/results.json with bench/results.json.
         TILEFUSE_NVRTC_OPTIONS=--Ofast-compile=min "$bin/tilefuse_bench_gemm" --out "$OUT/bench-ofc-min" --quick \
