@@ -19,7 +19,6 @@
 #       On an H100/H200 the kernels use the sm_90a path (templates/tilefuse/gemm_sm90.cuh):
 #         scripts/gpu_run.sh run check memcheck racecheck sass ncu
 #         bench     tilefuse_bench_gemm (all shapes; bench-quick: a few)
-#         bench-ofc-min  bench-quick with TILEFUSE_NVRTC_OPTIONS=--Ofast-compile=min (issue 3)
 #       and writes under $OUT (at most 8 files come back):
 #         gpu_run.log        everything printed, with the nvidia-smi line first
 #         nvidia-smi.txt     name, driver, memory, clocks
@@ -109,15 +108,6 @@ run() {
         "$bin/tilefuse_bench_gemm" --out "$OUT/bench" "${quick[@]}" >"$OUT/bench.log" 2>&1 ||
           { echo "bench: FAILED (exit $?)"; status=1; }
         tail -n 5 "$OUT/bench.log" ;;
-      bench-ofc-min)
-        # Issue 3: NVRTC's --Ofast-compile=min cuts sm_80 cold compiles by 10-25 %
-        # (it makes sm_90a spill: docs/performance.md); what does it cost in kernel
-        # speed on an sm_80-class run? Same quick
-        # shapes as bench-quick, every kernel compiled with the option (its own
-        # cache entries): compare bench-ofc-min/results.json with bench/results.json.
-        TILEFUSE_NVRTC_OPTIONS=--Ofast-compile=min "$bin/tilefuse_bench_gemm" --out "$OUT/bench-ofc-min" --quick \
-          >"$OUT/bench-ofc-min.log" 2>&1 || { echo "bench-ofc-min: FAILED (exit $?)"; status=1; }
-        tail -n 5 "$OUT/bench-ofc-min.log" ;;
       tune)
         # Issue 5: tune one (expression, shape), then time the whole space (tuning.json).
         "$bin/tilefuse_tune_bench" --shape 4096x4096x4096 --out "$OUT" >"$OUT/tune.log" 2>&1 ||
@@ -185,7 +175,7 @@ PY
           "$bin/tilefuse_gpu_gemm_check" --filter "${NCU_FILTER:-gelu_bf16_4096x4096x4096}" --out /tmp/tilefuse-ncu \
           >"$OUT/ncu.log" 2>&1 || { echo "ncu: FAILED (exit $?)"; status=1; }
         grep -E "gmma|throughput|duration" "$OUT/ncu.log" | tail -n 8 ;;
-      *) echo "unknown step '$step' (check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, bench-ofc-min, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
+      *) echo "unknown step '$step' (check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; status=1 ;;
     esac
   done
   echo "==== done: $([ $status -eq 0 ] && echo all steps passed || echo some steps FAILED)"
