@@ -1,6 +1,7 @@
 // tilefuse/gemm_epilogue.cuh — the per-element end of a fused GEMM, shared
 // by mainloop drivers that hand it 4 adjacent fp32 accumulators of one output
-// row (today gemm_sm90.cuh; gemm_sm80.cuh has the same code inline):
+// row (today gemm_sm90.cuh; gemm_sm80.cuh inlines its own staged version of
+// finish(); both share the element I/O of gemm_epilogue_io.cuh):
 //
 //   single:  v = alpha * acc + bias[col] + beta * C[row, col];  aux[row, col] = v;
 //            D[row, col] = tf_epilogue(v)
@@ -11,55 +12,12 @@
 // tf_epilogue) and tf::bf16_bits_to_float / f16_bits_to_float.
 #pragma once
 
+#include "tilefuse/gemm_epilogue_io.cuh"
+
 namespace tf::epilogue {
 
 using Cfg = TfGemmConfig;
-
-__device__ __forceinline__ float input_to_float(unsigned short bits) {
-  if constexpr (Cfg::kInputBf16) return bf16_bits_to_float(bits);
-  else return f16_bits_to_float(bits);
-}
-
-/// Output-dtype element → float (residual C).
-__device__ __forceinline__ float output_to_float(const void* base, long long index) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  return static_cast<const float*>(base)[index];
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  return bf16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
-#else
-  return f16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
-#endif
-}
-
-/// float → output-dtype element (aux store).
-__device__ __forceinline__ void store_output_element(void* base, long long index, float value) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  static_cast<float*>(base)[index] = value;
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  static_cast<unsigned short*>(base)[index] = to_bf16_bits(value);
-#else
-  static_cast<unsigned short*>(base)[index] = to_f16_bits(value);
-#endif
-}
-
-/// Writes the 4 outputs at (row_offset + col): one vector store when all 4
-/// columns are inside N, element stores at the right edge.
-__device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
-                                              const TfEpilogueOut& out) {
-  if (col + 4 <= n) {
-    *reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES) = out;
-  } else {
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      if (col + j < n) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-        static_cast<float*>(d)[row_offset + col + j] = out.v[j];
-#else
-        static_cast<unsigned short*>(d)[row_offset + col + j] = out.v[j];
-#endif
-      }
-  }
-}
+using namespace tf::gemm_io;  // input_to_float, output_to_float, store_output_element, store_outputs
 
 /// Finishes outputs (row, col .. col+3) of batch `batch` from the fp32
 /// accumulators `x` (and `up` for a gated op). The caller guarantees

@@ -29,10 +29,12 @@
 
 #include "tilefuse/ptx_sm80.cuh"
 #include "tilefuse/gemm_params.cuh"
+#include "tilefuse/gemm_epilogue_io.cuh"
 
 namespace tf::sm80 {
 
 using Cfg = TfGemmConfig;
+using namespace tf::gemm_io;  // input_to_float, output_to_float, store_output_element, store_outputs
 
 constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kBK = Cfg::kBlockK;
 constexpr int kWM = Cfg::kWarpM, kWN = Cfg::kWarpN, kStages = Cfg::kStages;
@@ -202,57 +204,6 @@ __device__ __forceinline__ void load_b_fragments(unsigned (&frag)[kNI][2], unsig
     frag[2 * nj][1] = r[1];
     frag[2 * nj + 1][0] = r[2];
     frag[2 * nj + 1][1] = r[3];
-  }
-}
-
-__device__ __forceinline__ float input_to_float(unsigned short bits) {
-  if constexpr (Cfg::kInputBf16) return bf16_bits_to_float(bits);
-  else return f16_bits_to_float(bits);
-}
-
-/// Output-dtype element → float (residual C).
-__device__ __forceinline__ float output_to_float(const void* base, long long index) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  return static_cast<const float*>(base)[index];
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  return bf16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
-#else
-  return f16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
-#endif
-}
-
-/// float → output-dtype element (aux store).
-__device__ __forceinline__ void store_output_element(void* base, long long index, float value) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  static_cast<float*>(base)[index] = value;
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  static_cast<unsigned short*>(base)[index] = to_bf16_bits(value);
-#else
-  static_cast<unsigned short*>(base)[index] = to_f16_bits(value);
-#endif
-}
-
-/// Writes the 4 outputs of one thread: one vector store when all 4 columns
-/// are inside N (and `vector_ok`: the 4 elements are one aligned vector),
-/// element stores otherwise.
-__device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
-                                              const TfEpilogueOut& out, bool vector_ok = true) {
-  if (vector_ok && col + 4 <= n) {
-    // Bound to a reference so that the CPU emulator's -fsanitize=alignment
-    // checks the vector store (an aggregate copy through a pointer is not checked).
-    TfEpilogueOut& dst =
-        *reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES);
-    dst = out;
-  } else {
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      if (col + j < n) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-        static_cast<float*>(d)[row_offset + col + j] = out.v[j];
-#else
-        static_cast<unsigned short*>(d)[row_offset + col + j] = out.v[j];
-#endif
-      }
   }
 }
 

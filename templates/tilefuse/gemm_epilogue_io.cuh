@@ -1,0 +1,65 @@
+// tilefuse/gemm_epilogue_io.cuh — element conversions and the 4-wide output
+// store that every GEMM mainloop driver's epilogue uses (gemm_sm80.cuh,
+// gemm_epilogue.cuh for gemm_sm90.cuh): one copy, so both paths store alike.
+//
+// Needs, before inclusion: TfGemmConfig (kInputBf16), the generated epilogue
+// (TF_EPILOGUE_OUT_BYTES, TF_EPILOGUE_OUT_BF16, TfEpilogueOut) and
+// tf::bf16_bits_to_float / f16_bits_to_float / to_bf16_bits / to_f16_bits.
+#pragma once
+
+namespace tf::gemm_io {
+
+using Cfg = TfGemmConfig;
+
+__device__ __forceinline__ float input_to_float(unsigned short bits) {
+  if constexpr (Cfg::kInputBf16) return bf16_bits_to_float(bits);
+  else return f16_bits_to_float(bits);
+}
+
+/// Output-dtype element → float (residual C).
+__device__ __forceinline__ float output_to_float(const void* base, long long index) {
+#if TF_EPILOGUE_OUT_BYTES == 4
+  return static_cast<const float*>(base)[index];
+#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
+  return bf16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
+#else
+  return f16_bits_to_float(static_cast<const unsigned short*>(base)[index]);
+#endif
+}
+
+/// float → output-dtype element (aux store).
+__device__ __forceinline__ void store_output_element(void* base, long long index, float value) {
+#if TF_EPILOGUE_OUT_BYTES == 4
+  static_cast<float*>(base)[index] = value;
+#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
+  static_cast<unsigned short*>(base)[index] = to_bf16_bits(value);
+#else
+  static_cast<unsigned short*>(base)[index] = to_f16_bits(value);
+#endif
+}
+
+/// Writes the 4 outputs of one thread: one vector store when all 4 columns
+/// are inside N (and `vector_ok`: the 4 elements are one aligned vector),
+/// element stores otherwise.
+__device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
+                                              const TfEpilogueOut& out, bool vector_ok = true) {
+  if (vector_ok && col + 4 <= n) {
+    // Bound to a reference so that the CPU emulator's -fsanitize=alignment
+    // checks the vector store (an aggregate copy through a pointer is not checked).
+    TfEpilogueOut& dst =
+        *reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES);
+    dst = out;
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      if (col + j < n) {
+#if TF_EPILOGUE_OUT_BYTES == 4
+        static_cast<float*>(d)[row_offset + col + j] = out.v[j];
+#else
+        static_cast<unsigned short*>(d)[row_offset + col + j] = out.v[j];
+#endif
+      }
+  }
+}
+
+}  // namespace tf::gemm_io
