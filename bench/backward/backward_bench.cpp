@@ -43,16 +43,6 @@ constexpr int kExitSkip = 77;
 /// tmp ⊙ act'(z) over 16-bit tensors, 4 elements per thread step, through
 /// the generated backward epilogue tf_epilogue(dy, z, params).
 constexpr const char* kSeparateBackward = R"(
-__device__ __forceinline__ float tf_bench_load(unsigned short bits) {
-#if defined(TF_EPILOGUE_OUT_BF16)
-  return __uint_as_float(static_cast<unsigned int>(bits) << 16);
-#else
-  float f;
-  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits));
-  return f;
-#endif
-}
-struct alignas(8) TfBenchIn { unsigned short v[4]; };
 static_assert(TF_EPILOGUE_VEC == 4, "the backward kernel hands 4 elements to tf_epilogue");
 extern "C" __global__ void tf_bench_backward(const unsigned short* __restrict__ tmp, const unsigned short* __restrict__ z,
                                              void* __restrict__ out, long long n, TfEpilogueParams params) {
@@ -224,7 +214,7 @@ int main(int argc, char** argv) {
   if (!epilogue) return fmt::print("error: {}\n", epilogue.error().message), 1;
   runtime::Source source;
   source.name = "bench_backward.cu";
-  source.code = fmt::format("#include \"tilefuse/epilogue_support.cuh\"\n{}\n{}", epilogue->cuda, kSeparateBackward);
+  source.code = fmt::format("#include \"tilefuse/epilogue_support.cuh\"\n{}\n{}{}", epilogue->cuda, kBenchKernelPrelude, kSeparateBackward);
   source.options.arch = *arch_name;
   auto compiled = runtime::process_kernel_cache().get_or_compile({source, "precise"});
   if (!compiled) return fmt::print("error: {}\n", compiled.error().message), 1;

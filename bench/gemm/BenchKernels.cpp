@@ -38,7 +38,9 @@ extern "C" __global__ void fill_f16(unsigned short* p, long long n, unsigned lon
 }
 )";
 
-constexpr const char* kActivationKernel = R"(
+}  // namespace
+
+const char* const kBenchKernelPrelude = R"(
 __device__ __forceinline__ float tf_bench_load(unsigned short bits) {
 #if defined(TF_EPILOGUE_OUT_BF16)
   return __uint_as_float(static_cast<unsigned int>(bits) << 16);
@@ -49,6 +51,11 @@ __device__ __forceinline__ float tf_bench_load(unsigned short bits) {
 #endif
 }
 struct alignas(8) TfBenchIn { unsigned short v[4]; };
+)";
+
+namespace {
+
+constexpr const char* kActivationKernel = R"(
 static_assert(TF_EPILOGUE_VEC == 4, "the activation kernel hands 4 elements to tf_epilogue");
 extern "C" __global__ void tf_bench_activation(const unsigned short* __restrict__ in, void* __restrict__ out,
                                                long long rows, long long cols, TfEpilogueParams params) {
@@ -127,7 +134,7 @@ Expected<ActivationKernel> ActivationKernel::load(const compiler::KernelSpec& sp
   if (!epilogue) return epilogue.take_error();
   runtime::Source source;
   source.name = "bench_activation.cu";
-  source.code = fmt::format("#include \"tilefuse/epilogue_support.cuh\"\n{}\n{}", epilogue->cuda, kActivationKernel);
+  source.code = fmt::format("#include \"tilefuse/epilogue_support.cuh\"\n{}\n{}{}", epilogue->cuda, kBenchKernelPrelude, kActivationKernel);
   source.options.arch = compiler::to_string(spec.arch);
   auto loaded = compile_and_load(std::move(source));
   if (!loaded) return loaded.take_error();

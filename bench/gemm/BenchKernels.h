@@ -16,6 +16,11 @@
 
 namespace tilefuse::bench {
 
+/// CUDA source the benchmarks' stand-alone element-wise kernels start with:
+/// tf_bench_load (a 16-bit input element → float, bf16 or f16 as the
+/// epilogue's output type) and TfBenchIn (4 such elements, one 8-byte load).
+extern const char* const kBenchKernelPrelude;
+
 class RandomFill {
  public:
   static Expected<RandomFill> load(const std::string& arch);
