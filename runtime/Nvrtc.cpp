@@ -99,6 +99,9 @@ std::vector<std::string> nvrtc_options(const CompileOptions& options) {
       "-std=c++17",
       "--ptxas-options=-v",  // registers, spills, smem per kernel in the log
       "-default-device",     // no __device__ annotations needed in helpers
+      // Leaves texture/surface and device-runtime declarations out of NVRTC's
+      // built-in header, which the templates never use: ~15 ms less front end.
+      "--minimal",
   };
   out.insert(out.end(), options.extra.begin(), options.extra.end());
   const std::vector<std::string> from_environment = nvrtc_options_from_environment();

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -264,7 +265,7 @@ int run(int reps, const std::vector<std::string>& archs, const std::string& json
                  {"runtime_uses_pch", false},
                  {"results", json::array()},
                  {"variants", json::object()}};
-  fmt::print("tilefuse compile latency — fused GEMM kernel, median of {} (NVRTC {}, {} hardware "
+  fmt::print("tilefuse compile latency — fused GEMM kernel, median of {} rounds over all cells (NVRTC {}, {} hardware "
              "threads, load average {})\n",
              reps, runtime::nvrtc_version(), std::thread::hardware_concurrency(), load_average());
   fmt::print("NVRTC precompiled headers: not used by the runtime (runtime::nvrtc_options passes no "
@@ -274,7 +275,20 @@ int run(int reps, const std::vector<std::string>& archs, const std::string& json
              "expr", "arch", "cold ms", "emit", "key", "nvrtc", "store", "load", "/300ms", "warm ms",
              "key", "lookup", "load", "/2ms", "open", "warm+emit", "regs", "spill");
 
-  bool all_ok = true;
+  // One cell per (expression, arch). The cold repetitions go round-robin over
+  // the cells (round i compiles every cell once), so a transient slowdown of a
+  // shared machine lands on every cell alike instead of on one cell's median.
+  struct Cell {
+    const Case* c;
+    std::string arch_name;
+    compiler::KernelSpec spec;
+    LoadAbility load;
+    ColdSamples cold;
+    WarmSamples warm;
+    std::optional<ScratchDir> last_dir;
+    std::optional<Error> failure;
+  };
+  std::deque<Cell> cells;  // Cell holds a ScratchDir: neither copied nor moved
   for (const auto& arch_name : archs) {
     auto arch = compiler::parse_arch(arch_name);
     if (!arch) {
@@ -283,26 +297,40 @@ int run(int reps, const std::vector<std::string>& archs, const std::string& json
     }
     const LoadAbility load = load_ability(arch_name);
     for (const auto& c : kCases) {
-      compiler::KernelSpec spec;
-      spec.expression = c.expression;
-      spec.arch = *arch;
-      ColdSamples cold;
-      WarmSamples warm;
-      std::optional<ScratchDir> last_dir;
-      std::optional<Error> failure;
-      for (int i = 0; i < reps && !failure; ++i) {
-        last_dir.emplace();  // a fresh, empty directory per repetition
-        if (auto ok = run_cold(spec, last_dir->path(), load, cold); !ok) failure = ok.error();
-      }
-      for (int i = 0; i < reps && !failure; ++i)
-        if (auto ok = run_warm(spec, last_dir->path(), load, warm); !ok) failure = ok.error();
-      if (failure) {
-        fmt::print("{:<8} {:<7} | failed: {}\n", c.label, arch_name, failure->message);
-        report["results"].push_back(
-            {{"case", c.label}, {"arch", arch_name}, {"error", failure->message}});
-        all_ok = false;
-        continue;
-      }
+      Cell& cell = cells.emplace_back();
+      cell.c = &c;
+      cell.arch_name = arch_name;
+      cell.spec.expression = c.expression;
+      cell.spec.arch = *arch;
+      cell.load = load;
+    }
+  }
+  for (int i = 0; i < reps; ++i)
+    for (Cell& cell : cells) {
+      if (cell.failure) continue;
+      cell.last_dir.emplace();  // a fresh, empty directory per repetition
+      if (auto ok = run_cold(cell.spec, cell.last_dir->path(), cell.load, cell.cold); !ok)
+        cell.failure = ok.error();
+    }
+  for (Cell& cell : cells)
+    for (int i = 0; i < reps && !cell.failure; ++i)
+      if (auto ok = run_warm(cell.spec, cell.last_dir->path(), cell.load, cell.warm); !ok)
+        cell.failure = ok.error();
+
+  bool all_ok = true;
+  for (size_t index = 0; index < cells.size(); ++index) {
+    Cell& cell = cells[index];
+    const Case& c = *cell.c;
+    const std::string& arch_name = cell.arch_name;
+    const LoadAbility& load = cell.load;
+    const ColdSamples& cold = cell.cold;
+    const WarmSamples& warm = cell.warm;
+    const bool last_of_arch = index + 1 == cells.size() || cells[index + 1].arch_name != arch_name;
+    if (cell.failure) {
+      fmt::print("{:<8} {:<7} | failed: {}\n", c.label, arch_name, cell.failure->message);
+      report["results"].push_back({{"case", c.label}, {"arch", arch_name}, {"error", cell.failure->message}});
+      all_ok = false;
+    } else {
       const Summary cold_total = summarize(cold.total), warm_disk = summarize(warm.disk_load);
       const auto med = [](const std::vector<double>& v) { return summarize(v).median; };
       const std::string cold_load = load.possible ? fmt::format("{:.2f}", med(cold.load)) : "n/a";
@@ -323,6 +351,7 @@ int run(int reps, const std::vector<std::string>& archs, const std::string& json
           {"module_load", load.possible ? "measured" : "n/a (" + load.reason + ")"},
           {"cold_ms",
            {{"total", summary_json(cold_total)},
+            {"total_samples", cold.total},
             {"emit", summary_json(summarize(cold.emit))},
             {"cache_key", summary_json(summarize(cold.key))},
             {"nvrtc", summary_json(summarize(cold.nvrtc))},
@@ -339,7 +368,8 @@ int run(int reps, const std::vector<std::string>& archs, const std::string& json
           {"warm_ratio_to_target", warm_disk.median / kWarmTargetMs},
       });
     }
-    if (!load.possible) fmt::print("{:<8} {:<7} | load: n/a ({})\n", "", arch_name, load.reason);
+    if (last_of_arch && !load.possible)
+      fmt::print("{:<8} {:<7} | load: n/a ({})\n", "", arch_name, load.reason);
   }
   fmt::print("\nregs/spill: ptxas's registers and spill bytes (stores + loads) of the kernel; a "
              "spilling kernel misses issue 3's bar.\n");

@@ -52,6 +52,13 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
                                   "into several launches",
                                   batch, kMaxGridX));
   const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
+  // The kernel numbers output tiles (batches included) with 32-bit integers.
+  if (tiles > kMaxGridX)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("a batch of {} {}x{} outputs needs {} output tiles of {}x{}, more than the "
+                                  "{} one persistent sm_90a launch numbers: split the problem into several "
+                                  "launches",
+                                  batch, m, n, tiles, tile.block_m, tile.block_n, kMaxGridX));
   const compiler::Mainloop mainloop = compiler::Mainloop::WgmmaWarpSpecialized;
   runtime::LaunchConfig config;
   config.grid[0] = static_cast<unsigned>(std::max(1LL, std::min<long long>(tiles, sm_count)));

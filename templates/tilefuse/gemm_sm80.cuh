@@ -134,45 +134,123 @@ __device__ __forceinline__ int valid_bytes(long long remaining_elements) {
   return remaining_elements >= 8 ? 16 : (remaining_elements > 0 ? static_cast<int>(remaining_elements) * 2 : 0);
 }
 
-/// A k-tile [m0, m0+BM) x [k0, k0+BK) → shared (row = m, K contiguous).
-__device__ __forceinline__ void load_a_tile(const TfGemmParams& p, const unsigned short* a,
-                                            unsigned s_a, long long m0, long long k0) {
-  constexpr int kChunks = kBM * kChunksPerRowA;
-#pragma unroll
-  for (int i = 0; i < kChunks / kThreads; ++i) {
-    const int chunk = threadIdx.x + i * kThreads;
-    const int row = chunk / kChunksPerRowA, col_chunk = chunk % kChunksPerRowA;
-    const long long gm = m0 + row, gk = k0 + col_chunk * 8;
-    const int bytes = gm < p.m ? valid_bytes(p.k - gk) : 0;
-    const unsigned short* src = bytes ? a + gm * p.lda + gk : a;
-    cp_async_16(s_a + (row * kBK + swizzle<kChunksPerRowA>(row, col_chunk) * 8) * 2, src, bytes);
+/// How one thread's 16-byte cp.async copies cover a kRows x kChunksPerRow
+/// (16-byte chunk) tile: thread t copies chunk t % kChunksPerRow of rows
+/// t / kChunksPerRow + pass * kRowsPerPass, one row per pass.
+template <int kRows, int kChunksPerRow>
+struct CopyLayout {
+  static constexpr int kRowsPerPass = kThreads / kChunksPerRow;
+  static constexpr int kPasses = kRows / kRowsPerPass;
+  static_assert(kThreads % kChunksPerRow == 0 && kRows % kRowsPerPass == 0,
+                "a tile's 16-byte chunks must split into whole rows per pass over the threads");
+  __device__ __forceinline__ static int chunk() { return threadIdx.x % kChunksPerRow; }
+  __device__ __forceinline__ static int row(int pass) { return threadIdx.x / kChunksPerRow + pass * kRowsPerPass; }
+  /// Byte offset of this thread's chunk of `pass` in a (swizzled) stage.
+  __device__ __forceinline__ static unsigned shared_offset(int pass) {
+    const int r = row(pass);
+    return (r * kChunksPerRow * 8 + swizzle<kChunksPerRow>(r, chunk()) * 8) * 2;
   }
-}
+};
 
-/// B k-tile of operand `which` → shared: N x K (K contiguous) for col-major
-/// B, K x N (N contiguous) for row-major B.
-__device__ __forceinline__ void load_b_tile(const TfGemmParams& p, const unsigned short* b,
-                                            unsigned s_b, long long n0, long long k0, int which) {
-  constexpr int kChunks = kBStage / 8;
+/// Row r of the A tile at m0: matrix row m0 + r.
+struct ARows {
+  long long m0;
+  __device__ __forceinline__ long long operator()(int r) const { return m0 + r; }
+  __device__ __forceinline__ long long logical(int r) const { return m0 + r; }
+};
+
+/// Row r of a col-major B tile at n0: output feature n0 + r, stored at weight
+/// row weight_index(n0 + r, which).
+struct BRows {
+  long long n0;
+  int which;
+  __device__ __forceinline__ long long operator()(int r) const { return weight_index(n0 + r, which); }
+  __device__ __forceinline__ long long logical(int r) const { return n0 + r; }
+};
+
+// The k-tile copies keep what does not change along K (row pointers, the
+// bound checks of the M or N dimension) from one set-up per output tile, so a
+// k-tile costs an add and a compare per copy. That is fewer instructions in
+// the mainloop and much less code for NVRTC to optimize (compile latency: the
+// per-k-tile index arithmetic was a fifth of the NVVM time).
+
+/// An operand whose rows are M or N and whose K is contiguous (A; col-major
+/// B): the rows' bound checks are fixed, the K bound moves per k-tile.
+/// kLinearRows: row r of the tile is matrix row first_row + r (else the
+/// rows are recomputed per k-tile through `row_of`, for interleaved weights).
+template <int kRows, bool kLinearRows>
+struct KContiguousCopy {
+  using Layout = CopyLayout<kRows, kBK / 8>;
+  const unsigned short* matrix;  // the operand (the address of zero-byte copies)
+  const unsigned short* first;   // this thread's pass-0 row, its chunk's column, k = 0
+  long long pass_stride;         // elements between consecutive passes' rows
+  unsigned rows_inside;          // bit `pass`: that pass's row is inside the matrix
+
+  /// Rows first_row.. of `matrix` (leading dimension ld, `extent` rows).
+  template <class RowOf>
+  __device__ __forceinline__ void init(const unsigned short* m, long long ld, long long extent, RowOf row_of) {
+    matrix = m;
+    first = m + row_of(Layout::row(0)) * ld + Layout::chunk() * 8;
+    pass_stride = Layout::kRowsPerPass * ld;
+    rows_inside = 0;
 #pragma unroll
-  for (int i = 0; i < kChunks / kThreads; ++i) {
-    const int chunk = threadIdx.x + i * kThreads;
-    const int row = chunk / kChunksPerRowB, col_chunk = chunk % kChunksPerRowB;
-    int bytes;
-    const unsigned short* src;
-    if constexpr (Cfg::kBColMajor) {
-      const long long gn = n0 + row, gk = k0 + col_chunk * 8;
-      bytes = gn < p.n ? valid_bytes(p.k - gk) : 0;
-      src = bytes ? b + weight_index(gn, which) * p.ldb + gk : b;
-      cp_async_16(s_b + (row * kBK + swizzle<kChunksPerRowB>(row, col_chunk) * 8) * 2, src, bytes);
-    } else {
-      const long long gk = k0 + row, gn = n0 + col_chunk * 8;
-      bytes = gk < p.k ? valid_bytes(p.n - gn) : 0;
-      src = bytes ? b + gk * p.ldb + weight_index(gn, which) : b;
-      cp_async_16(s_b + (row * kBN + swizzle<kChunksPerRowB>(row, col_chunk) * 8) * 2, src, bytes);
+    for (int pass = 0; pass < Layout::kPasses; ++pass)
+      rows_inside |= (row_of.logical(Layout::row(pass)) < extent ? 1u : 0u) << pass;
+  }
+
+  template <class RowOf>
+  __device__ __forceinline__ void copy(unsigned stage, long long k0, long long k, long long ld, RowOf row_of) const {
+    const int k_bytes = valid_bytes(k - k0 - Layout::chunk() * 8);
+#pragma unroll
+    for (int pass = 0; pass < Layout::kPasses; ++pass) {
+      const int bytes = (rows_inside >> pass) & 1u ? k_bytes : 0;
+      const unsigned short* src;
+      if constexpr (kLinearRows) src = first + pass * pass_stride + k0;
+      else src = matrix + row_of(Layout::row(pass)) * ld + Layout::chunk() * 8 + k0;
+      cp_async_16(stage + Layout::shared_offset(pass), bytes ? src : matrix, bytes);
     }
   }
-}
+};
+
+/// Row-major B (K x N): the tile's rows are K, so its column chunk (and that
+/// chunk's bound check against N) is fixed and the K bound moves per k-tile.
+struct NContiguousCopy {
+  using Layout = CopyLayout<kBK, kBN / 8>;
+  const unsigned short* matrix;  // the operand (the address of zero-byte copies)
+  const unsigned short* first;   // this thread's pass-0 K row of k-tile 0, its column chunk
+  int column_bytes;              // valid bytes of the column chunk (0..16)
+
+  /// The same interface as KContiguousCopy's: `columns` names the output
+  /// features of the tile (n0, and gate or up).
+  __device__ __forceinline__ void init(const unsigned short* b, long long ldb, long long n, BRows columns) {
+    const long long gn = columns.n0 + Layout::chunk() * 8;
+    matrix = b;
+    first = b + Layout::row(0) * ldb + weight_index(gn, columns.which);
+    column_bytes = valid_bytes(n - gn);
+  }
+
+  __device__ __forceinline__ void copy(unsigned stage, long long k0, long long k, long long ldb, BRows) const {
+#pragma unroll
+    for (int pass = 0; pass < Layout::kPasses; ++pass) {
+      const long long gk = k0 + Layout::row(pass);
+      const int bytes = gk < k ? column_bytes : 0;
+      const unsigned short* src = first + (k0 + pass * Layout::kRowsPerPass) * ldb;
+      cp_async_16(stage + Layout::shared_offset(pass), bytes ? src : matrix, bytes);
+    }
+  }
+};
+
+/// The B operand's copy for its layout (no <type_traits>: the templates
+/// include nothing that NVRTC would have to parse).
+template <bool kColMajor>
+struct BCopyFor {
+  using type = NContiguousCopy;
+};
+template <>
+struct BCopyFor<true> {
+  using type = KContiguousCopy<kBN, Cfg::kGateInterleave == 0>;
+};
+using BTileCopy = BCopyFor<Cfg::kBColMajor>::type;
 
 /// A fragments of k-step `ks` for this warp's kMI m16 tiles.
 __device__ __forceinline__ void load_a_fragments(unsigned (&frag)[kMI][4], unsigned s_a, int warp_m,
@@ -244,16 +322,22 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
         for (int r = 0; r < 4; ++r) acc[w][mi][ni][r] = 0.0f;
 
   const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
+  KContiguousCopy<kBM, true> a_copy;
+  a_copy.init(a, p.lda, p.m, ARows{m0});
+  BTileCopy b_copy[kNumB];
+#pragma unroll
+  for (int w = 0; w < kNumB; ++w) b_copy[w].init(b_ops[w], p.ldb, p.n, BRows{n0, w});
   auto load_stage = [&](int stage, int k_tile) {
     const long long k0 = static_cast<long long>(k_tile) * kBK;
-    load_a_tile(p, a, s_a(stage), m0, k0);
+    a_copy.copy(s_a(stage), k0, p.k, p.lda, ARows{m0});
 #pragma unroll
-    for (int w = 0; w < kNumB; ++w) load_b_tile(p, b_ops[w], s_b(w, stage), n0, k0, w);
+    for (int w = 0; w < kNumB; ++w) b_copy[w].copy(s_b(w, stage), k0, p.k, p.ldb, BRows{n0, w});
   };
 
   // Prologue: kStages - 1 tiles in flight. Every iteration commits exactly one
-  // group (possibly empty) so wait_group counts stay uniform.
-#pragma unroll
+  // group (possibly empty) so wait_group counts stay uniform. Rolled: it runs
+  // once, and each unrolled copy of the tile loads cost NVRTC ~15 ms.
+#pragma unroll 1
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < k_tiles) load_stage(s, s);
     cp_async_commit();
@@ -291,17 +375,20 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   // fragment (NVRTC time grows with every inlined erfcf/expf), and a warp's
   // stores cover whole 128-byte row segments.
   __syncthreads();  // every warp is done reading the ring
-  float* stage = reinterpret_cast<float*>(tf_smem) + warp * kStageFloatsPerWarp;
+  const unsigned s_stage = s_base + warp * kStageFloatsPerWarp * 4;
   const int group = lane / 4, quad_lane = lane % 4;
+  // st.shared through inline asm: 2·kNumB·kMI·kNI plain C++ stores into one
+  // buffer made NVVM spend ~60 ms on alias analysis (compile latency).
 #pragma unroll
   for (int w = 0; w < kNumB; ++w)
 #pragma unroll
     for (int mi = 0; mi < kMI; ++mi)
 #pragma unroll
       for (int ni = 0; ni < kNI; ++ni) {
-        float* at = stage + w * kWM * kStageStride + (mi * 16 + group) * kStageStride + ni * 8 + 2 * quad_lane;
-        *reinterpret_cast<float2*>(at) = make_float2(acc[w][mi][ni][0], acc[w][mi][ni][1]);
-        *reinterpret_cast<float2*>(at + 8 * kStageStride) = make_float2(acc[w][mi][ni][2], acc[w][mi][ni][3]);
+        const unsigned at =
+            s_stage + (w * kWM * kStageStride + (mi * 16 + group) * kStageStride + ni * 8 + 2 * quad_lane) * 4;
+        st_shared_f32x2(at, acc[w][mi][ni][0], acc[w][mi][ni][1]);
+        st_shared_f32x2(at + 8 * kStageStride * 4, acc[w][mi][ni][2], acc[w][mi][ni][3]);
       }
   __syncwarp();
 
@@ -314,7 +401,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     const long long row = warp_row0 + r, col = warp_col0 + c;
     if (row >= p.m || col >= p.n) continue;
     float x[4];
-    const float4 staged = *reinterpret_cast<const float4*>(stage + r * kStageStride + c);
+    const float4 staged = ld_shared_f32x4(s_stage + (r * kStageStride + c) * 4);
     x[0] = staged.x, x[1] = staged.y, x[2] = staged.z, x[3] = staged.w;
     TfEpilogueOut out;
 #if TF_EPILOGUE_GATED && defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
@@ -335,7 +422,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     continue;
 #elif TF_EPILOGUE_GATED
     float up[4];
-    const float4 staged_up = *reinterpret_cast<const float4*>(stage + kWM * kStageStride + r * kStageStride + c);
+    const float4 staged_up = ld_shared_f32x4(s_stage + (kWM * kStageStride + r * kStageStride + c) * 4);
     up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
     if constexpr (Cfg::kHasAux) {
       // The pre-activations the backward needs: aux row = [gate (N) | up (N)].

@@ -131,16 +131,19 @@ struct TileCoord {
   long long m0, n0;
   int batch;
 };
-__device__ __forceinline__ TileCoord tile_coord(const TfGemmParams& p, long long tiles_m, long long tiles_n,
-                                                long long t) {
-  const long long per_batch = tiles_m * tiles_n;
-  const long long pid = t % per_batch;
-  const long long per_group = static_cast<long long>(Cfg::kGroupM) * tiles_n;
-  const long long first_m = (pid / per_group) * Cfg::kGroupM;
-  const long long group_rows = tiles_m - first_m < Cfg::kGroupM ? tiles_m - first_m : Cfg::kGroupM;
+__device__ __forceinline__ TileCoord tile_coord(const TfGemmParams& p, unsigned tiles_m, unsigned tiles_n,
+                                                unsigned t) {
+  // 32-bit: the host keeps tiles_m * tiles_n * batches below 2^31
+  // (persistent_gemm_launch_config); a 64-bit division is a long instruction
+  // sequence in both tile loops, and more code for NVRTC.
+  const unsigned per_batch = tiles_m * tiles_n;
+  const unsigned pid = t % per_batch;
+  const unsigned per_group = Cfg::kGroupM * tiles_n;
+  const unsigned first_m = (pid / per_group) * Cfg::kGroupM;
+  const unsigned group_rows = tiles_m - first_m < Cfg::kGroupM ? tiles_m - first_m : Cfg::kGroupM;
   TileCoord c;
-  c.m0 = (first_m + (pid % per_group) % group_rows) * kBM;
-  c.n0 = ((pid % per_group) / group_rows) * kBN;
+  c.m0 = static_cast<long long>(first_m + (pid % per_group) % group_rows) * kBM;
+  c.n0 = static_cast<long long>((pid % per_group) / group_rows) * kBN;
   c.batch = static_cast<int>(t / per_batch);
   return c;
 }
@@ -212,8 +215,9 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   }
   __syncthreads();
 
-  const long long tiles_m = (p.m + kBM - 1) / kBM, tiles_n = (p.n + kBN - 1) / kBN;
-  const long long tiles = tiles_m * tiles_n * tma.batch_count;
+  const unsigned tiles_m = static_cast<unsigned>((p.m + kBM - 1) / kBM);
+  const unsigned tiles_n = static_cast<unsigned>((p.n + kBN - 1) / kBN);
+  const unsigned tiles = tiles_m * tiles_n * static_cast<unsigned>(tma.batch_count);
   const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
 
   if (warpgroup == 0) {
@@ -223,7 +227,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
       int stage = 0;
       unsigned phase = 0;
 #pragma unroll 1
-      for (long long t = blockIdx.x; t < tiles; t += gridDim.x) {
+      for (unsigned t = blockIdx.x; t < tiles; t += gridDim.x) {
         const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
         const int a_batch = tc.batch * tma.a_batched, b_batch = tc.batch * tma.b_batched;
 #pragma unroll 1
@@ -252,14 +256,13 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   // Ping-pong: tiles c, c+2, ... of this block; cooperative: every tile, rows by consumer.
   const int tile_step = kPingPong ? 2 : 1;
   const int row_offset = kPingPong ? 0 : consumer * kWM;
-  float* staging = reinterpret_cast<float*>(tf_smem + (s_base - shared_address(tf_smem)) + kRingBytes) +
-                   (consumer * 4 + warp) * kEpiFloatsPerWarp;
+  const unsigned s_staging = s_base + kRingBytes + (consumer * 4 + warp) * kEpiFloatsPerWarp * 4;
 
   float acc[kNumB][kMI][kAccPerBlock];
-  long long local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
-  unsigned turn = 0;                           // this consumer's tiles so far
+  unsigned local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
+  unsigned turn = 0;                          // this consumer's tiles so far
 #pragma unroll 1
-  for (long long t = blockIdx.x + local * gridDim.x; t < tiles;
+  for (unsigned t = blockIdx.x + local * gridDim.x; t < tiles;
        t += tile_step * gridDim.x, local += tile_step, ++turn) {
     // Ping-pong turn taking: consumer 1's n-th mainloop follows consumer 0's
     // n-th, consumer 0's n-th (n >= 1) follows consumer 1's (n-1)-th. Neither
@@ -270,7 +273,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
     }
     const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
     // The ring position of this tile's first k-tile: every tile has k_tiles.
-    const long long ring = local * k_tiles;
+    const long long ring = static_cast<long long>(local) * k_tiles;
     int stage = static_cast<int>(ring % kStages);
     unsigned phase = static_cast<unsigned>((ring / kStages) & 1);
 
@@ -333,44 +336,53 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
 
     // ---- fused epilogue --------------------------------------------------------
     // Fragment of m64nN: warp `warp` holds rows 16*warp + lane/4 (+8), columns
-    // 8j + 2*(lane%4) (+1) in acc[4j .. 4j+3]. Each warp parks 16 x kEpiCols of
-    // them in its staging slice, then walks the slice 4 adjacent columns per
-    // lane in a rolled loop (the activation is compiled once per chunk, not
-    // once per fragment) with stores covering whole row segments.
+    // 8j + 2*(lane%4) (+1) in acc[4j .. 4j+3]. Each warp parks one slice of
+    // 16 rows x kEpiCols of them in its staging area, then walks the slice 4
+    // adjacent columns per lane with stores covering whole row segments.
+    // One rolled loop over the kMI x kChunks slices compiles the activation
+    // once (an unrolled loop had kMI x kChunks copies: ~70 ms of NVRTC time
+    // for gelu); the accumulators are registers, so the slice's staging stores
+    // are picked by an unrolled compare. Staging goes through st/ld.shared asm
+    // (see st_shared_f32x2).
     const int group = lane / 4, quad_lane = lane % 4;
-#pragma unroll
-    for (int mi = 0; mi < kMI; ++mi) {
-      const long long row0 = tc.m0 + row_offset + mi * 64 + warp * 16;
-#pragma unroll
-      for (int chunk = 0; chunk < kWN / kEpiCols; ++chunk) {
-#pragma unroll
-        for (int w = 0; w < kNumB; ++w)
-#pragma unroll
-          for (int j = 0; j < kEpiCols / 8; ++j) {
-            const int i = (chunk * kEpiCols / 8 + j) * 4;
-            float* at = staging + w * 16 * kEpiStride + group * kEpiStride + j * 8 + 2 * quad_lane;
-            *reinterpret_cast<float2*>(at) = make_float2(acc[w][mi][i], acc[w][mi][i + 1]);
-            *reinterpret_cast<float2*>(at + 8 * kEpiStride) = make_float2(acc[w][mi][i + 2], acc[w][mi][i + 3]);
-          }
-        __syncwarp();
-        const long long col0 = tc.n0 + chunk * kEpiCols;
+    constexpr int kChunks = kWN / kEpiCols;
 #pragma unroll 1
-        for (int it = 0; it < 16 * kEpiCols / 128; ++it) {
-          const int index = (it * 32 + lane) * 4;
-          const int r = index / kEpiCols, c = index % kEpiCols;
-          const long long row = row0 + r, col = col0 + c;
-          if (row >= p.m || col >= p.n) continue;
-          const float4 staged = *reinterpret_cast<const float4*>(staging + r * kEpiStride + c);
-          float x[4] = {staged.x, staged.y, staged.z, staged.w};
-          float up[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-          if constexpr (kGated) {
-            const float4 staged_up = *reinterpret_cast<const float4*>(staging + (16 + r) * kEpiStride + c);
-            up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
-          }
-          epilogue::finish(p, tc.batch, row, col, x, up);
+    for (int slice = 0; slice < kMI * kChunks; ++slice) {
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+        for (int chunk = 0; chunk < kChunks; ++chunk) {
+          if (slice != mi * kChunks + chunk) continue;
+#pragma unroll
+          for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+            for (int j = 0; j < kEpiCols / 8; ++j) {
+              const int i = (chunk * kEpiCols / 8 + j) * 4;
+              const unsigned at = s_staging + (w * 16 * kEpiStride + group * kEpiStride + j * 8 + 2 * quad_lane) * 4;
+              st_shared_f32x2(at, acc[w][mi][i], acc[w][mi][i + 1]);
+              st_shared_f32x2(at + 8 * kEpiStride * 4, acc[w][mi][i + 2], acc[w][mi][i + 3]);
+            }
         }
-        __syncwarp();  // the slice is read before the next chunk overwrites it
+      __syncwarp();
+      const int mi = slice / kChunks, chunk = slice % kChunks;
+      const long long row0 = tc.m0 + row_offset + mi * 64 + warp * 16;
+      const long long col0 = tc.n0 + chunk * kEpiCols;
+#pragma unroll 1
+      for (int it = 0; it < 16 * kEpiCols / 128; ++it) {
+        const int index = (it * 32 + lane) * 4;
+        const int r = index / kEpiCols, c = index % kEpiCols;
+        const long long row = row0 + r, col = col0 + c;
+        if (row >= p.m || col >= p.n) continue;
+        const float4 staged = ld_shared_f32x4(s_staging + (r * kEpiStride + c) * 4);
+        float x[4] = {staged.x, staged.y, staged.z, staged.w};
+        float up[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        if constexpr (kGated) {
+          const float4 staged_up = ld_shared_f32x4(s_staging + ((16 + r) * kEpiStride + c) * 4);
+          up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
+        }
+        epilogue::finish(p, tc.batch, row, col, x, up);
       }
+      __syncwarp();  // the slice is read before the next one overwrites it
     }
   }
 }

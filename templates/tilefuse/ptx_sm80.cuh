@@ -70,6 +70,24 @@ __device__ __forceinline__ void mma_m16n8k16(float (&d)[4], const unsigned (&a)[
   }
 }
 
+/// Two floats to shared memory (8-byte aligned). Inline asm, not a C++
+/// store: NVVM skips the alias analysis that dozens of unrolled stores into
+/// one buffer cost. `volatile` keeps it ordered with the barriers around it.
+__device__ __forceinline__ void st_shared_f32x2(unsigned shared_dst, float x, float y) {
+  asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(shared_dst), "f"(x), "f"(y));
+}
+
+/// Four floats from shared memory (16-byte aligned); the reading side of
+/// st_shared_f32x2 (volatile asm on both sides: the compiler keeps their
+/// order, and a __syncwarp between them orders the lanes).
+__device__ __forceinline__ float4 ld_shared_f32x4(unsigned shared_src) {
+  float4 v;
+  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+               : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+               : "r"(shared_src));
+  return v;
+}
+
 /// 16-bit storage → fp32.
 __device__ __forceinline__ float bf16_bits_to_float(unsigned short bits) {
   return __uint_as_float(static_cast<unsigned>(bits) << 16);

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "CliSupport.h"
+#include "runtime/ops/KernelSource.h"
 
 namespace tilefuse::cli {
 namespace {
@@ -27,9 +28,13 @@ int run_emit(const ExpressionOptions& options, const std::string& stage, bool gr
   auto compiled = compiler::compile(*spec);
   if (!compiled) return report_error(compiled.error());
   if (grad && !stage_given) return print_gradient(*compiled);
+  // "kernel": the whole translation unit NVRTC compiles (epilogue, tile
+  // constants, mainloop include), for reading or compiling by hand.
+  const std::string kernel = stage == "kernel" ? ops::gemm_kernel_source(*spec, *compiled) : "";
   const std::string& text = stage == "ast"       ? compiled->ast
                             : stage == "mlir"    ? compiled->mlir
                             : stage == "lowered" ? compiled->lowered
+                            : stage == "kernel"  ? kernel
                                                  : compiled->cuda;
   fmt::print("{}", text);
   if (!text.empty() && text.back() != '\n') fmt::print("\n");
@@ -39,14 +44,16 @@ int run_emit(const ExpressionOptions& options, const std::string& stage, bool gr
 }  // namespace
 
 void add_emit_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand("emit", "print a compilation stage: ast, mlir, lowered, cuda, all");
+  auto* cmd = root.add_subcommand("emit", "print a compilation stage: ast, mlir, lowered, cuda, kernel, all");
   auto options = std::make_shared<ExpressionOptions>();
   auto stage = std::make_shared<std::string>("cuda");
   options->add_to(*cmd, /*with_target_options=*/true);
   auto grad = std::make_shared<bool>(false);
   CLI::Option* stage_option =
-      cmd->add_option("--stage", *stage, "ast | mlir | lowered | cuda (default) | all")
-          ->check(CLI::IsMember({"ast", "mlir", "lowered", "cuda", "all"}));
+      cmd->add_option("--stage", *stage,
+                      "ast | mlir | lowered | cuda (default: the epilogue) | kernel (the whole fused "
+                      "GEMM source NVRTC compiles) | all")
+          ->check(CLI::IsMember({"ast", "mlir", "lowered", "cuda", "kernel", "all"}));
   cmd->add_flag("--grad", *grad,
                 "compile the backward epilogue(s) (tilefuse-differentiate); without --stage, print "
                 "the differentiated IR and its CUDA");

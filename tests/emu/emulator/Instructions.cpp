@@ -109,6 +109,27 @@ void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose) {
   BlockRunner::current().warp_collective(mine, &execute_ldmatrix);
 }
 
+void st_shared_f32x2(unsigned shared_dst, float x, float y) {
+  BlockRunner& runner = BlockRunner::current();
+  if (auto problem = runner.shared().check_range(shared_dst, 8, 8); !problem.empty()) {
+    runner.report("st.shared.v2.f32: " + problem);
+    return;
+  }
+  const float values[2] = {x, y};
+  std::memcpy(runner.shared().base() + shared_dst, values, sizeof values);
+}
+
+float4 ld_shared_f32x4(unsigned shared_src) {
+  BlockRunner& runner = BlockRunner::current();
+  float4 v{};
+  if (auto problem = runner.shared().check_range(shared_src, 16, 16); !problem.empty()) {
+    runner.report("ld.shared.v4.f32: " + problem);
+    return v;
+  }
+  std::memcpy(&v, runner.shared().base() + shared_src, sizeof v);
+  return v;
+}
+
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16) {
   LaneOperation mine;
   mine.op = bf16 ? WarpOp::MmaBf16 : WarpOp::MmaF16;

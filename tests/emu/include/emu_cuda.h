@@ -51,6 +51,8 @@ void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes);
 void cp_async_commit();
 void cp_async_wait(int pending);
 void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose);
+void st_shared_f32x2(unsigned shared_dst, float x, float y);
+float4 ld_shared_f32x4(unsigned shared_src);
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
 void syncthreads();
 void syncwarp(unsigned mask);

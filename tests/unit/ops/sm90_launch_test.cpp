@@ -45,6 +45,20 @@ TEST(PersistentLaunch, OneBlockPerSmAtMostOnePerTile) {
   EXPECT_FALSE(persistent_gemm_launch_config(tile, false, 64, 64, 1, 0));
 }
 
+TEST(PersistentLaunch, TileCountBeyondThirtyTwoBitsIsUnsupportedAndSaysHowToSplit) {
+  // The kernel numbers tiles (batches included) with 32-bit integers.
+  const TileConfig tile{128, 128, 64, 128, 128, 4, 4, 8};
+  // 1024 x 1024 tiles per batch: 2048 batches are 2^31 tiles, one too many.
+  auto over = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 2048, 132);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(over.error().message.find("2147483648 output tiles"), std::string::npos) << over.error().message;
+  EXPECT_NE(over.error().message.find("split the problem"), std::string::npos);
+  auto under = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 2047, 132);
+  ASSERT_TRUE(under) << under.error().message;
+  EXPECT_EQ(under->grid[0], 132u);
+}
+
 TEST(Sm90SharedMemory, MirrorsTheTemplateFormula) {
   // 1024 alignment slack + ring + 8 warps x 16 x (64 + 8) floats + 2 barriers per stage + 2.
   const TileConfig pingpong{128, 128, 64, 128, 128, 4, 4, 8};

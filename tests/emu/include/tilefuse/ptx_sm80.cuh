@@ -30,6 +30,12 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], unsigned sha
   ::emu::ldmatrix_x4(r, shared_src, true);
 }
 
+__device__ __forceinline__ void st_shared_f32x2(unsigned shared_dst, float x, float y) {
+  ::emu::st_shared_f32x2(shared_dst, x, y);
+}
+
+__device__ __forceinline__ float4 ld_shared_f32x4(unsigned shared_src) { return ::emu::ld_shared_f32x4(shared_src); }
+
 template <bool IsBf16>
 __device__ __forceinline__ void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
   ::emu::mma_m16n8k16(d, a, b, IsBf16);
