@@ -1,4 +1,5 @@
 #include "runtime/CacheEntry.h"
+#include "runtime/PtxasLog.h"
 
 #include <xxhash.h>
 
@@ -130,6 +131,7 @@ Expected<Compiled> decode_cache_entry(std::string_view bytes, std::string_view e
     c.ptx = std::string(payload.substr(8 + meta_size, ptx_size));
     c.cubin = std::string(payload.substr(8 + meta_size + ptx_size, cubin_size));
     c.log = meta.at("log").get<std::string>();
+    c.performance_warnings = parse_ptxas_performance_warnings(c.log);  // derived, not stored
     c.arch = meta.at("arch").get<std::string>();
     c.registers = meta.at("registers").get<int>();
     c.spill_bytes = meta.at("spill_bytes").get<int>();

@@ -28,6 +28,7 @@ json compile_report(const CacheResult& r) {
           {"shared_bytes", c.shared_bytes},
           {"stack_bytes", c.stack_bytes},
           {"ptx_instructions", c.ptx_instructions},
+          {"ptxas_performance_warnings", c.performance_warnings},
           {"kernels", kernels}};
 }
 

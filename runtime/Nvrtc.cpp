@@ -218,6 +218,7 @@ Expected<Compiled> compile(const Source& source) {
 
   out.arch = source.options.arch;
   out.kernels = parse_ptxas_log(out.log);
+  out.performance_warnings = parse_ptxas_performance_warnings(out.log);
   for (const auto& k : out.kernels) {
     out.registers = std::max(out.registers, k.registers);
     out.spill_bytes = std::max(out.spill_bytes, k.spill_bytes);

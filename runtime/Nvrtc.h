@@ -53,6 +53,8 @@ struct Compiled {
   int shared_bytes = 0;
   int stack_bytes = 0;
   std::vector<KernelResources> kernels;
+  /// ptxas' "Potential Performance Loss" remarks (parse_ptxas_performance_warnings).
+  std::vector<std::string> performance_warnings;
   /// Instruction counts in the PTX (see count_ptx_instructions).
   std::map<std::string, int> ptx_instructions;
   double nvrtc_ms = 0;                     ///< wall time of nvrtcCompileProgram

@@ -63,4 +63,20 @@ std::vector<KernelResources> parse_ptxas_log(std::string_view log) {
   return out;
 }
 
+std::vector<std::string> parse_ptxas_performance_warnings(std::string_view log) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t end = log.find('\n', pos);
+    if (end == std::string_view::npos) end = log.size();
+    std::string_view line = log.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find("Potential Performance Loss") == std::string_view::npos) continue;
+    if (const size_t colon = line.find(": "); line.starts_with("ptxas") && colon != std::string_view::npos)
+      line.remove_prefix(colon + 2);
+    out.emplace_back(line);
+  }
+  return out;
+}
+
 }  // namespace tilefuse::runtime

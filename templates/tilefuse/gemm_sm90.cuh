@@ -82,6 +82,9 @@ constexpr int kAccPerBlock = kWN / 2;      // fp32 accumulators per thread per m
 constexpr bool kGated = TF_EPILOGUE_GATED != 0;
 constexpr int kNumB = kGated ? 2 : 1;
 constexpr int kIB = Cfg::kGateInterleave;
+/// kIB as a divisor: the kernel is no template, so NVRTC checks the kIB == 0
+/// branches too and would warn of a division by zero.
+constexpr int kIBDivisor = kIB > 0 ? kIB : 1;
 /// Registers after setmaxnreg: 128 x 40 + 256 x 232 = 64512 <= 65536.
 constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
 
@@ -160,7 +163,7 @@ __device__ __forceinline__ void load_b(const TfTensorMap* map, unsigned dst, uns
     if constexpr (kIB == 0) {
       tma_load_5d(dst, map, bar, k0, static_cast<int>(n0), batch, 0, 0);
     } else {
-      tma_load_5d(dst, map, bar, k0, static_cast<int>(n0 % kIB), which, static_cast<int>(n0 / kIB), batch);
+      tma_load_5d(dst, map, bar, k0, static_cast<int>(n0 % kIBDivisor), which, static_cast<int>(n0 / kIBDivisor), batch);
     }
   } else {
 #pragma unroll
@@ -170,7 +173,7 @@ __device__ __forceinline__ void load_b(const TfTensorMap* map, unsigned dst, uns
       if constexpr (kIB == 0) {
         tma_load_5d(chunk, map, bar, static_cast<int>(n), k0, batch, 0, 0);
       } else {
-        tma_load_5d(chunk, map, bar, static_cast<int>(n % kIB), which, static_cast<int>(n / kIB), k0, batch);
+        tma_load_5d(chunk, map, bar, static_cast<int>(n % kIBDivisor), which, static_cast<int>(n / kIBDivisor), k0, batch);
       }
     }
   }

@@ -59,6 +59,7 @@ int run_compile(const CompileCliOptions& options) {
   std::string counts;
   for (const auto& [name, count] : compiled.ptx_instructions) counts += fmt::format(" {}={}", name, count);
   fmt::print("ptx        {}\n", counts);
+  for (const auto& warning : compiled.performance_warnings) fmt::print("ptxas       {}\n", warning);
   return kExitOk;
 }
 

@@ -13,7 +13,10 @@ Compiled sample_compiled() {
   Compiled c;
   c.ptx = ".version 9.0\n.target sm_80\n.entry k() { ret; }\n";
   c.cubin = std::string("\x7f" "ELF\0\1\2\3binary\0data", 18);
-  c.log = "ptxas info    : Used 8 registers\n";
+  c.log =
+      "ptxas info    : (C7520) Potential Performance Loss: wgmma.mma_async instructions are serialized\n"
+      "ptxas info    : Used 8 registers\n";
+  c.performance_warnings = {"(C7520) Potential Performance Loss: wgmma.mma_async instructions are serialized"};
   c.registers = 8;
   c.spill_bytes = 4;
   c.shared_bytes = 1024;
@@ -35,6 +38,7 @@ void expect_same(const Compiled& a, const Compiled& b) {
   EXPECT_EQ(a.shared_bytes, b.shared_bytes);
   EXPECT_EQ(a.stack_bytes, b.stack_bytes);
   EXPECT_EQ(a.kernels, b.kernels);
+  EXPECT_EQ(a.performance_warnings, b.performance_warnings);  // re-read from the log
   EXPECT_EQ(a.ptx_instructions, b.ptx_instructions);
   EXPECT_EQ(a.nvrtc_ms, b.nvrtc_ms);
   EXPECT_EQ(a.lowered_names, b.lowered_names);

@@ -15,6 +15,7 @@ TEST(CacheReport, CompileReportHasTheCliFields) {
   compiled->shared_bytes = 2048;
   compiled->kernels = {KernelResources{"tf_elementwise", 40, 0, 2048, 0}};
   compiled->ptx_instructions = {{"wgmma", 12}, {"ld_local", 0}};
+  compiled->performance_warnings = {"(C7520) Potential Performance Loss: wgmma.mma_async serialized"};
   CacheResult r;
   r.compiled = compiled;
   r.outcome = CacheOutcome::DiskHit;
@@ -33,6 +34,8 @@ TEST(CacheReport, CompileReportHasTheCliFields) {
   EXPECT_EQ(j.at("shared_bytes"), 2048);
   EXPECT_EQ(j.at("ptx_instructions").at("wgmma"), 12);
   EXPECT_EQ(j.at("kernels").at(0).at("name"), "tf_elementwise");
+  ASSERT_EQ(j.at("ptxas_performance_warnings").size(), 1u);
+  EXPECT_EQ(j.at("ptxas_performance_warnings").at(0), compiled->performance_warnings[0]);
 
   r.outcome = CacheOutcome::Miss;
   EXPECT_EQ(compile_report(r).at("cache"), "miss");

@@ -34,6 +34,23 @@ TEST(PtxasLog, EmptyOrForeignLogGivesNothing) {
   EXPECT_TRUE(parse_ptxas_log("Used 3 registers\nwarning: something\n").empty());
 }
 
+TEST(PtxasLog, PerformanceLossRemarksAreCollectedWithoutThePrefix) {
+  // The remark ptxas printed for an sm_90a kernel whose k-step loop was rolled
+  // (measured 2026-11-22; that template change was rejected because of it).
+  const char* log =
+      "ptxas info    : (C7520) Potential Performance Loss: wgmma.mma_async instructions are "
+      "serialized due to program dependence on compiler-inserted WG.AR in divergent path in "
+      "the function 'tf_gemm'\n"
+      "ptxas info    : 143 bytes gmem\n"
+      "ptxas info    : Compiling entry function 'tf_gemm' for 'sm_90a'\n"
+      "ptxas info    : Used 168 registers, used 1 barriers\n";
+  const auto warnings = parse_ptxas_performance_warnings(log);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("(C7520) Potential Performance Loss: wgmma.mma_async", 0), 0u) << warnings[0];
+  EXPECT_NE(warnings[0].find("'tf_gemm'"), std::string::npos);
+  EXPECT_TRUE(parse_ptxas_performance_warnings("ptxas info    : Used 168 registers\n").empty());
+}
+
 TEST(PtxInstructions, CountsOpcodesNotOperandsOrComments) {
   const char* ptx =
       "//\n// mma.sync.aligned in a comment does not count\n"
