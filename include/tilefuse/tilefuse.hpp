@@ -184,13 +184,6 @@ struct RuntimeOptions {
   /// deterministic across processes and ranks. A missing or malformed file
   /// makes launches fail with an error naming it.
   std::optional<std::string> tuning_file;
-  /// Start NVRTC's one-time process initialization on a background thread
-  /// when the runtime is created, so that the first cold compile does not pay
-  /// all of it (2-core machine, 2026-11-22: a first compile 200 ms after the
-  /// start took 267 ms instead of 296; later compiles ~240). Costs that
-  /// thread's CPU time (~80 ms) once per process, also when every kernel is a
-  /// cache hit; a process that exits at once waits for it.
-  bool prewarm_compiler = true;
 };
 
 /// Runtime::tune's knobs; the defaults tune for real on the current GPU.

@@ -5,7 +5,6 @@
 
 #include "dsl/Resolve.h"
 #include "runtime/DiskStore.h"
-#include "runtime/Nvrtc.h"
 #include "runtime/ops/GemmParams.h"
 #include "runtime/ops/MatmulState.h"
 #include "runtime/tune/RecordedTiles.h"
@@ -70,7 +69,6 @@ Runtime::Runtime(const RuntimeOptions& options, bool shared_cache)
     : state_(std::make_shared<detail::RuntimeState>()) {
   state_->options = options;
   state_->advisor = make_advisor(options);
-  if (options.prewarm_compiler) runtime::prewarm_nvrtc();
   if (shared_cache) {
     state_->cache = &runtime::process_kernel_cache();
     return;
