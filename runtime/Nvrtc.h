@@ -86,9 +86,9 @@ std::vector<std::string> nvrtc_options_from_environment();
 /// 200 ms earlier) on a background thread, so that it overlaps other start-up work
 /// such as CUDA context creation or the MLIR pipeline. Returns at once; only
 /// the first call starts anything; compile() never waits for it. The thread
-/// is joined at process exit, but NVRTC registers exit-time destructors of
-/// its own while it runs, which then run first: a process that exits while
-/// the prewarm still runs can crash. Measured 2026-11-22: calling this from
+/// is joined at process exit, yet a process that exits while the prewarm
+/// still runs can crash (likely: NVRTC registers exit-time destructors of its
+/// own while it runs, and those run before the join). Measured 2026-11-22: calling this from
 /// every Runtime's constructor made examples/01 (which exits within ~0.1 s)
 /// crash at exit in 28 of 40 runs, so nothing in tilefuse calls it; call it
 /// only where a compile will follow (which then outlasts the prewarm).
