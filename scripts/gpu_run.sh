@@ -7,7 +7,8 @@
 #       binaries (the tilefuse CLI for `doctor`, the GPU harnesses, the
 #       benchmarks, examples 03 and 05) with the one shared library the GPU
 #       machine may lack (libxxhash) into build-gemm/gpu-bundle.tar.gz
-#       (@BUNDLE_SIZE@; the device tool carries at most 64 MiB).
+#       (42.9 MB = 40.9 MiB on 2026-12-06, of which the CLI is ~19 MB: it links the
+#       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB).
 #
 #   scripts/gpu_run.sh run [step ...]        (default: first-contact check memcheck)
 #       THERE (the device machine): unpacks the bundle, then runs each step
@@ -52,16 +53,42 @@
 # The device plan: 15 minutes of device time in all, machine start (1-2 min)
 # included; two calls on one machine (the second within the 30 s it stays
 # warm), then give_back. The bundle is an ignored build output: carry it.
-#   call 1 (expected @CALL1@, <= 6 min; limits sum to 9.5 min):
+#   call 1 (expected ~3-4.5 min, <= 6 min; limits sum to 9.5 min):
 #     run(command="scripts/gpu_run.sh run first-contact check memcheck",
 #         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
-#   call 2 (expected @CALL2@, <= 5 min; limits sum to 4.8 min):
+#   call 2 (expected ~3.5-4 min, <= 5 min; limits sum to 4.8 min):
 #     run(command="scripts/gpu_run.sh run bench-quick peers-quick",
 #         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=330)
 # Expected durations, step by step (measured 2026-12-06 on the 2-core x86-64
 # development machine without a GPU, or derived as said; NVRTC compiles run
 # in parallel on the device machine's 16 cores, one kernel ~0.3 s each):
-#   @PLAN@
+#   here      `scripts/gpu_run.sh build`: 5 min 12 s wall (101 s CPU), ccache
+#             53 % hits after the lead's full build, load ~11 on 2 cores (a cold
+#             ccache takes far longer: build it before the lease, never in it)
+#   unpack    tar -xzf of the bundle: 2.4 s wall (0.8 s CPU) here
+#   NVRTC     `tilefuse_gpu_gemm_check --compile-only sm_90a` (sequential) here:
+#             full set 61 cases -> 56 distinct kernels, 20.4 s CPU (0.36 s per
+#             kernel); the smoke subset 8 cases, 2.1 s CPU, with
+#             TILEFUSE_WATCHDOG=1 2.3 s (+13 %). The harness compiles on every
+#             core; with issue 13 item 2 (the mma.sync sm_90 kernel beside sm_90a
+#             for every forward case) the counts roughly double.
+#   call 1  first-contact  doctor x2 (1 kernel each, memory cache) + smoke (8
+#                          cases, ~7 kernels; ~13 with item 2) + racecheck (1
+#                          kernel): compiles ~3 s, sanitizer start and the
+#                          instrumented kernel ~20-40 s (estimate): ~0.5-1 min (limit 3)
+#           check          56 kernels (~110 with item 2) / 16 cores ~2-3 s; the 8
+#                          large cases' random fill, upload and sampled float64
+#                          check ~3-5 s each (x2 with item 2): ~1-1.5 min (limit 4)
+#           memcheck       53 quick cases, kernels from check's disk cache (0
+#                          compiles), memcheck's slow-down: ~1-2 min (limit 2.5)
+#   call 2  bench-quick    3 shapes x 7 activations: ~31 compiles one after
+#                          another ~11 s, timing and L2 flushes: ~1 min (limit 1.7)
+#           peers-quick    tilefuse_bench_gemm --quick again (warm cache), torch
+#                          eager + Triton with PEERS_BUDGET_S=100, report: ~2.5-3
+#                          min (limit 3.2)
+#   total   start 1-2 + call 1 ~4 + call 2 ~4 + transfers and 30 s idle: ~11-13 of 15 min
+#           (call 1 past 7 min, a step timed out: make call 2 `run bench-quick`
+#           alone, or give the machine back and read steps.tsv first)
 # Later leases (each <= 10 min): `run racecheck sass ncu`, `run bench`,
 # `run peers`, `run peers-compile`, `run backward bench-backward tune examples`.
 # The binaries need libnvrtc.so.13, libnvrtc-builtins and libcublas(Lt).so.13
@@ -132,10 +159,10 @@ step() {
       # results, and does a hang become a message instead of a lost lease?
       local status=0
       echo "-- doctor (versions, device, cache, a checked GEMM on every kernel path)"
-      timeout -k 5 45 "$bin/tilefuse" doctor --require-gpu --json >"$RUN_DIR/doctor.json" 2>&1 || status=1
-      timeout -k 5 45 "$bin/tilefuse" doctor --require-gpu 2>&1 | tee "$RUN_DIR/doctor.txt" || status=1
+      timeout -k 5 30 "$bin/tilefuse" doctor --require-gpu --json >"$RUN_DIR/doctor.json" || status=1
+      timeout -k 5 30 "$bin/tilefuse" doctor --require-gpu 2>&1 | tee "$RUN_DIR/doctor.txt" || status=1
       echo "-- smoke subset with the watchdog (TILEFUSE_WATCHDOG=1: a stuck mbarrier wait prints and traps)"
-      TILEFUSE_WATCHDOG=1 timeout -k 5 75 "$bin/tilefuse_gpu_gemm_check" --quick --filter "$SMOKE_FILTER" \
+      TILEFUSE_WATCHDOG=1 timeout -k 5 60 "$bin/tilefuse_gpu_gemm_check" --quick --filter "$SMOKE_FILTER" \
         --out "$RUN_DIR/first-contact" || { echo "smoke: FAILED (exit $?)"; status=1; }
       echo "-- racecheck on one small sm_90a case"
       if timeout -k 5 60 compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 86 \
