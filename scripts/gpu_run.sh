@@ -132,6 +132,7 @@ step_limit() {
   if [ -n "${!name:-}" ]; then echo "${!name}"; return; fi
   case $1 in
     first-contact) echo 180 ;;
+    doctor) echo 60 ;;
     check) echo 240 ;;
     memcheck) echo 150 ;;
     racecheck) echo 150 ;;

@@ -260,13 +260,17 @@ void print_text(const json& r) {
   }
   if (r["gpu_checks"] == "ran") fmt::print("GPU checks: ran\n");
   else fmt::print("GPU checks: skipped ({}); launches not checked\n", r["gpu_skip_reason"].get<std::string>());
-  fmt::print("result: {}\n", r["passed"].get<bool>() ? "ok" : "FAILED");
+  const bool required_skip = r["gpu_checks"] == "skipped" && r["require_gpu"].get<bool>();
+  fmt::print("result: {}\n", r["passed"].get<bool>() ? "ok"
+                              : required_skip     ? "FAILED (--require-gpu: the GPU checks could not run)"
+                                                  : "FAILED");
 }
 
 int run_doctor(bool as_json, bool require_gpu) {
   json report = {{"tilefuse_version", TILEFUSE_VERSION},
                  {"nvrtc_version", runtime::nvrtc_version()},
-                 {"watchdog", runtime::watchdog_from_environment()}};
+                 {"watchdog", runtime::watchdog_from_environment()},
+                 {"require_gpu", require_gpu}};
   GpuState gpu = probe_gpu();
   report["driver"] = gpu.driver;
   report["device"] = gpu.device;

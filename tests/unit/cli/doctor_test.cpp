@@ -84,7 +84,11 @@ TEST(DoctorCli, RequireGpuTurnsTheSkipIntoAFailure) {
   const json report = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << describe(r);
   EXPECT_EQ(report["gpu_checks"], "skipped");
+  EXPECT_TRUE(report["require_gpu"].get<bool>());
   EXPECT_FALSE(report["passed"].get<bool>());
+  const CliResult text = run_doctor_without_driver(dir.path(), {"--require-gpu"});
+  EXPECT_EQ(text.exit_code, 1) << describe(text);
+  EXPECT_TRUE(contains(text.out, "result: FAILED (--require-gpu: the GPU checks could not run)")) << text.out;
 }
 
 TEST(DoctorCli, UnwritableCacheDirectoryFailsAndSaysWhy) {
