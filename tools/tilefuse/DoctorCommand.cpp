@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <random>
 
@@ -281,9 +282,15 @@ int run_doctor(bool as_json, bool require_gpu) {
   bool ok = report["cache"]["writable"].get<bool>() && !paths.empty();
   // Memory only: the compile must exercise NVRTC, not find a cached cubin.
   Runtime rt(RuntimeOptions{.disk_cache = false});
+  // Without a GPU the paths are independent compiles: run them side by side.
+  // With one, one after another (one launch at a time on the device).
+  std::vector<std::future<json>> pending;
+  for (Arch arch : paths)
+    pending.push_back(std::async(launch ? std::launch::deferred : std::launch::async,
+                                 [&rt, arch, launch] { return check_path(rt, arch, launch); }));
   json checked = json::array();
-  for (Arch arch : paths) {
-    checked.push_back(check_path(rt, arch, launch));
+  for (auto& path : pending) {
+    checked.push_back(path.get());
     ok = ok && checked.back()["passed"].get<bool>();
   }
   report["paths"] = std::move(checked);

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <ostream>
 #include <string>
 
 #include "compiler/Pipeline.h"
@@ -68,6 +69,8 @@ struct Schedule {
   TileConfig tile;
   int wait_sites;  ///< mbarrier waits in gemm_sm90.cuh that this schedule keeps
 };
+
+void PrintTo(const Schedule& s, std::ostream* os) { *os << s.name; }  // readable ctest names
 
 class WatchdogPtx : public ::testing::TestWithParam<Schedule> {};
 
