@@ -13,7 +13,8 @@
 // per waiting warp (its lowest active lane),
 //   tilefuse watchdog: block B warp W (producer|consumer 0|consumer 1)
 //   waited > N cycles on full|empty|order[S] parity P (tile T); trapping
-// and executes `trap`, which ends the kernel with CUDA_ERROR_LAUNCH_FAILED.
+// and executes `trap`: the launch fails with a sticky error (the context is
+// lost, as after any device fault) and the message is in the process's stdout.
 // Every wait of a correct kernel is bounded by one tile's mainloop (µs to a
 // few ms), so the bound only fires on a hang. Raise it for slow runs (e.g.
 // under compute-sanitizer) with TILEFUSE_NVRTC_OPTIONS=-DTILEFUSE_WATCHDOG_CYCLES=N
@@ -41,8 +42,8 @@ __device__ __forceinline__ long long clock_cycles() {
 /// [[noreturn]] matters: with nothing live after the call, the consumers' 100+
 /// accumulator registers need no saving around it (ptxas spilled them
 /// without it).
-[[noreturn]] __device__ __noinline__ void report_and_trap(int role, int barrier, int stage, unsigned parity, unsigned tile,
-                                             long long waited) {
+[[noreturn]] __device__ __noinline__ void report_and_trap(int role, int barrier, int stage, unsigned parity,
+                                                          unsigned tile, long long waited) {
   unsigned active;
   asm volatile("activemask.b32 %0;\n" : "=r"(active));
   const unsigned lane = threadIdx.x % 32;
