@@ -20,6 +20,14 @@
 //    distinct bytes used / (sectors × 32).
 // Not modelled: the sm_70-sm_75 pairing rule that lets a 128-bit load of
 // pairwise-equal addresses finish in 2 passes, caches and timing.
+//
+// Hooking an instruction: a warp-collective one computes its cost from all
+// its addresses and adds it (ldmatrix: Instructions.cpp, count_ldmatrix; a
+// wgmma operand read or a TMA box would do the same through
+// BlockRunner::current().counters(): shared_request_cost over the 16-byte
+// rows of each 8x8 core matrix, global_request_cost over the box's rows); a
+// per-thread one calls BlockRunner::count_thread_access, and the lanes are
+// grouped into requests by WarpRequestGrouper below.
 #pragma once
 
 #include <cstdint>
