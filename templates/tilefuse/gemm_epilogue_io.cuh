@@ -29,24 +29,14 @@ __device__ __forceinline__ float output_to_float(const void* base, long long ind
 #endif
 }
 
-/// float → output-dtype element (aux store).
-__device__ __forceinline__ void store_output_element(void* base, long long index, float value) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  st_global(static_cast<float*>(base) + index, value);
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  st_global(static_cast<unsigned short*>(base) + index, to_bf16_bits(value));
-#else
-  st_global(static_cast<unsigned short*>(base) + index, to_f16_bits(value));
-#endif
-}
-
 /// Writes the 4 outputs of one thread: one vector store when all 4 columns
 /// are inside N (and `vector_ok`: the 4 elements are one aligned vector),
 /// element stores otherwise.
 __device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
                                               const TfEpilogueOut& out, bool vector_ok = true) {
   if (vector_ok && col + 4 <= n) {
-    st_global(reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES), out);
+    char* at = static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES;
+    st_global(reinterpret_cast<TfEpilogueOut*>(at), out);
   } else {
 #pragma unroll
     for (int j = 0; j < 4; ++j)

@@ -193,7 +193,8 @@ struct CountedBlock {
 
 TEST(WarpRequestGrouping, LanesOfOneInstructionFormOneRequestUnderEverySchedule) {
   alignas(256) static float global[64 * 4];
-  for (auto [schedule, seed] : {std::pair{SchedulePolicy::RandomThreads, 1}, std::pair{SchedulePolicy::RandomThreads, 5},
+  for (auto [schedule, seed] : {std::pair{SchedulePolicy::RandomThreads, 1},
+                                std::pair{SchedulePolicy::RandomThreads, 5},
                                 std::pair{SchedulePolicy::GreedyWarps, 3}}) {
     CountedBlock block;
     const auto violations = block.run(

@@ -24,7 +24,8 @@ int phase_wavefronts(std::span<const ByteRange> phase) {
 SharedRequestCost shared_request_cost(std::span<const ByteRange> lanes, int lanes_per_phase) {
   SharedRequestCost cost;
   for (std::size_t first = 0; first < lanes.size(); first += static_cast<std::size_t>(lanes_per_phase)) {
-    const int passes = phase_wavefronts(lanes.subspan(first, std::min<std::size_t>(lanes_per_phase, lanes.size() - first)));
+    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(lanes_per_phase), lanes.size() - first);
+    const int passes = phase_wavefronts(lanes.subspan(first, count));
     cost.wavefronts += passes;
     cost.ideal_wavefronts += passes > 0 ? 1 : 0;
   }
