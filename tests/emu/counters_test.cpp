@@ -234,6 +234,31 @@ TEST(WarpRequestGrouping, LanesOfOneInstructionFormOneRequestUnderEverySchedule)
   }
 }
 
+TEST(WarpRequestGrouping, ASkippedInstructionDoesNotShiftTheRequestsAfterASynchronizingPoint) {
+  alignas(256) static float2 global[64 * 2];
+  CountedBlock block;
+  const auto violations = block.run(
+      [] {
+        const unsigned t = threadIdx.x, lane = t % 32;
+        float2* mine = global + (t / 32) * 64;
+        // Round 0: lanes 0-15 store 8 bytes every 16 (16 lanes x 16 bytes:
+        // 8 sectors, 128 bytes); round 1: all 32 lanes store contiguously (8
+        // sectors, 256 bytes). Grouped by execution count alone, lanes 16-31's
+        // round-1 store would join lanes 0-15's round-0 request (12 sectors).
+        for (int round = 0; round < 2; ++round) {
+          if (lane < 16 || round == 1) tf::st_global(&mine[round == 0 ? 2 * lane : lane], float2{1.0f, 2.0f});
+          __syncwarp();
+        }
+      },
+      SchedulePolicy::GreedyWarps, 11);
+  EXPECT_TRUE(violations.empty()) << violations.front();
+  const AccessTotals stores = block.counters.instruction_totals(MemorySpace::Global, "st.global.v2.b32");
+  EXPECT_EQ(stores.requests, 4u);  // 2 warps x 2 rounds
+  EXPECT_EQ(stores.partial_requests, 2u);
+  EXPECT_EQ(stores.sectors, 2u * (8 + 8));
+  EXPECT_EQ(stores.bytes, 2u * (128 + 256));
+}
+
 // ---- the sm80 template's configurations -------------------------------------
 
 /// The default tiles of the sm_80 target (compiler/Target/TargetInfo.cpp:
