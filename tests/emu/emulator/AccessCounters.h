@@ -18,6 +18,10 @@
 //  - a global request touches the distinct 32-byte-aligned sectors its active
 //    lanes' bytes fall in (Nsight Compute's sectors per request); efficiency =
 //    distinct bytes used / (sectors × 32).
+// Sources: forums.developer.nvidia.com/t/unexpected-shared-memory-bank-conflict/77228
+// (128 bytes per cycle: 4 passes for a 128-bit load),
+// …/t/wahts-the-difference-between-wavefronts-and-sectors-req/165293 (requests,
+// wavefronts, sectors), …/t/understanding-l1-tex-cache-sectors-req/312884.
 // Not modelled: the sm_70-sm_75 pairing rule that lets a 128-bit load of
 // pairwise-equal addresses finish in 2 passes, caches and timing.
 //
