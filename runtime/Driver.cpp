@@ -45,8 +45,9 @@ int attribute(const DriverApi& api, CUdevice dev, CUdevice_attribute attr, Error
 }  // namespace
 
 std::string driver_library_path() {
-  const char* override_path = std::getenv("TILEFUSE_LIBCUDA");
-  return override_path && *override_path ? override_path : "libcuda.so.1";
+  for (const char* variable : {"TILEFUSE_CUDA_DRIVER", "TILEFUSE_LIBCUDA"})
+    if (const char* path = std::getenv(variable); path && *path) return path;
+  return "libcuda.so.1";
 }
 
 Expected<std::unique_ptr<DriverApi>> load_driver(const std::string& library_path) {

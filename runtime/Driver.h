@@ -30,6 +30,7 @@ namespace tilefuse::runtime {
   X(cuCtxGetCurrent)                    \
   X(cuCtxSetCurrent)                    \
   X(cuCtxGetDevice)                     \
+  X(cuCtxGetId)                         \
   X(cuCtxSynchronize)                   \
   X(cuModuleLoadData)                   \
   X(cuModuleUnload)                     \
@@ -60,8 +61,9 @@ struct DriverApi {
   std::string library_path;  ///< what was dlopen'ed
 };
 
-/// The library the process driver comes from: $TILEFUSE_LIBCUDA if set
-/// (tests point it at a missing file), else "libcuda.so.1".
+/// The library the process driver comes from: $TILEFUSE_CUDA_DRIVER if set
+/// (e.g. the fake driver of tests/fakecuda), else $TILEFUSE_LIBCUDA (the
+/// older name; tests point it at a missing file), else "libcuda.so.1".
 std::string driver_library_path();
 
 /// Loads a driver library and fills a fresh table; does not call cuInit.
