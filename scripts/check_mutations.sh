@@ -45,7 +45,8 @@ build_and_run() {
     return 2
   fi
   "$suite" >"$logs/$name.test.log" 2>&1 || true
-  sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_/.]*\).*/\1/p' "$logs/$name.test.log" | sort -u
+  # "[  FAILED  ] Suite.Test..." lines (not the "[  FAILED  ] 3 tests, listed below" one)
+  sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_/]*\.[A-Za-z0-9_/.]*\).*/\1/p' "$logs/$name.test.log" | sort -u
 }
 
 echo "baseline (no mutation): building $scratch at ${head:0:12} ..."

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -150,6 +151,21 @@ int run(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "kernel cache directory");
   app.add_flag("--fail-on-allocation", fail_on_allocation, "exit 1 if any launch allocates");
   CLI11_PARSE(app, argc, argv);
+
+  // The counter must see allocations, or "0 per launch" would mean nothing.
+  {
+    AllocationScope scope;
+    auto* probe = new std::vector<int>(16);
+    void* raw = std::malloc(64);
+    asm volatile("" : : "r"(probe), "r"(raw) : "memory");  // keep the compiler from eliding them
+    std::free(raw);
+    delete probe;
+    if (scope.count() < 3) {
+      std::fprintf(stderr, "launch_overhead: the allocation counter saw %llu of 3 allocations\n",
+                   static_cast<unsigned long long>(scope.count()));
+      return 1;
+    }
+  }
 
   // The fake driver with an 8.0 and a 9.0 device, unless the caller chose.
   ::setenv("TILEFUSE_CUDA_DRIVER", TILEFUSE_FAKECUDA_PATH, 0);

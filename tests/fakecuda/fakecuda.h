@@ -6,7 +6,7 @@
 //
 // Select it with TILEFUSE_CUDA_DRIVER=/path/libtilefuse_fakecuda.so.
 //
-// What it simulates (docs/testing.md "The fake CUDA driver"):
+// What it simulates (docs/architecture.md, "The fake CUDA driver"):
 // - devices from $TILEFUSE_FAKE_CUDA_DEVICES, e.g. "8.0,9.0" or "8.6:84" or
 //   "9.0:132:232448" (compute capability[:SMs[:opt-in shared bytes per block]]);
 //   default "8.0". Shared-memory limits, SM count and L2 follow the compute
