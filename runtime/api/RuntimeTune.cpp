@@ -110,7 +110,9 @@ Expected<void> Runtime::export_tuning(const std::string& file, bool simulated) c
   if (!dir) return dir.take_error();
   tune::DeviceIdentity device = tune::simulated_device_identity();
   if (!simulated) {
-    tune::GpuTimer gpu;
+    tune::GpuTimerOptions timer_options;  // the current device's database, as tune wrote it
+    timer_options.device_ordinal = ops::launch_device_ordinal().value_or(0);
+    tune::GpuTimer gpu(timer_options);
     auto identity = gpu.device();
     if (!identity) return identity.take_error();
     device = std::move(*identity);

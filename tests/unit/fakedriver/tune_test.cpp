@@ -4,9 +4,12 @@
 // checked. The fake does not run kernels, so a launch hook computes the GEMM
 // on the host from the parameter bytes (device memory is host memory).
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "FakeDriverTest.h"
 #include "runtime/tune/SearchSpace.h"
+#include "unit/runtime/TestEnvironment.h"
 
 namespace tilefuse::fakedriver {
 namespace {
@@ -68,7 +71,7 @@ class Tune : public FakeDriverTest {
 
   /// Tunes relu for `shape` on `device`; checks every launch against the
   /// geometry of one of the candidate tiles.
-  void tune_on(int device, Arch arch) {
+  void tune_on(int device, Arch arch, const std::string& device_name) {
     const CUcontext context = use_device(device);
     Runtime rt(RuntimeOptions{.cache_dir = std::string(kKernelCacheDir)});
     auto op = rt.matmul({.activation = "relu", .dtype = DType::BF16});
@@ -107,12 +110,24 @@ class Tune : public FakeDriverTest {
                                        << l->shared_bytes << " is no candidate tile's geometry";
     }
     expect_tensor_maps_within_limits();
+
+    // The records went to the current device's database, which is the one
+    // export_tuning writes out.
+    runtime::testing::TempDir dir;
+    const std::string file = (dir.path() / "tuning.json").string();
+    auto exported = rt.export_tuning(file);
+    ASSERT_TRUE(exported) << exported.error().message;
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find(device_name), std::string::npos) << "exported another device's database:\n"
+                                                                << text.str().substr(0, 300);
   }
 };
 
-TEST_F(Tune, Sm80CandidatesAreLaunchedTimedAndChecked) { tune_on(kSm80Device, Arch::Sm80); }
+TEST_F(Tune, Sm80CandidatesAreLaunchedTimedAndChecked) { tune_on(kSm80Device, Arch::Sm80, "A100"); }
 
-TEST_F(Tune, Sm90CandidatesRunOnTheCurrentDevice) { tune_on(kSm90Device, Arch::Sm90a); }
+TEST_F(Tune, Sm90CandidatesRunOnTheCurrentDevice) { tune_on(kSm90Device, Arch::Sm90a, "H100"); }
 
 }  // namespace
 }  // namespace tilefuse::fakedriver
