@@ -30,6 +30,12 @@ struct CurrentDevice {
 /// first call: later calls cost cuCtxGetCurrent + cuCtxGetId and allocate
 /// nothing. A current primary context that was reset is made usable again
 /// (retained, which reactivates it) and described anew.
+///
+/// The reset is detected through cuCtxGetId: it fails for the reset context
+/// until it is retained again and then returns a new id (the CUDA 12 docs:
+/// an id is unique for the life of the process). The fake driver models
+/// that; the real driver's behaviour is still to be confirmed on a GPU
+/// (tests/unit/fakedriver/context_test.cpp, AfterReset).
 Expected<CurrentDevice> current_device();
 
 /// The device a launch on this thread would use (the current context's,
