@@ -75,9 +75,10 @@ TEST_F(ContextTest, LaunchFromAThreadWithoutAContextUsesDeviceZerosPrimary) {
 class AfterReset : public FakeDriverTest, public ::testing::WithParamInterface<int> {};
 
 enum ResetCase {
-  kNothingElse,      ///< the thread's current slot still names the reset context
-  kRuntimeReactivates, ///< e.g. cudaMalloc: the same handle, retained and current again
-  kNewHandle,        ///< a driver that hands out a new handle: retained and made current
+  kNothingElse,           ///< the thread's current slot still names the reset context
+  kRuntimeReactivates,    ///< e.g. cudaMalloc: the same handle, retained and current again
+  kNewHandle,             ///< a driver that hands out a new handle: retained and made current
+  kNewHandleNothingElse,  ///< a new handle, and the slot still names the destroyed one
 };
 
 TEST_P(AfterReset, TheNextLaunchReloadsTheKernel) {
@@ -90,9 +91,10 @@ TEST_P(AfterReset, TheNextLaunchReloadsTheKernel) {
   ASSERT_TRUE(op(nullptr, args));
   const std::size_t loads_before = fake().tf_fake_module_load_count();
 
-  ASSERT_EQ(fake().tf_fake_reset_primary_context(kSm80Device, what == kNewHandle ? 1 : 0), 0);
+  const bool new_handle = what == kNewHandle || what == kNewHandleNothingElse;
+  ASSERT_EQ(fake().tf_fake_reset_primary_context(kSm80Device, new_handle ? 1 : 0), 0);
   CUcontext expected = nullptr;
-  if (what != kNothingElse) expected = use_device(kSm80Device);
+  if (what == kRuntimeReactivates || what == kNewHandle) expected = use_device(kSm80Device);
 
   auto again = op(nullptr, args);
   ASSERT_TRUE(again) << again.error().message;
@@ -106,12 +108,14 @@ TEST_P(AfterReset, TheNextLaunchReloadsTheKernel) {
   EXPECT_EQ(current, all[1]->context) << "the launch's context is left current";
 }
 
-INSTANTIATE_TEST_SUITE_P(Context, AfterReset, ::testing::Values(kNothingElse, kRuntimeReactivates, kNewHandle),
-                         [](const ::testing::TestParamInfo<int>& p) {
-                           return p.param == kNothingElse         ? std::string("NothingElse")
-                                  : p.param == kRuntimeReactivates ? std::string("RuntimeReactivates")
-                                                                   : std::string("NewHandle");
-                         });
+std::string reset_case_name(const ::testing::TestParamInfo<int>& info) {
+  static const char* const names[] = {"NothingElse", "RuntimeReactivates", "NewHandle", "NewHandleNothingElse"};
+  return names[info.param];
+}
+
+INSTANTIATE_TEST_SUITE_P(Context, AfterReset,
+                         ::testing::Values(kNothingElse, kRuntimeReactivates, kNewHandle, kNewHandleNothingElse),
+                         reset_case_name);
 
 }  // namespace
 }  // namespace tilefuse::fakedriver
