@@ -20,7 +20,9 @@ namespace emu {
 
 /// When the bytes of a cp.async land in shared memory. Both are legal GPU
 /// behaviours: AtWait shows a missing cp.async.wait_group (stale data), AtIssue
-/// a missing barrier before a stage is overwritten.
+/// a missing barrier before a stage is overwritten. For sm_90 TMA copies,
+/// AtWait means "at a later scheduling point drawn from the seed", AtIssue
+/// "at once".
 enum class CpAsyncLanding { AtWait, AtIssue };
 
 /// Which thread runs next when the running one blocks: any runnable thread
@@ -37,6 +39,9 @@ struct LaunchConfig {
   std::uint64_t seed = 1;            ///< scheduling order
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
+  /// Names a shared-memory offset in reports ("full[2]", an mbarrier of the
+  /// kernel's layout); empty: the offset alone.
+  std::function<std::string(unsigned)> name_shared;
 };
 
 /// Runs `thread_body` for every thread of the grid (threadIdx, blockIdx,
