@@ -1,10 +1,11 @@
 // Runs every registered configuration of templates/tilefuse/gemm_sm90.cuh
 // (variants/Sm90Variants.cmake) on the CPU emulator over the shapes of the
 // sm_80 sweep (M, N, K tails, 1x1x1, batches, shared weights) and checks each
-// run end to end (GemmCase.h). Two legal executions of each: TMA copies
+// run end to end (GemmCase.h). Three legal executions of each: TMA copies
 // landing at random later points, threads interleaved at random, on one SM
-// (the persistent loop walks every tile in one block); and copies landing at
-// once, warps drifting apart, on three SMs.
+// (the persistent loop walks every tile in one block); copies landing at
+// once, warps drifting apart, on three SMs; and copies landing as late as
+// possible, newest first (an early-issued stage stays in flight), on one SM.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ struct Execution {
 const Execution kExecutions[] = {
     {"late_tma_random_threads_1sm", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads, 1}},
     {"early_tma_greedy_warps_3sms", {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps, 3}},
+    {"newest_tma_last_random_threads_1sm", {5, CpAsyncLanding::NewestLast, SchedulePolicy::RandomThreads, 1}},
 };
 
 struct Param {

@@ -111,7 +111,8 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
       if (fibers_[i].state == State::Runnable) runnable.push_back(i);
     // Asynchronous copies land at points drawn from the seed, and always
     // before the block is declared stuck (the hardware completes them).
-    if (!async_pending_.empty() && (runnable.empty() || random_() % 4 == 0)) {
+    const bool adversarial = config_.landing == CpAsyncLanding::NewestLast;
+    if (!async_pending_.empty() && (runnable.empty() || (!adversarial && random_() % 4 == 0))) {
       land_one_async();
       continue;
     }
@@ -205,7 +206,8 @@ void BlockRunner::post_async(std::function<void()> completion) {
 }
 
 void BlockRunner::land_one_async() {
-  const std::size_t pick = random_() % async_pending_.size();
+  const std::size_t pick =
+      config_.landing == CpAsyncLanding::NewestLast ? async_pending_.size() - 1 : random_() % async_pending_.size();
   std::function<void()> completion = std::move(async_pending_[pick]);
   async_pending_.erase(async_pending_.begin() + static_cast<std::ptrdiff_t>(pick));
   completion();

@@ -1,8 +1,11 @@
 // Emulated kernel launch: every thread of every block runs as a fiber on the
 // calling OS thread; blocks run one after another. Fibers switch only at
-// __syncthreads, __syncwarp and the warp-collective instructions (ldmatrix,
-// mma.sync), in an order drawn from a seeded random generator, so that one
-// seed is one reproducible interleaving.
+// __syncthreads, __syncwarp, the warp-collective instructions (ldmatrix,
+// mma.sync, wgmma fence/commit/wait) and the warpgroup-collective ones
+// (wgmma.mma_async, setmaxnreg), and while an mbarrier wait blocks, in an
+// order drawn from a seeded random generator; pending TMA copies land at
+// scheduling points drawn from the same generator. One seed is one
+// reproducible interleaving.
 //
 // Raw loads and stores (the epilogue's shared-memory staging) are not seen by
 // the emulator; a race between them and other warps' accesses shows up as
@@ -23,7 +26,11 @@ namespace emu {
 /// a missing barrier before a stage is overwritten. For sm_90 TMA copies,
 /// AtWait means "at a later scheduling point drawn from the seed", AtIssue
 /// "at once".
-enum class CpAsyncLanding { AtWait, AtIssue };
+/// NewestLast (sm_90 only; like AtWait for cp.async): a TMA copy lands only
+/// when no thread can run, the most recently issued first, so that early
+/// copies stay in flight as long as the program lets them: a consumer that
+/// passes a parity wait one phase too early then meets a copy in flight.
+enum class CpAsyncLanding { AtWait, AtIssue, NewestLast };
 
 /// Which thread runs next when the running one blocks: any runnable thread
 /// (warps advance nearly in step), or preferably one of the same warp (warps

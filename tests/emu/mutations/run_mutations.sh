@@ -21,11 +21,19 @@ jobs=${JOBS:-2}
 export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
 export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
 
-# The tracked files as they are in the working tree (uncommitted edits included).
+# The tracked files as they are in the working tree (uncommitted edits
+# included). Only files that differ are copied, with a fresh mtime, so that
+# ninja rebuilds what the previous mutation changed and nothing else.
 sync_tree() {
   mkdir -p "$src"
   (cd "$root" && git ls-files -z --cached --others --exclude-standard) |
-    rsync -a --from0 --files-from=- "$root/" "$src/"
+    while IFS= read -r -d '' file; do
+      [ -f "$root/$file" ] || continue
+      if ! cmp -s "$root/$file" "$src/$file"; then
+        mkdir -p "$(dirname "$src/$file")"
+        cp "$root/$file" "$src/$file"
+      fi
+    done
 }
 
 if [ $# -gt 0 ]; then
@@ -59,7 +67,7 @@ for patch in "${patches[@]}"; do
     summary+="$name: NOT CAUGHT (every case of $variant passed; $log)"$'\n'
     failed=1
   else
-    cases=$(grep -c '^\[  FAILED  \] Sm90' "$log" || true)
+    cases=$(grep '^\[  FAILED  \] Sm90' "$log" | sed 's/, where.*//' | sort -u | wc -l)
     first=$(grep -m1 '^\[  FAILED  \] Sm90' "$log" | sed 's/^\[  FAILED  \] //; s/, where.*//')
     why=$(grep -m1 -E 'emulator: |was never written|reference is|relative Frobenius' "$log" | sed 's/^ *//' | cut -c1-300)
     summary+="$name: CAUGHT by $cases cases of $variant, e.g. $first: $why"$'\n'
