@@ -1,11 +1,14 @@
 // Runs every registered configuration of templates/tilefuse/gemm_sm90.cuh
 // (variants/Sm90Variants.cmake) on the CPU emulator over the shapes of the
-// sm_80 sweep (M, N, K tails, 1x1x1, batches, shared weights) and checks each
+// sm_80 sweep (M, N, K tails, 1x1x1, batches, shared weights) plus a deep-K
+// one (the ring wraps within a tile) and checks each
 // run end to end (GemmCase.h). Three legal executions of each: TMA copies
 // landing at random later points, threads interleaved at random, on one SM
 // (the persistent loop walks every tile in one block); copies landing at
 // once, warps drifting apart, on three SMs; and copies landing as late as
-// possible, newest first (an early-issued stage stays in flight), on one SM.
+// possible, newest first (an early-issued stage stays in flight), with a
+// thread whose mbarrier wait was satisfied running first (a released stage is
+// refilled before the releasing warp goes on), on one SM.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -28,6 +31,9 @@ const NamedShape kShapes[] = {
     {"batch2_70x90x40", {70, 90, 40, 2}},
     {"batch2_shared_weights_33x72x24", {33, 72, 24, 2, true}},
     {"tall_600x40x24", {600, 40, 24}},  // more block rows than one raster group
+    // 9 k-tiles: the ring wraps inside one tile (k-tiles > stages) and a
+    // stage is released while the next k-tile's wgmmas are in flight.
+    {"deep_k_130x72x520", {130, 72, 520}},
 };
 
 /// The interleaved weight matrix holds whole gate/up blocks: the host rejects
@@ -45,7 +51,7 @@ struct Execution {
 const Execution kExecutions[] = {
     {"late_tma_random_threads_1sm", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads, 1}},
     {"early_tma_greedy_warps_3sms", {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps, 3}},
-    {"newest_tma_last_random_threads_1sm", {5, CpAsyncLanding::NewestLast, SchedulePolicy::RandomThreads, 1}},
+    {"newest_tma_last_woken_first_1sm", {5, CpAsyncLanding::NewestLast, SchedulePolicy::WokenFirst, 1}},
 };
 
 struct Param {

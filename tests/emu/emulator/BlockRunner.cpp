@@ -91,6 +91,7 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
     f.state = State::Runnable;
     f.copies.clear();
     f.waits_mbarrier = false;
+    f.woken_by_mbarrier = false;
     f.observed.clear();
     getcontext(&f.context);
     f.context.uc_stack.ss_sp = f.stack.get();
@@ -117,6 +118,12 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
       continue;
     }
     if (runnable.empty()) break;
+    if (config_.schedule == SchedulePolicy::WokenFirst) {
+      std::vector<int> woken;
+      for (int i : runnable)
+        if (fibers_[i].woken_by_mbarrier) woken.push_back(i);
+      if (!woken.empty()) runnable.swap(woken);
+    }
     if (config_.schedule == SchedulePolicy::GreedyWarps) {
       // Stay in the warp that ran last while any of its lanes can run.
       const int warp = current_ / kWarpSize;
@@ -185,13 +192,17 @@ void BlockRunner::wait_mbarrier(unsigned offset, unsigned parity) {
     me.parity = parity;
     wait("mbarrier.try_wait.parity");
     fibers_[current_].waits_mbarrier = false;
+    fibers_[current_].woken_by_mbarrier = false;
   }
   fibers_[current_].observed[offset] = mbarriers_.find(offset)->phase;
 }
 
 void BlockRunner::wake_mbarrier_waiters(unsigned offset) {
   for (Fiber& f : fibers_)
-    if (f.state == State::Waiting && f.waits_mbarrier && f.mbarrier == offset) f.state = State::Runnable;
+    if (f.state == State::Waiting && f.waits_mbarrier && f.mbarrier == offset) {
+      f.state = State::Runnable;
+      f.woken_by_mbarrier = true;
+    }
 }
 
 unsigned long long BlockRunner::observed_phases(int thread, unsigned offset) const {

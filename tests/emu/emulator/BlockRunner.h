@@ -128,6 +128,7 @@ class BlockRunner {
     const char* waiting_on = "";
     CpAsyncQueue copies;
     bool waits_mbarrier = false;
+    bool woken_by_mbarrier = false;  // SchedulePolicy::WokenFirst runs it next
     unsigned mbarrier = 0, parity = 0;
     std::map<unsigned, unsigned long long> observed;  // mbarrier offset -> phases seen complete
   };

@@ -35,7 +35,10 @@ enum class CpAsyncLanding { AtWait, AtIssue, NewestLast };
 /// Which thread runs next when the running one blocks: any runnable thread
 /// (warps advance nearly in step), or preferably one of the same warp (warps
 /// drift as far apart as the block's barriers allow).
-enum class SchedulePolicy { RandomThreads, GreedyWarps };
+/// WokenFirst (sm_90): a thread whose mbarrier wait was just satisfied runs
+/// before any other, so that a barrier arrival races the arriving warp's own
+/// next instructions (a stage released too early is refilled at once).
+enum class SchedulePolicy { RandomThreads, GreedyWarps, WokenFirst };
 
 struct LaunchConfig {
   unsigned grid_x = 1, grid_y = 1;
