@@ -3,10 +3,12 @@
 
 #include <cstring>
 #include <fmt/format.h>
+#include <regex>
 
 #include "emulator/TensorMap.h"
 #include "runtime/Driver.h"
 #include "runtime/ops/GemmGeometry.h"
+#include "runtime/ops/KernelSource.h"
 #include "runtime/ops/Sm90Params.h"
 
 namespace emu {
@@ -34,6 +36,32 @@ const tilefuse::runtime::DriverApi& emulated_driver() {
   return api;
 }
 
+/// Reads the wgmma.mma_async of the production kernel source for `c`.
+std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::compiler::TileConfig& tile,
+                                  Sm90HostLaunch& out) {
+  using namespace tilefuse;
+  compiler::KernelSpec spec;
+  spec.input_type = c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16;
+  spec.b_col_major = c.b_col_major;
+  spec.bias = c.bias, spec.residual = c.residual, spec.aux = c.aux;
+  spec.gate_interleave = c.gate_interleave;
+  spec.arch = compiler::Arch::Sm90a;
+  compiler::CompiledEpilogue epilogue;  // the epilogue text does not matter here
+  epilogue.tile = tile;
+  epilogue.inputs = c.gated ? dsl::InputKind::Gated : dsl::InputKind::Single;
+  const std::string source = ops::gemm_kernel_source(spec, epilogue);
+  static const std::regex instruction(
+      R"(wgmma\.mma_async\.sync\.aligned\.m64n(\d+)k16\.f32\.(bf16|f16)\.(bf16|f16) \{[^}]*\}, %\d+, %\d+, p, 1, 1, 0, ([01]);)");
+  std::smatch match;
+  if (!std::regex_search(source, match, instruction))
+    return "no wgmma.mma_async.m64nNk16 with operands (p, 1, 1, 0, trans-b) in the composed kernel source";
+  out.wgmma_n = std::stoi(match[1].str());
+  out.wgmma_bf16 = match[2].str() == "bf16";
+  out.wgmma_b_n_major = match[4].str() == "1";
+  if (match[2].str() != match[3].str()) return "the composed wgmma mixes A and B types: " + match[0].str();
+  return {};
+}
+
 }  // namespace
 
 Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArguments& args, unsigned sm_count) {
@@ -59,6 +87,10 @@ Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArgumen
                                          c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16, tile, args.batch);
   if (!encoded) {
     out.error = "encode_sm90_params: " + encoded.error().message;
+    return out;
+  }
+  if (std::string problem = read_production_wgmma(c, tile, out); !problem.empty()) {
+    out.error = "gemm_kernel_source: " + problem;
     return out;
   }
   static_assert(sizeof(ops::Sm90KernelParams) == 512);

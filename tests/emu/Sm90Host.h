@@ -4,7 +4,9 @@
 // fake_encode_tiled), the grid, block and dynamic shared memory by
 // runtime/ops/GemmGeometry.cpp (persistent_gemm_launch_config). A host/device
 // disagreement (box, stride, coordinate order, shared memory size) therefore
-// shows up in the emulated run.
+// shows up in the emulated run. The wgmma instruction the emulator executes is
+// read from the kernel source production composes (gemm_kernel_source), so a
+// generated wrapper with the wrong N, type or B major-ness shows up too.
 #pragma once
 
 #include <array>
@@ -26,6 +28,11 @@ struct Sm90Configuration {
 
 struct Sm90HostLaunch {
   std::string error;                     ///< non-empty: the host rejected the launch
+  /// The wgmma instruction of the kernel source production composes for this
+  /// configuration (runtime/ops/KernelSource.cpp + WgmmaSource.cpp): N, operand
+  /// type and B's major-ness (imm-trans-b), which the emulated wgmma executes.
+  int wgmma_n = 0;
+  bool wgmma_bf16 = true, wgmma_b_n_major = false;
   alignas(128) std::array<std::uint8_t, 512> kernel_params{};  ///< Sm90KernelParams (TfSm90Params)
   unsigned grid_x = 1, threads = 0, shared_bytes = 0;
 };

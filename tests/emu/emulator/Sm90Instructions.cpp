@@ -300,6 +300,30 @@ void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, b
   BlockRunner::current().warpgroup_collective(mine, &execute_wgmma);
 }
 
+namespace {
+struct GeneratedWgmma {
+  int n = 0;
+  bool bf16 = true, b_mn_major = false;
+};
+thread_local GeneratedWgmma t_generated;
+}  // namespace
+
+void set_generated_wgmma(int n, bool bf16, bool b_mn_major) { t_generated = {n, bf16, b_mn_major}; }
+
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b) {
+  if (t_generated.n == 0) {
+    BlockRunner::current().report("wgmma_m64k16: no generated wgmma wrapper was set for this launch");
+    return;
+  }
+  if (registers * 2 != t_generated.n) {
+    BlockRunner::current().report(fmt::format("wgmma_m64k16: the kernel passes {} accumulators, the generated "
+                                              "m64n{}k16 wrapper takes {}",
+                                              registers, t_generated.n, t_generated.n / 2));
+    return;
+  }
+  wgmma_m64k16(d, t_generated.n, desc_a, desc_b, t_generated.bf16, t_generated.b_mn_major);
+}
+
 void setmaxnreg(int registers, bool increase) {
   LaneOperation mine;
   mine.op = increase ? WarpOp::SetMaxNRegInc : WarpOp::SetMaxNRegDec;

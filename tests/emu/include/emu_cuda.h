@@ -74,6 +74,11 @@ void wgmma_wait(int pending);
 /// wgmma.mma_async.m64nNk16.f32.{bf16,f16} with A (K-major) and B from shared
 /// memory; `d` holds this thread's n / 2 accumulators.
 void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major);
+/// The wgmma wrapper the host generated for this launch (N, type, B N-major):
+/// set by the launching code, used by wgmma_m64k16_generated.
+void set_generated_wgmma(int n, bool bf16, bool b_mn_major);
+/// The generated wrapper's call: `registers` accumulators (must be N / 2).
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b);
 void setmaxnreg(int registers, bool increase);
 
 // ---- max.NaN / min.NaN: NaN if either input is NaN -----------------------------

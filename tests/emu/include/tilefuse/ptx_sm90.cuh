@@ -3,10 +3,10 @@
 // before the real header through the include path of the emulation tests.
 //
 // The real wgmma_m64k16 is generated per N (runtime/ops/WgmmaSource.cpp, one
-// register operand per accumulator); here one template serves every N, with
-// the operand type and B's major-ness the host generator derives from the
-// same TfGemmConfig (runtime/ops/KernelSource.cpp: bf16 = kInputBf16,
-// B N-major = !kBColMajor).
+// register operand per accumulator); here one template serves every N and
+// executes the instruction the host generated for the launch (N, operand
+// type, B's major-ness: read from the production kernel source by
+// tests/emu/Sm90Host.cpp).
 #pragma once
 
 #ifndef TILEFUSE_EMU_CUDA_H
@@ -52,10 +52,12 @@ __device__ __forceinline__ void setmaxnreg_dec() {
   ::emu::setmaxnreg(Registers, false);
 }
 
-/// The generated wrapper's contract: d += A·B for one 64 x N x 16 step.
+/// The generated wrapper's contract: d += A·B for one 64 x N x 16 step, with
+/// the N, operand type and B major-ness of the wrapper the host generated for
+/// this launch (emu::set_generated_wgmma).
 template <int R>
 __device__ __forceinline__ void wgmma_m64k16(float (&d)[R], unsigned long long desc_a, unsigned long long desc_b) {
-  ::emu::wgmma_m64k16(d, 2 * R, desc_a, desc_b, TfGemmConfig::kInputBf16, !TfGemmConfig::kBColMajor);
+  ::emu::wgmma_m64k16_generated(d, R, desc_a, desc_b);
 }
 
 }  // namespace tf::sm90
