@@ -37,6 +37,7 @@ struct RunOptions {
   /// sm_90a only: multiprocessors of the emulated device, which sets the
   /// persistent grid (min(tiles, SMs)); 0 for the default (Sm90Host.h).
   unsigned sm_count = 0;
+  AccessCounters* counters = nullptr;  ///< where to count the launch's memory accesses (null: not counted)
 };
 
 struct GemmVariant {

@@ -14,10 +14,12 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <source_location>
 #include <string>
 #include <vector>
 
 #include "emulator/AsyncProxy.h"
+#include "emulator/AccessCounters.h"
 #include "emulator/CpAsyncQueue.h"
 #include "emulator/Launch.h"
 #include "emulator/Mbarrier.h"
@@ -47,6 +49,7 @@ struct LaneOperation {
   int n = 0;                             // wgmma: N (d holds n / 2 floats); setmaxnreg: registers
   bool bf16 = true, b_mn_major = false;  // wgmma
   int pending = 0;                       // wgmma.wait_group N
+  std::source_location site;         // where the kernel issued it (counters)
 };
 constexpr int kWarpgroupSize = 128;
 using WarpLanes = LaneOperation* [kWarpSize];
@@ -85,6 +88,15 @@ class BlockRunner {
   CpAsyncLanding landing() const { return config_.landing; }
   /// Records a violation, prefixed with the block and thread.
   void report(const std::string& message);
+
+  /// The launch's counters; null when the launch counts nothing.
+  AccessCounters* counters() const { return config_.counters; }
+  /// Notes one thread's part of a warp-level memory request (st.shared,
+  /// ld.shared, cp.async, st.global) when counting; see WarpRequestGrouper.
+  void count_thread_access(MemorySpace space, const char* instruction, const std::source_location& site,
+                           ByteRange range) {
+    if (config_.counters) requests_.record(current_, space, instruction, site, range);
+  }
 
   void block_barrier();
   void warp_collective(LaneOperation& mine, WarpExecutor execute);
@@ -165,6 +177,7 @@ class BlockRunner {
   Mbarriers mbarriers_;
   AsyncProxy async_proxy_;
   SharedMemory shared_;
+  WarpRequestGrouper requests_;
   ucontext_t scheduler_{};
   std::mt19937_64 random_;
   int current_ = 0;

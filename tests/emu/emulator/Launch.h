@@ -21,6 +21,8 @@
 
 namespace emu {
 
+class AccessCounters;
+
 /// When the bytes of a cp.async land in shared memory. Both are legal GPU
 /// behaviours: AtWait shows a missing cp.async.wait_group (stale data), AtIssue
 /// a missing barrier before a stage is overwritten. For sm_90 TMA copies,
@@ -52,6 +54,9 @@ struct LaunchConfig {
   /// Names a shared-memory offset in reports ("full[2]", an mbarrier of the
   /// kernel's layout); empty: the offset alone.
   std::function<std::string(unsigned)> name_shared;
+  /// Where to add the launch's memory-access counters (AccessCounters.h);
+  /// null: nothing is counted (and nothing costs time).
+  AccessCounters* counters = nullptr;
 };
 
 /// Runs `thread_body` for every thread of the grid (threadIdx, blockIdx,
