@@ -1,6 +1,7 @@
-// One compiled configuration of templates/tilefuse/gemm_sm80.cuh under the
-// emulator: a generated epilogue + a TfGemmConfig, in its own translation unit
-// (variants/variant.cpp.in), registered here at static-initialization time.
+// One compiled configuration of templates/tilefuse/gemm_sm80.cuh or
+// gemm_sm90.cuh under the emulator: a generated epilogue + a TfGemmConfig, in
+// its own translation unit (variants/variant.cpp.in, sm90_variant.cpp.in),
+// registered here at static-initialization time.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,9 @@ struct RunOptions {
   std::uint64_t seed = 1;
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
+  /// sm_90a only: multiprocessors of the emulated device, which sets the
+  /// persistent grid (min(tiles, SMs)); 0 for the default (Sm90Host.h).
+  unsigned sm_count = 0;
   AccessCounters* counters = nullptr;  ///< where to count the launch's memory accesses (null: not counted)
 };
 

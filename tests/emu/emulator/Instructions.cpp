@@ -136,6 +136,8 @@ void st_shared_f32x2(unsigned shared_dst, float x, float y, const std::source_lo
     runner.report("st.shared.v2.f32: " + problem);
     return;
   }
+  if (auto problem = runner.async_proxy().on_generic_write(shared_dst, runner.thread()); !problem.empty())
+    runner.report(problem);
   const float values[2] = {x, y};
   std::memcpy(runner.shared().base() + shared_dst, values, sizeof values);
 }

@@ -1,8 +1,11 @@
 // Emulated kernel launch: every thread of every block runs as a fiber on the
 // calling OS thread; blocks run one after another. Fibers switch only at
-// __syncthreads, __syncwarp and the warp-collective instructions (ldmatrix,
-// mma.sync), in an order drawn from a seeded random generator, so that one
-// seed is one reproducible interleaving.
+// __syncthreads, __syncwarp, the warp-collective instructions (ldmatrix,
+// mma.sync, wgmma fence/commit/wait) and the warpgroup-collective ones
+// (wgmma.mma_async, setmaxnreg), and while an mbarrier wait blocks, in an
+// order drawn from a seeded random generator; pending TMA copies land at
+// scheduling points drawn from the same generator. One seed is one
+// reproducible interleaving.
 //
 // Raw loads and stores (the epilogue's shared-memory staging) are not seen by
 // the emulator; a race between them and other warps' accesses shows up as
@@ -22,13 +25,22 @@ class AccessCounters;
 
 /// When the bytes of a cp.async land in shared memory. Both are legal GPU
 /// behaviours: AtWait shows a missing cp.async.wait_group (stale data), AtIssue
-/// a missing barrier before a stage is overwritten.
-enum class CpAsyncLanding { AtWait, AtIssue };
+/// a missing barrier before a stage is overwritten. For sm_90 TMA copies,
+/// AtWait means "at a later scheduling point drawn from the seed", AtIssue
+/// "at once".
+/// NewestLast (sm_90 only; like AtWait for cp.async): a TMA copy lands only
+/// when no thread can run, the most recently issued first, so that early
+/// copies stay in flight as long as the program lets them: a consumer that
+/// passes a parity wait one phase too early then meets a copy in flight.
+enum class CpAsyncLanding { AtWait, AtIssue, NewestLast };
 
 /// Which thread runs next when the running one blocks: any runnable thread
 /// (warps advance nearly in step), or preferably one of the same warp (warps
 /// drift as far apart as the block's barriers allow).
-enum class SchedulePolicy { RandomThreads, GreedyWarps };
+/// WokenFirst (sm_90): a thread whose mbarrier wait was just satisfied runs
+/// before any other, so that a barrier arrival races the arriving warp's own
+/// next instructions (a stage released too early is refilled at once).
+enum class SchedulePolicy { RandomThreads, GreedyWarps, WokenFirst };
 
 struct LaunchConfig {
   unsigned grid_x = 1, grid_y = 1;
@@ -39,6 +51,9 @@ struct LaunchConfig {
   std::uint64_t seed = 1;            ///< scheduling order
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
+  /// Names a shared-memory offset in reports ("full[2]", an mbarrier of the
+  /// kernel's layout); empty: the offset alone.
+  std::function<std::string(unsigned)> name_shared;
   /// Where to add the launch's memory-access counters (AccessCounters.h);
   /// null: nothing is counted (and nothing costs time).
   AccessCounters* counters = nullptr;

@@ -21,6 +21,7 @@
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 #define __restrict__ __restrict
+#define __grid_constant__
 
 struct uint3 {
   unsigned x = 0, y = 0, z = 0;
@@ -62,6 +63,29 @@ void count_global_store(const void* address, unsigned bytes, const Site& site = 
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
 void syncthreads();
 void syncwarp(unsigned mask);
+
+// ---- sm_90 instructions (emulator/Sm90Instructions.cpp) ---------------------------
+void mbarrier_init(unsigned bar, unsigned count);
+void fence_mbarrier_init();
+void mbarrier_arrive(unsigned bar);
+void mbarrier_arrive_expect_tx(unsigned bar, unsigned bytes);
+void mbarrier_wait(unsigned bar, unsigned parity);
+/// cp.async.bulk.tensor.<dims>d global -> shared completing on `bar`.
+void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (&coords)[5]);
+void tma_prefetch_descriptor(const void* map);
+void fence_proxy_async();
+void wgmma_fence();
+void wgmma_commit();
+void wgmma_wait(int pending);
+/// wgmma.mma_async.m64nNk16.f32.{bf16,f16} with A (K-major) and B from shared
+/// memory; `d` holds this thread's n / 2 accumulators.
+void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major);
+/// The wgmma wrapper the host generated for this launch (N, type, B N-major):
+/// set by the launching code, used by wgmma_m64k16_generated.
+void set_generated_wgmma(int n, bool bf16, bool b_mn_major);
+/// The generated wrapper's call: `registers` accumulators (must be N / 2).
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b);
+void setmaxnreg(int registers, bool increase);
 
 // ---- max.NaN / min.NaN: NaN if either input is NaN -----------------------------
 inline float fmax_nan(float a, float b) {

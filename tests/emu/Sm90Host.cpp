@@ -1,0 +1,113 @@
+// See Sm90Host.h.
+#include "Sm90Host.h"
+
+#include <cstring>
+#include <fmt/format.h>
+#include <regex>
+
+#include "emulator/TensorMap.h"
+#include "runtime/Driver.h"
+#include "runtime/ops/GemmGeometry.h"
+#include "runtime/ops/KernelSource.h"
+#include "runtime/ops/Sm90Params.h"
+
+namespace emu {
+namespace {
+
+CUresult fake_error_name(CUresult, const char** out) {
+  *out = "CUDA_ERROR_INVALID_VALUE";
+  return CUDA_SUCCESS;
+}
+CUresult fake_error_string(CUresult, const char** out) {
+  *out = last_encode_error().c_str();
+  return CUDA_SUCCESS;
+}
+
+/// A driver table with only what encode_sm90_params calls.
+const tilefuse::runtime::DriverApi& emulated_driver() {
+  static const tilefuse::runtime::DriverApi api = [] {
+    tilefuse::runtime::DriverApi a;
+    a.cuTensorMapEncodeTiled = &fake_encode_tiled;
+    a.cuGetErrorName = &fake_error_name;
+    a.cuGetErrorString = &fake_error_string;
+    a.library_path = "tests/emu (emulated driver)";
+    return a;
+  }();
+  return api;
+}
+
+/// Reads the wgmma.mma_async of the production kernel source for `c`.
+std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::compiler::TileConfig& tile,
+                                  Sm90HostLaunch& out) {
+  using namespace tilefuse;
+  compiler::KernelSpec spec;
+  spec.input_type = c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16;
+  spec.b_col_major = c.b_col_major;
+  spec.bias = c.bias, spec.residual = c.residual, spec.aux = c.aux;
+  spec.gate_interleave = c.gate_interleave;
+  spec.arch = compiler::Arch::Sm90a;
+  compiler::CompiledEpilogue epilogue;  // the epilogue text does not matter here
+  epilogue.tile = tile;
+  epilogue.inputs = c.gated ? dsl::InputKind::Gated : dsl::InputKind::Single;
+  const std::string source = ops::gemm_kernel_source(spec, epilogue);
+  static const std::regex instruction(
+      R"(wgmma\.mma_async\.sync\.aligned\.m64n(\d+)k16\.f32\.(bf16|f16)\.(bf16|f16) \{[^}]*\}, %\d+, %\d+, p, 1, 1, 0, ([01]);)");
+  std::smatch match;
+  if (!std::regex_search(source, match, instruction))
+    return "no wgmma.mma_async.m64nNk16 with operands (p, 1, 1, 0, trans-b) in the composed kernel source";
+  out.wgmma_n = std::stoi(match[1].str());
+  out.wgmma_bf16 = match[2].str() == "bf16";
+  out.wgmma_b_n_major = match[4].str() == "1";
+  if (match[2].str() != match[3].str()) return "the composed wgmma mixes A and B types: " + match[0].str();
+  return {};
+}
+
+}  // namespace
+
+Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArguments& args, unsigned sm_count) {
+  using namespace tilefuse;
+  Sm90HostLaunch out;
+  ops::GemmParams p;
+  p.a = args.a, p.b = args.b, p.b_up = args.b_up, p.d = args.d, p.bias = args.bias, p.c = args.c, p.aux = args.aux;
+  p.m = args.m, p.n = args.n, p.k = args.k;
+  p.lda = args.lda, p.ldb = args.ldb, p.ldc = args.ldc, p.ldd = args.ldd, p.ld_aux = args.ld_aux;
+  p.batch_stride_a = args.batch_stride_a, p.batch_stride_b = args.batch_stride_b;
+  p.batch_stride_c = args.batch_stride_c, p.batch_stride_d = args.batch_stride_d;
+  p.batch_stride_aux = args.batch_stride_aux;
+  p.alpha = args.alpha, p.beta = args.beta;
+  ops::GemmOperands operands;
+  operands.gated = c.gated;
+  operands.gate_interleave = c.gate_interleave;
+  operands.b_col_major = c.b_col_major;
+  operands.bias = c.bias, operands.residual = c.residual, operands.aux = c.aux;
+  operands.output_bytes = c.out_bytes;
+  compiler::TileConfig tile{c.block_m, c.block_n, 64, c.warp_m, c.warp_n, c.stages, 4, c.group_m};
+
+  auto encoded = ops::encode_sm90_params(emulated_driver(), p, operands,
+                                         c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16, tile, args.batch);
+  if (!encoded) {
+    out.error = "encode_sm90_params: " + encoded.error().message;
+    return out;
+  }
+  if (std::string problem = read_production_wgmma(c, tile, out); !problem.empty()) {
+    out.error = "gemm_kernel_source: " + problem;
+    return out;
+  }
+  static_assert(sizeof(ops::Sm90KernelParams) == 512);
+  std::memcpy(out.kernel_params.data(), &*encoded, sizeof(ops::Sm90KernelParams));
+  auto launch = ops::persistent_gemm_launch_config(tile, c.gated, args.m, args.n, args.batch,
+                                                   static_cast<int>(sm_count == 0 ? kDefaultEmulatedSms : sm_count));
+  if (!launch) {
+    out.error = "persistent_gemm_launch_config: " + launch.error().message;
+    return out;
+  }
+  out.grid_x = launch->grid[0];
+  out.threads = launch->block[0];
+  out.shared_bytes = launch->dynamic_shared_bytes;
+  if (launch->grid[1] != 1 || launch->grid[2] != 1)
+    out.error = fmt::format("persistent launch with grid {}x{}x{}: the emulator runs grid.x only", launch->grid[0],
+                            launch->grid[1], launch->grid[2]);
+  return out;
+}
+
+}  // namespace emu

@@ -1,0 +1,25 @@
+# The gemm_sm90.cuh configurations the emulator runs (tilefuse_emu_sm90_tests;
+# tests/emu/CMakeLists.txt defines tilefuse_emu_variant). TILE: block_m
+# block_n block_k warp_m warp_n stages group_m; block_k is 64, warp_n ==
+# block_n; block_m == warp_m is the ping-pong schedule, 2 * warp_m the
+# cooperative one. The default sm_90a tile (128x128x64, one 128x128 tile per
+# consumer, 4 stages, ping-pong: compiler/Target/TargetInfo.cpp) and three
+# others (64x64 and 64x128 ping-pong, 128x64 and 256x128 cooperative).
+tilefuse_emu_variant(sm90_gelu_bf16_colb_default EXPR "gelu(x)" DTYPE bf16 OUT bf16
+  TILE 128 128 64 128 128 4 8 COL_MAJOR_B SM90)
+tilefuse_emu_variant(sm90_gelu_f16_rowb_default EXPR "gelu(x)" DTYPE f16 OUT f16
+  TILE 128 128 64 128 128 4 8 SM90)
+tilefuse_emu_variant(sm90_gelu_bf16_rowb_coop128x64 EXPR "gelu(x)" DTYPE bf16 OUT bf16
+  TILE 128 64 64 64 64 3 2 SM90)
+tilefuse_emu_variant(sm90_swiglu_bf16_colb_separate_pingpong64 EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 64 64 64 3 8 COL_MAJOR_B SM90)
+tilefuse_emu_variant(sm90_swiglu_f16_rowb_separate_coop128x64 EXPR "silu(gate)*up" DTYPE f16 OUT f16
+  TILE 128 64 64 64 64 2 8 SM90)
+tilefuse_emu_variant(sm90_swiglu_bf16_rowb_interleave64_coop EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 128 64 64 64 64 3 2 INTERLEAVE 64 FAST SM90)
+tilefuse_emu_variant(sm90_geglu_f16_f32out_colb_interleave16 EXPR "gelu(gate)*up" DTYPE f16 OUT f32
+  TILE 64 64 64 64 64 3 8 COL_MAJOR_B INTERLEAVE 16 SM90)
+tilefuse_emu_variant(sm90_leaky_bf16_f32out_epilogue_inputs EXPR "leaky_relu(x, a)" DTYPE bf16 OUT f32
+  TILE 64 128 64 64 128 3 8 BIAS RESIDUAL AUX SM90)
+tilefuse_emu_variant(sm90_gelu_f16_bf16out_epilogue_inputs_colb_coop256 EXPR "gelu(x)" DTYPE f16 OUT bf16
+  TILE 256 128 64 128 128 3 8 COL_MAJOR_B BIAS RESIDUAL AUX SM90)
