@@ -292,27 +292,6 @@ CaseShape tails(const GemmVariant& v) {
 bool is_ldmatrix(const std::string& instruction) { return instruction.starts_with("ldmatrix"); }
 bool is_global_store(const std::string& instruction) { return instruction.starts_with("st.global"); }
 
-nlohmann::json summarize(const AccessCounters& counters) {
-  nlohmann::json summary = nlohmann::json::object();
-  std::set<std::pair<MemorySpace, std::string>> instructions;
-  for (const auto& [key, totals] : counters.totals()) instructions.insert({key.space, key.instruction});
-  for (const auto& [space, instruction] : instructions) {
-    const AccessTotals t = counters.instruction_totals(space, instruction);
-    nlohmann::json row = {{"requests", t.requests}, {"partial_requests", t.partial_requests}};
-    if (space == MemorySpace::Shared) {
-      row["wavefronts"] = t.wavefronts;
-      row["ideal_wavefronts"] = t.ideal_wavefronts;
-      row["conflicts"] = t.conflicts();
-    } else {
-      row["sectors"] = t.sectors;
-      row["bytes"] = t.bytes;
-      row["efficiency"] = t.sector_efficiency();
-    }
-    summary[instruction] = row;
-  }
-  return summary;
-}
-
 nlohmann::json run_counted(const GemmVariant& v, const CaseShape& shape, const char* label, AccessCounters& counters) {
   RunOptions options;
   options.counters = &counters;
@@ -324,7 +303,7 @@ nlohmann::json run_counted(const GemmVariant& v, const CaseShape& shape, const c
           {"m", shape.m},
           {"n", shape.n},
           {"k", shape.k},
-          {"summary", summarize(counters)},
+          {"summary", counters.summary_json()},
           {"per_site", counters.to_json()}};
 }
 

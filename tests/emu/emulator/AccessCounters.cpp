@@ -64,6 +64,18 @@ GlobalRequestCost global_request_cost(std::span<const ByteRange> lanes) {
   return cost;
 }
 
+SharedRequestCost core_matrix_request_cost(std::span<const unsigned> addresses, int mn_extent, int k_extent) {
+  constexpr int kCore = 8, kElementBytes = 2;
+  std::vector<ByteRange> phases;  // core matrix by core matrix, 64 elements each
+  phases.reserve(addresses.size());
+  for (int mn0 = 0; mn0 < mn_extent; mn0 += kCore)
+    for (int k0 = 0; k0 < k_extent; k0 += kCore)
+      for (int mn = mn0; mn < mn0 + kCore; ++mn)
+        for (int k = k0; k < k0 + kCore; ++k)
+          phases.push_back({addresses[static_cast<std::size_t>(mn * k_extent + k)], kElementBytes});
+  return shared_request_cost(phases, kCore * kCore);
+}
+
 double AccessTotals::sector_efficiency() const {
   return sectors == 0 ? 1.0 : static_cast<double>(bytes) / static_cast<double>(sectors * kSectorBytes);
 }
@@ -126,6 +138,27 @@ nlohmann::json AccessCounters::to_json() const {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+nlohmann::json AccessCounters::summary_json() const {
+  nlohmann::json summary = nlohmann::json::object();
+  std::set<std::pair<MemorySpace, std::string>> instructions;
+  for (const auto& [key, totals] : totals_) instructions.insert({key.space, key.instruction});
+  for (const auto& [space, instruction] : instructions) {
+    const AccessTotals t = instruction_totals(space, instruction);
+    nlohmann::json row = {{"requests", t.requests}, {"partial_requests", t.partial_requests}};
+    if (space == MemorySpace::Shared) {
+      row["wavefronts"] = t.wavefronts;
+      row["ideal_wavefronts"] = t.ideal_wavefronts;
+      row["conflicts"] = t.conflicts();
+    } else {
+      row["sectors"] = t.sectors;
+      row["bytes"] = t.bytes;
+      row["efficiency"] = t.sector_efficiency();
+    }
+    summary[instruction] = row;
+  }
+  return summary;
 }
 
 void WarpRequestGrouper::reset(int threads) {

@@ -25,11 +25,25 @@
 // Not modelled: the sm_70-sm_75 pairing rule that lets a 128-bit load of
 // pairwise-equal addresses finish in 2 passes, caches and timing.
 //
+// sm_90a (an assumption: NVIDIA documents neither how wgmma reads its
+// shared-memory operands nor its bank conflicts): a wgmma reads each 8x8
+// core matrix of an operand (8 rows of 16 bytes, PTX ISA "Shared Memory
+// Matrix Layout") as one 128-byte phase, so a core matrix whose rows fall
+// in 8 distinct 16-byte bank groups costs one wavefront, and rows sharing
+// banks cost extra wavefronts (conflicts). The canonical layouts place a core
+// matrix's rows 16 bytes apart (no swizzle) or one swizzle row apart with
+// the 16-byte chunk XORed by the row index (32/64/128B swizzle), which is
+// what the swizzle modes exist for (CUTLASS's GMMA canonical layouts,
+// include/cute/atom/mma_traits_sm90_gmma.hpp; discussed in
+// github.com/NVIDIA/cutlass/issues/1688 and
+// github.com/HazyResearch/ThunderKittens/issues/147). A TMA box is one
+// global request: the distinct 32-byte sectors of its in-bounds elements
+// (out-of-bounds elements are filled, not read).
+//
 // Hooking an instruction: a warp-collective one computes its cost from all
 // its addresses and adds it (ldmatrix: Instructions.cpp, count_ldmatrix; a
-// wgmma operand read or a TMA box would do the same through
-// BlockRunner::current().counters(): shared_request_cost over the 16-byte
-// rows of each 8x8 core matrix, global_request_cost over the box's rows); a
+// wgmma operand read: core_matrix_request_cost, a TMA box:
+// global_request_cost over its in-bounds runs, Sm90Instructions.cpp); a
 // per-thread one calls BlockRunner::count_thread_access, and the lanes are
 // grouped into requests by WarpRequestGrouper below.
 #pragma once
@@ -85,6 +99,12 @@ int lanes_per_phase_for_width(unsigned bytes_per_lane);
 /// Sectors and distinct bytes of one global request (bytes = 0: no access).
 GlobalRequestCost global_request_cost(std::span<const ByteRange> lanes);
 
+/// One wgmma operand read: `addresses[mn * k_extent + k]` is the shared
+/// byte address of 16-bit element (mn, k) (mn: a row of A or a column of B),
+/// mn_extent and k_extent multiples of 8. Each 8x8 core matrix (mn / 8, k / 8)
+/// is one phase of 128 bytes (see the model above).
+SharedRequestCost core_matrix_request_cost(std::span<const unsigned> addresses, int mn_extent, int k_extent);
+
 /// Totals of one instruction at one call site.
 struct AccessTotals {
   std::uint64_t requests = 0;
@@ -122,6 +142,8 @@ class AccessCounters {
   AccessTotals instruction_totals(MemorySpace space, const std::string& instruction) const;
   /// [{"instruction", "site", "space", "requests", ...}, ...], sorted.
   nlohmann::json to_json() const;
+  /// {instruction: {"requests", ...}}: per instruction, summed over its sites.
+  nlohmann::json summary_json() const;
 
  private:
   std::map<Key, AccessTotals> totals_;

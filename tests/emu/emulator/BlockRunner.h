@@ -67,6 +67,7 @@ struct WgmmaOperation {
   bool bf16 = true, b_mn_major = false;
   float* d[kWarpgroupSize] = {};          // each lane's n / 2 accumulators
   std::vector<unsigned> chunks_read;      // 16-byte shared chunks (hazard tracking)
+  std::source_location site;              // where the kernel issued it (counters)
   bool retired = false;
 };
 using WgmmaGroup = std::vector<std::shared_ptr<WgmmaOperation>>;

@@ -6,7 +6,13 @@
 //
 // Every shared-memory access of the async proxy goes through one function:
 // write_tma_chunk (a TMA copy's bytes landing) and read_wgmma_operand (one
-// 16-bit operand element of a wgmma), so that counters can hook them.
+// 16-bit operand element of a wgmma). The counters (AccessCounters.h) count
+// each wgmma's operand reads where it reads them (retire: one request per
+// operand, one phase per core matrix) and each TMA box's global reads where
+// it is issued (tma_load). The shared-memory side of a box is not counted:
+// the box is written densely in 16-byte chunks and every swizzle mode only
+// permutes the chunks of a 128-byte line, so each 128 bytes of a box fill
+// one 128-byte line: one wavefront each, by construction.
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
@@ -54,12 +60,23 @@ WgmmaAddresses wgmma_addresses(const WgmmaOperation& op) {
   return out;
 }
 
+/// The shared-memory wavefronts of a wgmma's operand reads: A (64 x 16) and
+/// B (N x 16), one request each.
+void count_wgmma_operands(BlockRunner& runner, const WgmmaOperation& op, const WgmmaAddresses& at) {
+  const std::string site = site_label(op.site.file_name(), op.site.line());
+  runner.counters()->add_shared("wgmma.mma_async A (shared read)", site,
+                                core_matrix_request_cost(at.a, kWgmmaM, kWgmmaK), false);
+  runner.counters()->add_shared("wgmma.mma_async B (shared read)", site, core_matrix_request_cost(at.b, op.n, kWgmmaK),
+                                false);
+}
+
 /// Computes a wgmma (its operands as shared memory holds them now) into the
 /// accumulators of all 128 lanes and ends its reads.
 void retire(BlockRunner& runner, WgmmaOperation& op) {
   if (op.retired) return;
   op.retired = true;
   const WgmmaAddresses at = wgmma_addresses(op);
+  if (runner.counters()) count_wgmma_operands(runner, op, at);
   std::vector<double> a(at.a.size()), b(at.b.size());
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = operand_value(read_wgmma_operand(runner, at.a[i]), op.bf16);
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = operand_value(read_wgmma_operand(runner, at.b[i]), op.bf16);
@@ -97,6 +114,7 @@ bool execute_wgmma(const WarpgroupLanes& lanes, int warpgroup) {
   op->n = first.n;
   op->bf16 = first.bf16;
   op->b_mn_major = first.b_mn_major;
+  op->site = first.site;
   for (int l = 0; l < kWarpgroupSize; ++l) op->d[l] = lanes[l]->d;
   for (std::uint64_t desc : {first.desc_a, first.desc_b}) {
     const MatrixDescriptor d = MatrixDescriptor::decode(desc);
@@ -213,7 +231,7 @@ void mbarrier_arrive_expect_tx(unsigned bar, unsigned bytes) {
 
 void mbarrier_wait(unsigned bar, unsigned parity) { BlockRunner::current().wait_mbarrier(bar, parity); }
 
-void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (&coords)[5]) {
+void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (&coords)[5], const Site& site) {
   BlockRunner& runner = BlockRunner::current();
   TensorMapArguments args;
   if (!decode_tensor_map(map, args)) {
@@ -235,6 +253,9 @@ void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (
   }
   auto box = std::make_shared<TensorBox>(read_tensor_box(args, dst, coords, &is_device_readable));
   if (!box->problem.empty()) runner.report(box->problem);
+  if (runner.counters())
+    runner.counters()->add_global("cp.async.bulk.tensor (global read)", site_label(site.file_name(), site.line()),
+                                  global_request_cost(box->global_reads), false);
   bool reported = false;
   for (unsigned chunk : box->chunk_offsets)
     if (auto problem = runner.async_proxy().on_tma_issued(chunk); !problem.empty() && !reported) {
@@ -288,8 +309,10 @@ void wgmma_wait(int pending) {
   BlockRunner::current().warp_collective(mine, &execute_wgmma_wait);
 }
 
-void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major) {
+void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
+                  const Site& site) {
   LaneOperation mine;
+  mine.site = site;
   mine.op = WarpOp::WgmmaMma;
   mine.d = d;
   mine.n = n;
@@ -310,7 +333,7 @@ thread_local GeneratedWgmma t_generated;
 
 void set_generated_wgmma(int n, bool bf16, bool b_mn_major) { t_generated = {n, bf16, b_mn_major}; }
 
-void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b) {
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, const Site& site) {
   if (t_generated.n == 0) {
     BlockRunner::current().report("wgmma_m64k16: no generated wgmma wrapper was set for this launch");
     return;
@@ -321,7 +344,7 @@ void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::
                                               registers, t_generated.n, t_generated.n / 2));
     return;
   }
-  wgmma_m64k16(d, t_generated.n, desc_a, desc_b, t_generated.bf16, t_generated.b_mn_major);
+  wgmma_m64k16(d, t_generated.n, desc_a, desc_b, t_generated.bf16, t_generated.b_mn_major, site);
 }
 
 void setmaxnreg(int registers, bool increase) {

@@ -183,6 +183,11 @@ TensorBox read_tensor_box(const TensorMapArguments& map, unsigned dst, const int
               continue;
             }
             std::memcpy(out, src, element);
+            const auto address = reinterpret_cast<std::uintptr_t>(src);
+            if (!box.global_reads.empty() && box.global_reads.back().address + box.global_reads.back().bytes == address)
+              box.global_reads.back().bytes += element;
+            else
+              box.global_reads.push_back({address, element});
           }
   for (std::size_t c = 0; c < chunk_count; ++c) {
     box.chunk_offsets[c] = swizzle_address(dst + static_cast<unsigned>(c * 16), map.swizzle);

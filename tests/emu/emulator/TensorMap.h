@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "emulator/AccessCounters.h"
+
 namespace emu {
 
 /// The arguments of one cuTensorMapEncodeTiled call.
@@ -70,6 +72,9 @@ struct TensorBox {
   std::vector<unsigned> chunk_offsets;            ///< shared offset of each 16-byte chunk
   std::vector<std::array<std::uint8_t, 16>> chunks;
   std::size_t bytes = 0;                          ///< transaction bytes (whole box)
+  /// The global bytes the copy reads: the in-bounds elements, merged into
+  /// contiguous runs (out-of-bounds elements are filled, not read).
+  std::vector<ByteRange> global_reads;
   std::string problem;                            ///< "" or what is wrong (bad global read, alignment)
 };
 /// Reads the box at `coords` (rank of them) for shared destination `dst`.

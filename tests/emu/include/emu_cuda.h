@@ -71,7 +71,8 @@ void mbarrier_arrive(unsigned bar);
 void mbarrier_arrive_expect_tx(unsigned bar, unsigned bytes);
 void mbarrier_wait(unsigned bar, unsigned parity);
 /// cp.async.bulk.tensor.<dims>d global -> shared completing on `bar`.
-void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (&coords)[5]);
+void tma_load(int dims, unsigned dst, const void* map, unsigned bar, const int (&coords)[5],
+              const Site& site = Site::current());
 void tma_prefetch_descriptor(const void* map);
 void fence_proxy_async();
 void wgmma_fence();
@@ -79,12 +80,14 @@ void wgmma_commit();
 void wgmma_wait(int pending);
 /// wgmma.mma_async.m64nNk16.f32.{bf16,f16} with A (K-major) and B from shared
 /// memory; `d` holds this thread's n / 2 accumulators.
-void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major);
+void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
+                  const Site& site = Site::current());
 /// The wgmma wrapper the host generated for this launch (N, type, B N-major):
 /// set by the launching code, used by wgmma_m64k16_generated.
 void set_generated_wgmma(int n, bool bf16, bool b_mn_major);
 /// The generated wrapper's call: `registers` accumulators (must be N / 2).
-void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b);
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b,
+                            const Site& site = Site::current());
 void setmaxnreg(int registers, bool increase);
 
 // ---- max.NaN / min.NaN: NaN if either input is NaN -----------------------------

@@ -23,10 +23,11 @@ __device__ __forceinline__ void mbarrier_arrive_expect_tx(unsigned bar, unsigned
 }
 __device__ __forceinline__ void mbarrier_wait(unsigned bar, unsigned parity) { ::emu::mbarrier_wait(bar, parity); }
 
+// `site` (not in the real API): the kernel's call site, for the counters.
 __device__ __forceinline__ void tma_load_5d(unsigned dst, const void* map, unsigned bar, int c0, int c1, int c2, int c3,
-                                            int c4) {
+                                            int c4, const ::emu::Site& site = ::emu::Site::current()) {
   const int coords[5] = {c0, c1, c2, c3, c4};
-  ::emu::tma_load(5, dst, map, bar, coords);
+  ::emu::tma_load(5, dst, map, bar, coords, site);
 }
 __device__ __forceinline__ void tma_prefetch_descriptor(const void* map) { ::emu::tma_prefetch_descriptor(map); }
 
@@ -56,8 +57,9 @@ __device__ __forceinline__ void setmaxnreg_dec() {
 /// the N, operand type and B major-ness of the wrapper the host generated for
 /// this launch (emu::set_generated_wgmma).
 template <int R>
-__device__ __forceinline__ void wgmma_m64k16(float (&d)[R], unsigned long long desc_a, unsigned long long desc_b) {
-  ::emu::wgmma_m64k16_generated(d, R, desc_a, desc_b);
+__device__ __forceinline__ void wgmma_m64k16(float (&d)[R], unsigned long long desc_a, unsigned long long desc_b,
+                                             const ::emu::Site& site = ::emu::Site::current()) {
+  ::emu::wgmma_m64k16_generated(d, R, desc_a, desc_b, site);
 }
 
 }  // namespace tf::sm90
