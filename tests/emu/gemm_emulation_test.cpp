@@ -6,17 +6,10 @@
 // with warps drifting apart as far as the barriers allow.
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
-
-#include "GemmCase.h"
+#include "CaseSweep.h"
 
 namespace emu {
 namespace {
-
-struct NamedShape {
-  const char* name;
-  CaseShape shape;
-};
 
 const NamedShape kShapes[] = {
     {"1x1x1", {1, 1, 1}},
@@ -28,62 +21,16 @@ const NamedShape kShapes[] = {
     {"tall_600x40x24", {600, 40, 24}},  // more block rows than one raster group
 };
 
-/// The interleaved weight matrix holds whole gate/up blocks: the host rejects
-/// N that is not a multiple of the block (runtime/ops/GemmArguments.cpp).
-CaseShape fit_to_variant(CaseShape s, const GemmVariant& v) {
-  if (v.gated && v.gate_interleave > 0) s.n = (s.n + v.gate_interleave - 1) / v.gate_interleave * v.gate_interleave;
-  return s;
-}
-
-struct Execution {
-  const char* name;
-  RunOptions options;
-};
-
 const Execution kExecutions[] = {
     {"late_copies_random_threads", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads}},
     {"early_copies_greedy_warps", {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps}},
 };
 
-struct Param {
-  const GemmVariant* variant;
-  const NamedShape* shape;
-  const Execution* execution;
-};
+class GemmEmulation : public ::testing::TestWithParam<SweepCase> {};
 
-std::vector<Param> all_params() {
-  std::vector<Param> params;
-  for (const GemmVariant& v : registered_variants())
-    for (const NamedShape& s : kShapes)
-      for (const Execution& e : kExecutions) params.push_back({&v, &s, &e});
-  return params;
-}
+TEST_P(GemmEmulation, MatchesFloat64Reference) { expect_case_matches_reference(GetParam()); }
 
-void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.variant->name << " " << p.shape->name << " " << p.execution->name;
-}
-
-class GemmEmulation : public ::testing::TestWithParam<Param> {};
-
-TEST_P(GemmEmulation, MatchesFloat64Reference) {
-  const Param& p = GetParam();
-  const CaseShape shape = fit_to_variant(p.shape->shape, *p.variant);
-  const CaseOutcome outcome = run_gemm_case(*p.variant, shape, p.execution->options);
-  std::string report;
-  for (const std::string& failure : outcome.failures) report += "\n  " + failure;
-  EXPECT_TRUE(outcome.failures.empty()) << p.variant->name << " on " << shape.m << "x" << shape.n << "x" << shape.k
-                                        << " batch " << shape.batch << ":" << report;
-  RecordProperty("relative_error", fmt::format("{:.3g}", outcome.relative_error));
-}
-
-INSTANTIATE_TEST_SUITE_P(Sm80, GemmEmulation, ::testing::ValuesIn(all_params()),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           std::string name = fmt::format("{}_{}_{}", info.param.variant->name,
-                                                          info.param.shape->name, info.param.execution->name);
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Sm80, GemmEmulation, ::testing::ValuesIn(sweep_cases(kShapes, kExecutions)), sweep_case_name);
 
 TEST(GemmEmulationSetup, EveryConfigurationIsRegistered) {
   // A translation unit that failed to register would silently shrink the sweep.

@@ -11,17 +11,10 @@
 // refilled before the releasing warp goes on), on one SM.
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
-
-#include "GemmCase.h"
+#include "CaseSweep.h"
 
 namespace emu {
 namespace {
-
-struct NamedShape {
-  const char* name;
-  CaseShape shape;
-};
 
 const NamedShape kShapes[] = {
     {"1x1x1", {1, 1, 1}},
@@ -36,63 +29,17 @@ const NamedShape kShapes[] = {
     {"deep_k_130x72x520", {130, 72, 520}},
 };
 
-/// The interleaved weight matrix holds whole gate/up blocks: the host rejects
-/// N that is not a multiple of the block (runtime/ops/GemmArguments.cpp).
-CaseShape fit_to_variant(CaseShape s, const GemmVariant& v) {
-  if (v.gated && v.gate_interleave > 0) s.n = (s.n + v.gate_interleave - 1) / v.gate_interleave * v.gate_interleave;
-  return s;
-}
-
-struct Execution {
-  const char* name;
-  RunOptions options;
-};
-
 const Execution kExecutions[] = {
     {"late_tma_random_threads_1sm", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads, 1}},
     {"early_tma_greedy_warps_3sms", {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps, 3}},
     {"newest_tma_last_woken_first_1sm", {5, CpAsyncLanding::NewestLast, SchedulePolicy::WokenFirst, 1}},
 };
 
-struct Param {
-  const GemmVariant* variant;
-  const NamedShape* shape;
-  const Execution* execution;
-};
+class GemmSm90Emulation : public ::testing::TestWithParam<SweepCase> {};
 
-std::vector<Param> all_params() {
-  std::vector<Param> params;
-  for (const GemmVariant& v : registered_variants())
-    for (const NamedShape& s : kShapes)
-      for (const Execution& e : kExecutions) params.push_back({&v, &s, &e});
-  return params;
-}
+TEST_P(GemmSm90Emulation, MatchesFloat64Reference) { expect_case_matches_reference(GetParam()); }
 
-void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.variant->name << " " << p.shape->name << " " << p.execution->name;
-}
-
-class GemmSm90Emulation : public ::testing::TestWithParam<Param> {};
-
-TEST_P(GemmSm90Emulation, MatchesFloat64Reference) {
-  const Param& p = GetParam();
-  const CaseShape shape = fit_to_variant(p.shape->shape, *p.variant);
-  const CaseOutcome outcome = run_gemm_case(*p.variant, shape, p.execution->options);
-  std::string report;
-  for (const std::string& failure : outcome.failures) report += "\n  " + failure;
-  EXPECT_TRUE(outcome.failures.empty()) << p.variant->name << " on " << shape.m << "x" << shape.n << "x" << shape.k
-                                        << " batch " << shape.batch << ":" << report;
-  RecordProperty("relative_error", fmt::format("{:.3g}", outcome.relative_error));
-}
-
-INSTANTIATE_TEST_SUITE_P(Sm90, GemmSm90Emulation, ::testing::ValuesIn(all_params()),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           std::string name = fmt::format("{}_{}_{}", info.param.variant->name,
-                                                          info.param.shape->name, info.param.execution->name);
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Sm90, GemmSm90Emulation, ::testing::ValuesIn(sweep_cases(kShapes, kExecutions)), sweep_case_name);
 
 TEST(GemmSm90EmulationSetup, EveryConfigurationIsRegistered) {
   // A translation unit that failed to register would silently shrink the sweep.

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "fakecuda/TensorMapLimits.h"
+
 namespace emu {
 namespace {
 
@@ -56,34 +58,17 @@ CUresult fake_encode_tiled(CUtensorMap* map, CUtensorMapDataType type, cuuint32_
                            const cuuint32_t* element_strides, CUtensorMapInterleave interleave,
                            CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2, CUtensorMapFloatOOBfill oob) {
   t_last_error.clear();
+  // The driver's documented limits, in the one function the fake driver
+  // (tests/fakecuda) applies too; then what this emulator does not model.
+  const tilefuse::fakecuda::TensorMapArgs args{map, static_cast<int>(type), rank, address, dims, strides, box,
+                                               element_strides, static_cast<int>(interleave),
+                                               static_cast<int>(swizzle), static_cast<int>(l2),
+                                               static_cast<int>(oob)};
+  if (std::string why = tilefuse::fakecuda::tensor_map_violation(args); !why.empty()) return reject(std::move(why));
   TensorMapArguments a;
   a.type = type;
-  const unsigned element = a.element_bytes();
-  if (element == 0) return reject(fmt::format("data type {} is not modelled", static_cast<int>(type)));
-  if (rank < 1 || rank > 5) return reject(fmt::format("tensorRank {} is outside 1..5", rank));
-  if (!map) return reject("tensorMap is null");
-  if (reinterpret_cast<std::uintptr_t>(address) % 16 != 0)
-    return reject(fmt::format("globalAddress {} is not 16-byte aligned", address));
+  if (a.element_bytes() == 0) return reject(fmt::format("data type {} is not modelled", static_cast<int>(type)));
   if (interleave != CU_TENSOR_MAP_INTERLEAVE_NONE) return reject("interleaved layouts are not modelled");
-  for (unsigned i = 0; i < rank; ++i) {
-    if (dims[i] == 0 || dims[i] > (1ull << 32))
-      return reject(fmt::format("globalDim[{}] = {} is outside 1..2^32", i, dims[i]));
-    if (box[i] == 0 || box[i] > 256) return reject(fmt::format("boxDim[{}] = {} is outside 1..256", i, box[i]));
-    if (element_strides[i] == 0 || element_strides[i] > 8)
-      return reject(fmt::format("elementStrides[{}] = {} is outside 1..8", i, element_strides[i]));
-    if (i + 1 < rank && (strides[i] % 16 != 0 || strides[i] >= (1ull << 40)))
-      return reject(fmt::format("globalStrides[{}] = {} is not a multiple of 16 below 2^40", i, strides[i]));
-  }
-  if (box[0] * element % 16 != 0)
-    return reject(fmt::format("boxDim[0] * element size = {} bytes is not a multiple of 16", box[0] * element));
-  const unsigned swizzle_span[] = {0, 32, 64, 128};
-  if (swizzle != CU_TENSOR_MAP_SWIZZLE_NONE) {
-    const int mode = static_cast<int>(swizzle);
-    if (mode < 1 || mode > 3) return reject(fmt::format("swizzle mode {} is not modelled", mode));
-    if (box[0] * element > swizzle_span[mode])
-      return reject(fmt::format("the inner box dimension ({} bytes) exceeds the {}-byte swizzle span",
-                                box[0] * element, swizzle_span[mode]));
-  }
   Packed p{};
   p.magic = kMagic;
   p.address = reinterpret_cast<std::uint64_t>(address);
