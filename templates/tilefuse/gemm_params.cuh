@@ -23,21 +23,15 @@ struct TfGemmParams {
 };
 
 // The layout the host packs (runtime/ops/GemmParams.h, kernel_params_bytes):
-// checked here by NVRTC for every kernel, and by the host compiler in
-// tests/unit/ops/gemm_params_test.cpp, which includes this header and
-// compares each offset with the host's GemmParams.
+// 7 pointers, 13 long longs, alpha and beta, then the epilogue parameters.
+// NVRTC has no offsetof, so the device side checks the size (a field added,
+// removed or resized moves it); the host compiles this same header in
+// tests/unit/ops/gemm_params_header_test.cpp and checks every field's offset
+// against its GemmParams, and the epilogue offset against this constant.
+constexpr unsigned long long kTfGemmParamsEpilogueOffset = 7 * 8 + 13 * 8 + 2 * 4;  // 168
 static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
               "TfGemmParams assumes 64-bit pointers (as the host's GemmParams)");
-static_assert(__builtin_offsetof(TfGemmParams, a) == 0 && __builtin_offsetof(TfGemmParams, aux) == 48,
-              "TfGemmParams: 7 pointers at offsets 0..48 (runtime/ops/GemmParams.h)");
-static_assert(__builtin_offsetof(TfGemmParams, m) == 56 && __builtin_offsetof(TfGemmParams, ld_aux) == 112,
-              "TfGemmParams: m, n, k, lda .. ld_aux at 56..112 (runtime/ops/GemmParams.h)");
-static_assert(__builtin_offsetof(TfGemmParams, batch_stride_a) == 120 &&
-                  __builtin_offsetof(TfGemmParams, batch_stride_aux) == 152,
-              "TfGemmParams: batch strides at 120..152 (runtime/ops/GemmParams.h)");
-static_assert(__builtin_offsetof(TfGemmParams, alpha) == 160 && __builtin_offsetof(TfGemmParams, beta) == 164 &&
-                  __builtin_offsetof(TfGemmParams, epilogue) == 168,
-              "TfGemmParams: alpha, beta, epilogue at 160, 164, 168 (runtime/ops/GemmParams.h)");
 static_assert(alignof(TfGemmParams) == 8, "TfGemmParams is 8-byte aligned (kGemmParamsAlign)");
-static_assert(sizeof(TfGemmParams) % 8 == 0 && sizeof(TfGemmParams) >= 168 + sizeof(TfEpilogueParams),
-              "TfGemmParams: the epilogue parameters end the struct, rounded up to 8 bytes");
+static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8,
+              "TfGemmParams: 168 bytes of fixed fields, then TfEpilogueParams, rounded up to 8 "
+              "(runtime/ops/GemmParams.h packs exactly this)");

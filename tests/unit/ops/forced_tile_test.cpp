@@ -8,7 +8,10 @@
 
 #include <stdlib.h>
 
+#include "compiler/Pipeline.h"
 #include "compiler/Target/TilePruning.h"
+#include "runtime/Nvrtc.h"
+#include "runtime/ops/KernelSource.h"
 #include "runtime/ops/MatmulState.h"
 #include "tilefuse/tilefuse.hpp"
 
@@ -50,6 +53,28 @@ TEST(ForcedTile, TheLaunchPathRefusesItOnEveryMmaSyncTarget) {
   // Powers of two pass (the heuristic's tile, and a 16-deep one).
   EXPECT_FALSE(compiler::tile_shape_rejection(compiler::Mainloop::MmaSyncMultistage, {128, 128, 32, 64, 64, 3, 4, 8}));
   EXPECT_FALSE(compiler::tile_shape_rejection(compiler::Mainloop::MmaSyncMultistage, {64, 64, 16, 32, 32, 2, 4, 8}));
+}
+
+// The template refuses the tile too (for a source built past the host check):
+// NVRTC stops at swizzle's static_assert instead of emitting a kernel that
+// corrupts shared memory.
+TEST(ForcedTile, TheTemplateStaticAssertsPowerOfTwoChunkCounts) {
+  compiler::KernelSpec spec;
+  spec.expression = "gelu(x)";
+  spec.arch = Arch::Sm80;
+  spec.tile = kNonPowerOfTwoChunks;
+  auto epilogue = compiler::compile(spec);
+  ASSERT_TRUE(epilogue) << epilogue.error().message;
+  runtime::Source source;
+  source.name = "swizzle_96x64x48.cu";
+  source.code = ops::gemm_kernel_source(spec, *epilogue);
+  source.kernel_names = {ops::kGemmKernelName};
+  source.options.arch = "sm_80";
+  auto compiled = runtime::compile(source);
+  ASSERT_FALSE(compiled) << "NVRTC built the 96x64x48 kernel";
+  EXPECT_EQ(compiled.error().code, ErrorCode::CompileFailed);
+  EXPECT_NE(compiled.error().detail.find("power-of-two count of 16-byte chunks"), std::string::npos)
+      << compiled.error().detail.substr(0, 3000);
 }
 
 }  // namespace

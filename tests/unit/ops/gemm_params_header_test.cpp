@@ -1,7 +1,8 @@
 // Both sides of the TfGemmParams layout pinned (issue 13): the device header
-// templates/tilefuse/gemm_params.cuh carries static_asserts on its offsets,
-// which (1) the host compiler checks here by including the header itself,
-// next to the host mirror runtime/ops/GemmParams.h, field by field; and
+// templates/tilefuse/gemm_params.cuh static_asserts its size against
+// kTfGemmParamsEpilogueOffset (NVRTC has no offsetof), which (1) the host
+// compiler checks here by including the same header, together with every
+// field's offset against the host mirror runtime/ops/GemmParams.h; and
 // (2) NVRTC enforces: a header whose layout drifts no longer compiles.
 #include <gtest/gtest.h>
 
@@ -47,6 +48,7 @@ TF_SAME_OFFSET(alpha);
 TF_SAME_OFFSET(beta);
 #undef TF_SAME_OFFSET
 static_assert(offsetof(TfGemmParams, epilogue) == kEpilogueParamsOffset);
+static_assert(kTfGemmParamsEpilogueOffset == kEpilogueParamsOffset);
 static_assert(sizeof(TfGemmParams) == kernel_params_bytes(3));
 static_assert(alignof(TfGemmParams) == kGemmParamsAlign);
 
@@ -79,7 +81,8 @@ TEST(GemmParamsHeader, NvrtcAcceptsTheHeaderAndRejectsALayoutThatDrifts) {
   drifted.insert(at + aux.size(), " int added_by_mistake;");
   auto bad = runtime::compile(probe(drifted));
   ASSERT_FALSE(bad) << "a TfGemmParams with another layout compiled: the device-side asserts are missing";
-  EXPECT_NE(bad.error().detail.find("TfGemmParams: m, n, k"), std::string::npos) << bad.error().detail;
+  EXPECT_NE(bad.error().detail.find("TfGemmParams: 168 bytes of fixed fields"), std::string::npos)
+      << bad.error().detail;
 }
 
 }  // namespace
