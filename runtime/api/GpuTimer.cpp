@@ -12,6 +12,7 @@
 #include "dsl/Interpreter.h"
 #include "dsl/Resolve.h"
 #include "runtime/Driver.h"
+#include "runtime/tune/HostReference.h"
 #include "runtime/tune/KernelSignature.h"
 #include "runtime/tune/OutputCheck.h"
 #include "tilefuse/tilefuse.hpp"
@@ -110,42 +111,6 @@ struct Problem {
 /// Sampled output elements checked against float64 per candidate.
 constexpr int kReferenceSamples = 64;
 
-/// The float64 value of output element (row, col) of `p` (batch 1, packed):
-/// the GEMM (both products for a gated op) and the epilogue through the DSL
-/// interpreter, as tests/gpu/support/GemmProblem.cpp computes it.
-Expected<double> reference_element(const Problem& p, const compiler::KernelSpec& spec, bool gated,
-                                   const dsl::ResolvedProgram& program, const dsl::ParameterValues& values,
-                                   long long row, long long col) {
-  const long long n = p.args.shape.n, k = p.args.shape.k;
-  const bool interleaved = gated && spec.gate_interleave > 0;
-  const long long features = interleaved ? 2 * n : n;
-  auto weight = [&](const std::vector<float>& w, long long kk, long long feature) -> double {
-    return spec.b_col_major ? w[feature * k + kk] : w[kk * features + feature];
-  };
-  long long gate_feature = col, up_feature = col;
-  if (interleaved) {
-    const long long block = spec.gate_interleave;
-    gate_feature = (col / block) * 2 * block + col % block;
-    up_feature = gate_feature + block;
-  }
-  double acc = 0, up = 0;
-  for (long long kk = 0; kk < k; ++kk) {
-    const double a = p.a[row * k + kk];
-    acc += a * weight(p.b, kk, gate_feature);
-    if (gated) up += a * weight(interleaved ? p.b : p.b_up, kk, up_feature);
-  }
-  dsl::InputValues inputs;
-  if (gated) {
-    inputs.gate = acc;
-    inputs.up = up;
-  } else {
-    double pre = static_cast<double>(p.args.alpha) * acc;
-    if (spec.bias) pre += p.bias[col];
-    if (spec.residual) pre += static_cast<double>(p.args.beta) * p.c[row * n + col];
-    inputs.x = pre;
-  }
-  return dsl::evaluate(program, inputs, values);
-}
 
 MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& candidate) {
   MatmulOptions o;
@@ -282,10 +247,23 @@ struct GpuTimer::State {
     if (!program) return program.take_error();
     dsl::ParameterValues values;
     for (const std::string& name : op.parameters()) values[name] = parameter_value;
-    auto samples = reference_samples(
-        problem.args.shape.m, problem.args.shape.n, kReferenceSamples, [&](long long row, long long col) {
-          return reference_element(problem, spec, op.gated(), *program, values, row, col);
-        });
+    HostGemm gemm;
+    gemm.m = problem.args.shape.m;
+    gemm.n = problem.args.shape.n;
+    gemm.k = problem.args.shape.k;
+    gemm.gated = op.gated();
+    gemm.gate_interleave = spec.gate_interleave;
+    gemm.b_col_major = spec.b_col_major;
+    gemm.alpha = problem.args.alpha;
+    gemm.beta = problem.args.beta;
+    gemm.a = problem.a;
+    gemm.b = problem.b;
+    gemm.b_up = problem.b_up;
+    gemm.bias = problem.bias;
+    gemm.c = problem.c;
+    auto samples = reference_samples(gemm.m, gemm.n, kReferenceSamples, [&](long long row, long long col) {
+      return host_reference_element(gemm, *program, values, row, col);
+    });
     if (!samples) return samples.take_error();
     problem.samples = std::move(*samples);
     return &problem.samples;
