@@ -45,8 +45,9 @@ int attribute(const DriverApi& api, CUdevice dev, CUdevice_attribute attr, Error
 }  // namespace
 
 std::string driver_library_path() {
-  const char* override_path = std::getenv("TILEFUSE_LIBCUDA");
-  return override_path && *override_path ? override_path : "libcuda.so.1";
+  for (const char* variable : {"TILEFUSE_CUDA_DRIVER", "TILEFUSE_LIBCUDA"})
+    if (const char* path = std::getenv(variable); path && *path) return path;
+  return "libcuda.so.1";
 }
 
 Expected<std::unique_ptr<DriverApi>> load_driver(const std::string& library_path) {
@@ -55,6 +56,21 @@ Expected<std::unique_ptr<DriverApi>> load_driver(const std::string& library_path
   if (!handle) {
     const char* why = ::dlerror();
     return no_driver(library_path, why ? why : "dlopen failed");
+  }
+  // Asked before anything else: a driver older than the CUDA headers also
+  // lacks entry points or refuses the kernels NVRTC writes, and either of
+  // those messages would point the user elsewhere.
+  using DriverGetVersion = CUresult (*)(int*);
+  if (auto get_version = reinterpret_cast<DriverGetVersion>(::dlsym(handle, "cuDriverGetVersion"))) {
+    int version = 0;
+    if (get_version(&version) == CUDA_SUCCESS && version < CUDA_VERSION) {
+      ::dlclose(handle);
+      return make_error(ErrorCode::DriverError,
+                        fmt::format("the CUDA driver {} is version {}.{}, older than the CUDA {}.{} this build "
+                                    "needs: update the NVIDIA driver (CUDA {}.{} needs the 580 series or newer)",
+                                    library_path, version / 1000, version % 1000 / 10, CUDA_VERSION / 1000,
+                                    CUDA_VERSION % 1000 / 10, CUDA_VERSION / 1000, CUDA_VERSION % 1000 / 10));
+    }
   }
   auto api = std::make_unique<DriverApi>();
   api->library_path = library_path;
@@ -160,13 +176,18 @@ Expected<CUcontext> make_context_current(int ordinal) {
   const DriverApi& api = **api_or;
 
   // Primary contexts are retained once per device and never released: they
-  // are shared with every other user of the runtime API in the process.
+  // are shared with every other user of the runtime API in the process. A
+  // primary-context reset (cudaDeviceReset) leaves the retained handle
+  // inactive or destroyed; cuCtxGetId then fails and it is retained again
+  // (which reactivates it, or gives the device's new one).
   static std::mutex mutex;
   static std::vector<CUcontext> retained;
   CUcontext ctx = nullptr;
   {
     std::lock_guard lock(mutex);
-    if (ordinal >= 0 && static_cast<size_t>(ordinal) < retained.size() && retained[ordinal]) {
+    unsigned long long id = 0;
+    if (ordinal >= 0 && static_cast<size_t>(ordinal) < retained.size() && retained[ordinal] &&
+        api.cuCtxGetId(retained[ordinal], &id) == CUDA_SUCCESS) {
       ctx = retained[ordinal];
     } else {
       auto count = device_count();

@@ -30,6 +30,7 @@ namespace tilefuse::runtime {
   X(cuCtxGetCurrent)                    \
   X(cuCtxSetCurrent)                    \
   X(cuCtxGetDevice)                     \
+  X(cuCtxGetId)                         \
   X(cuCtxSynchronize)                   \
   X(cuModuleLoadData)                   \
   X(cuModuleUnload)                     \
@@ -60,13 +61,15 @@ struct DriverApi {
   std::string library_path;  ///< what was dlopen'ed
 };
 
-/// The library the process driver comes from: $TILEFUSE_LIBCUDA if set
-/// (tests point it at a missing file), else "libcuda.so.1".
+/// The library the process driver comes from: $TILEFUSE_CUDA_DRIVER if set
+/// (e.g. the fake driver of tests/fakecuda), else $TILEFUSE_LIBCUDA (the
+/// older name; tests point it at a missing file), else "libcuda.so.1".
 std::string driver_library_path();
 
 /// Loads a driver library and fills a fresh table; does not call cuInit.
-/// NoDevice when the library cannot be loaded, DriverError when it lacks an
-/// entry point (driver older than the CUDA 13 headers tilefuse uses).
+/// NoDevice when the library cannot be loaded; DriverError when its
+/// cuDriverGetVersion reports a version older than the CUDA headers tilefuse
+/// uses (asked first: "update the NVIDIA driver") or it lacks an entry point.
 Expected<std::unique_ptr<DriverApi>> load_driver(const std::string& library_path);
 
 /// The process-wide driver: loaded and cuInit'ed once (thread-safe) from
@@ -98,7 +101,8 @@ Expected<DeviceInfo> query_device(int ordinal = 0);
 Expected<std::string> arch_for_compute_capability(int major, int minor);
 
 /// Makes the device's primary context current on this thread (retained
-/// once per device for the life of the process) and returns it.
+/// once per device for the life of the process, and again after a
+/// primary-context reset made the retained handle unusable) and returns it.
 Expected<CUcontext> make_context_current(int ordinal = 0);
 
 }  // namespace tilefuse::runtime

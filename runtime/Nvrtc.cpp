@@ -104,6 +104,7 @@ std::vector<std::string> nvrtc_options(const CompileOptions& options) {
       "--minimal",
   };
   out.insert(out.end(), options.extra.begin(), options.extra.end());
+  if (watchdog_from_environment()) out.emplace_back(kWatchdogDefine);
   const std::vector<std::string> from_environment = nvrtc_options_from_environment();
   out.insert(out.end(), from_environment.begin(), from_environment.end());
   return out;
@@ -116,6 +117,11 @@ std::vector<std::string> nvrtc_options_from_environment() {
   std::istringstream words(text);
   for (std::string word; words >> word;) out.push_back(word);
   return out;
+}
+
+bool watchdog_from_environment() {
+  const char* text = std::getenv("TILEFUSE_WATCHDOG");
+  return text && *text && std::string_view(text) != "0";
 }
 
 void prewarm_nvrtc() {

@@ -70,7 +70,8 @@ struct Compiled {
 /// NVRTC's version as "major.minor" (part of every cache key).
 std::string nvrtc_version();
 
-/// The exact option list compile() hands NVRTC for `options`, ending with
+/// The exact option list compile() hands NVRTC for `options`, then the
+/// watchdog define when watchdog_from_environment(), then
 /// nvrtc_options_from_environment(); the cache key hashes this list, so a
 /// kernel compiled with other options is another entry.
 std::vector<std::string> nvrtc_options(const CompileOptions& options);
@@ -79,6 +80,17 @@ std::vector<std::string> nvrtc_options(const CompileOptions& options);
 /// options appended to every compile, for comparing code generation choices
 /// (bench/) without rebuilding. Unset: none.
 std::vector<std::string> nvrtc_options_from_environment();
+
+/// The define that turns every mbarrier wait of the sm_90a GEMM into a
+/// bounded wait that reports the waiter and traps (templates/tilefuse/
+/// watchdog_sm90.cuh); the other templates ignore it.
+inline constexpr std::string_view kWatchdogDefine = "-DTILEFUSE_WATCHDOG=1";
+
+/// True when $TILEFUSE_WATCHDOG is set, non-empty and not "0": nvrtc_options()
+/// then adds kWatchdogDefine (before $TILEFUSE_NVRTC_OPTIONS), so a watchdog
+/// kernel has its own cache key. For first runs on a new GPU (a hang becomes a
+/// message); it adds a clock read per retried wait, so leave it off for timing.
+bool watchdog_from_environment();
 
 /// Starts NVRTC's one-time process initialization (the first compile in a
 /// process pays about 100 ms extra; measured on the 2-core dev machine, an

@@ -101,6 +101,9 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
   tune::SimulatedTimer simulated;
   tune::GpuTimerOptions timer_options;
   timer_options.runtime = *this;
+  // Time on the device a launch from this thread would use (device 0 only
+  // when no context is current), the one tuning_arch describes.
+  if (!options.simulate) timer_options.device_ordinal = ops::launch_device_ordinal().value_or(0);
   tune::GpuTimer gpu(timer_options);
   tune::KernelTimer& timer = options.simulate ? static_cast<tune::KernelTimer&>(simulated) : gpu;
   tune::CacheCandidateCompiler compiler(*state_->cache);
@@ -130,7 +133,9 @@ Expected<void> Runtime::export_tuning(const std::string& file, bool simulated) c
   if (!dir) return dir.take_error();
   tune::DeviceIdentity device = tune::simulated_device_identity();
   if (!simulated) {
-    tune::GpuTimer gpu;
+    tune::GpuTimerOptions timer_options;  // the current device's database, as tune wrote it
+    timer_options.device_ordinal = ops::launch_device_ordinal().value_or(0);
+    tune::GpuTimer gpu(timer_options);
     auto identity = gpu.device();
     if (!identity) return identity.take_error();
     device = std::move(*identity);

@@ -26,10 +26,11 @@ Expected<std::unique_ptr<GemmVariant>> GemmVariant::build(const compiler::Kernel
   return variant;
 }
 
-Expected<const runtime::Kernel*> GemmVariant::kernel_for(CUcontext context, int ordinal) {
+Expected<const runtime::Kernel*> GemmVariant::kernel_for(CUcontext context, unsigned long long context_id,
+                                                         int ordinal) {
   std::lock_guard lock(mutex_);
   for (const auto& loaded : loaded_)
-    if (loaded->context == context) return &loaded->kernel;
+    if (loaded->context == context && loaded->context_id == context_id) return &loaded->kernel;
 
   auto module = runtime::Loaded::load(*compiled_, ordinal);
   if (!module) return module.take_error();
@@ -45,6 +46,7 @@ Expected<const runtime::Kernel*> GemmVariant::kernel_for(CUcontext context, int 
   }
   auto entry = std::make_unique<LoadedKernel>();
   entry->context = context;
+  entry->context_id = context_id;
   entry->kernel = std::move(*kernel);
   loaded_.push_back(std::move(entry));
   return &loaded_.back()->kernel;

@@ -31,14 +31,17 @@ class GemmVariant {
   /// Dynamic shared memory of one launch, bytes.
   int shared_bytes() const { return shared_bytes_; }
 
-  /// The kernel loaded in `context` (device `ordinal`'s primary context),
-  /// loading it on first use. The reference stays valid while this exists.
-  Expected<const runtime::Kernel*> kernel_for(CUcontext context, int ordinal);
+  /// The kernel loaded in `context` (device `ordinal`'s primary context,
+  /// whose cuCtxGetId is `context_id`), loading it on first use and again
+  /// when the context was reset (same handle, new id). The reference stays
+  /// valid while this exists.
+  Expected<const runtime::Kernel*> kernel_for(CUcontext context, unsigned long long context_id, int ordinal);
 
  private:
   GemmVariant() = default;
   struct LoadedKernel {
     CUcontext context = nullptr;
+    unsigned long long context_id = 0;
     runtime::Kernel kernel;
   };
 
@@ -50,6 +53,8 @@ class GemmVariant {
   int shared_bytes_ = 0;
 
   std::mutex mutex_;
+  /// Never shrinks: a kernel of a reset context stays (another thread may
+  /// still hold it) until the variant goes.
   std::vector<std::unique_ptr<LoadedKernel>> loaded_;
 };
 

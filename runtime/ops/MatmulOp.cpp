@@ -148,7 +148,7 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
 
   auto built = variant(arch, tile);
   if (!built) return built.take_error();
-  auto kernel = (*built)->kernel_for(device->context, device->ordinal);
+  auto kernel = (*built)->kernel_for(device->context, device->context_id, device->ordinal);
   if (!kernel) return kernel.take_error();
 
   ops::KernelParamBuffer buffer;
@@ -213,8 +213,8 @@ Expected<void> MatmulOp::operator()(CUstream stream, const MatmulArgs& args,
 
 Expected<KernelInfo> MatmulOp::compile(Shape shape, Arch arch) const {
   // The tile a launch here would use: with a GPU, its tuning records count.
-  auto device = ops::current_device();
-  const ops::AdvisedDevice advised{device ? device->ordinal : -1};
+  // Compiling needs no context: the thread's (or its absence) stays as it is.
+  const ops::AdvisedDevice advised{ops::launch_device_ordinal().value_or(-1)};
   auto tile = state_->tile_for(arch, shape.m, shape.n, shape.k, advised);
   if (!tile) return tile.take_error();
   bool built_now = false;

@@ -17,7 +17,7 @@
 namespace tf::epilogue {
 
 using Cfg = TfGemmConfig;
-using namespace tf::gemm_io;  // input_to_float, output_to_float, store_output_element, store_outputs
+using namespace tf::gemm_io;  // input_to_float, output_to_float, store_outputs, store_output_floats
 
 /// Finishes outputs (row, col .. col+3) of batch `batch` from the fp32
 /// accumulators `x` (and `up` for a gated op). The caller guarantees
@@ -38,9 +38,8 @@ __device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, l
     if constexpr (Cfg::kHasResidual)
       v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
     x[j] = v;
-    if constexpr (Cfg::kHasAux)
-      if (cj < p.n) store_output_element(p.aux, batch * p.batch_stride_aux + row * p.ld_aux + cj, v);
   }
+  if constexpr (Cfg::kHasAux) store_output_floats(p.aux, batch * p.batch_stride_aux + row * p.ld_aux, col, p.n, x);
   out = tf_epilogue(x, p.epilogue);
 #endif
   store_outputs(d, row * p.ldd, col, p.n, out);

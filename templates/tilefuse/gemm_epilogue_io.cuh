@@ -4,7 +4,9 @@
 //
 // Needs, before inclusion: TfGemmConfig (kInputBf16), the generated epilogue
 // (TF_EPILOGUE_OUT_BYTES, TF_EPILOGUE_OUT_BF16, TfEpilogueOut) and
-// tf::bf16_bits_to_float / f16_bits_to_float / to_bf16_bits / to_f16_bits.
+// tf::bf16_bits_to_float / f16_bits_to_float / to_bf16_bits / to_f16_bits /
+// st_global (ptx_sm80.cuh). Global stores go through st_global, which the CPU
+// emulator counts.
 #pragma once
 
 namespace tf::gemm_io {
@@ -27,39 +29,46 @@ __device__ __forceinline__ float output_to_float(const void* base, long long ind
 #endif
 }
 
-/// float → output-dtype element (aux store).
-__device__ __forceinline__ void store_output_element(void* base, long long index, float value) {
-#if TF_EPILOGUE_OUT_BYTES == 4
-  static_cast<float*>(base)[index] = value;
-#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
-  static_cast<unsigned short*>(base)[index] = to_bf16_bits(value);
-#else
-  static_cast<unsigned short*>(base)[index] = to_f16_bits(value);
-#endif
-}
-
 /// Writes the 4 outputs of one thread: one vector store when all 4 columns
 /// are inside N (and `vector_ok`: the 4 elements are one aligned vector),
 /// element stores otherwise.
 __device__ __forceinline__ void store_outputs(void* d, long long row_offset, long long col, long long n,
                                               const TfEpilogueOut& out, bool vector_ok = true) {
   if (vector_ok && col + 4 <= n) {
-    // Bound to a reference so that the CPU emulator's -fsanitize=alignment
-    // checks the vector store (an aggregate copy through a pointer is not checked).
-    TfEpilogueOut& dst =
-        *reinterpret_cast<TfEpilogueOut*>(static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES);
-    dst = out;
+    char* at = static_cast<char*>(d) + (row_offset + col) * TF_EPILOGUE_OUT_BYTES;
+    st_global(reinterpret_cast<TfEpilogueOut*>(at), out);
   } else {
 #pragma unroll
     for (int j = 0; j < 4; ++j)
       if (col + j < n) {
 #if TF_EPILOGUE_OUT_BYTES == 4
-        static_cast<float*>(d)[row_offset + col + j] = out.v[j];
+        st_global(static_cast<float*>(d) + row_offset + col + j, out.v[j]);
 #else
-        static_cast<unsigned short*>(d)[row_offset + col + j] = out.v[j];
+        st_global(static_cast<unsigned short*>(d) + row_offset + col + j, out.v[j]);
 #endif
       }
   }
+}
+
+/// Writes 4 fp32 values, rounded to the output dtype, to columns col.. of one
+/// row (aux: the pre-activations), as store_outputs does: one vector store
+/// when all 4 are inside N. Element stores would move 4 times the sectors
+/// they fill: per warp request, one 2- or 4-byte element every 8 or 16 bytes
+/// (25 % sector efficiency, counted by the CPU emulator's Sm80Counters).
+__device__ __forceinline__ void store_output_floats(void* base, long long row_offset, long long col, long long n,
+                                                    const float (&v)[4], bool vector_ok = true) {
+  TfEpilogueOut out;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+#if TF_EPILOGUE_OUT_BYTES == 4
+    out.v[j] = v[j];
+#elif defined(TF_EPILOGUE_OUT_BF16) && TF_EPILOGUE_OUT_BF16
+    out.v[j] = to_bf16_bits(v[j]);
+#else
+    out.v[j] = to_f16_bits(v[j]);
+#endif
+  }
+  store_outputs(base, row_offset, col, n, out, vector_ok);
 }
 
 }  // namespace tf::gemm_io

@@ -34,7 +34,7 @@
 namespace tf::sm80 {
 
 using Cfg = TfGemmConfig;
-using namespace tf::gemm_io;  // input_to_float, output_to_float, store_output_element, store_outputs
+using namespace tf::gemm_io;  // input_to_float, output_to_float, store_outputs, store_output_floats
 
 constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kBK = Cfg::kBlockK;
 constexpr int kWM = Cfg::kWarpM, kWN = Cfg::kWarpN, kStages = Cfg::kStages;
@@ -431,13 +431,10 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
     if constexpr (Cfg::kHasAux) {
       // The pre-activations the backward needs: aux row = [gate (N) | up (N)].
+      // The up half starts N elements in: a vector store only if 4 | N.
       const long long aux_row = batch * p.batch_stride_aux + row * p.ld_aux;
-#pragma unroll
-      for (int j = 0; j < 4; ++j)
-        if (col + j < p.n) {
-          store_output_element(p.aux, aux_row + col + j, x[j]);
-          store_output_element(p.aux, aux_row + p.n + col + j, up[j]);
-        }
+      store_output_floats(p.aux, aux_row, col, p.n, x);
+      store_output_floats(p.aux, aux_row + p.n, col, p.n, up, p.n % 4 == 0);
     }
     out = tf_epilogue(x, up, p.epilogue);
 #elif defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
@@ -458,9 +455,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
       if constexpr (Cfg::kHasResidual)
         v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
       x[j] = v;
-      if constexpr (Cfg::kHasAux)
-        if (cj < p.n) store_output_element(p.aux, batch * p.batch_stride_aux + row * p.ld_aux + cj, v);
     }
+    if constexpr (Cfg::kHasAux) store_output_floats(p.aux, batch * p.batch_stride_aux + row * p.ld_aux, col, p.n, x);
     out = tf_epilogue(x, p.epilogue);
 #endif
     store_outputs(d, row * p.ldd, col, p.n, out);

@@ -47,6 +47,7 @@
 #include "tilefuse/ptx_sm90.cuh"
 #include "tilefuse/gemm_params.cuh"
 #include "tilefuse/gemm_epilogue.cuh"
+#include "tilefuse/watchdog_sm90.cuh"  // empty unless TILEFUSE_WATCHDOG
 
 /// A CUtensorMap (opaque, 128 bytes; CUDA 13's cuda.h aligns it to 128) as
 /// the kernel sees it.
@@ -179,6 +180,24 @@ __device__ __forceinline__ void load_b(const TfTensorMap* map, unsigned dst, uns
   }
 }
 
+/// The barrier a wait is on (named in the watchdog's report).
+enum WaitOn : int { kWaitFull = 0, kWaitEmpty = 1, kWaitOrder = 2 };
+
+/// Every barrier wait of the kernel goes through here. Built with
+/// TILEFUSE_WATCHDOG (tilefuse/watchdog_sm90.cuh) the wait is bounded and, past
+/// the bound, reports the waiter and traps; otherwise it is mbarrier_wait and
+/// the other arguments compile to nothing (the PTX is that of a plain wait).
+/// `role`: -1 producer, 0/1 consumer; `stage`: ring stage (order: its consumer).
+__device__ __forceinline__ void wait_barrier(unsigned bar, unsigned parity, int role, WaitOn on, int stage,
+                                             unsigned tile) {
+#if defined(TILEFUSE_WATCHDOG) && TILEFUSE_WATCHDOG
+  watchdog::bounded_wait(bar, parity, role, on, stage, tile);
+#else
+  (void)role, (void)on, (void)stage, (void)tile;
+  mbarrier_wait(bar, parity);
+#endif
+}
+
 /// wgmma descriptor of B for k-step `ks` (16 K rows) of the stage at `b`.
 __device__ __forceinline__ unsigned long long b_descriptor(unsigned b, int ks) {
   if constexpr (Cfg::kBColMajor) return smem_descriptor(b + ks * 32, 16, 1024);  // K-major
@@ -235,7 +254,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
         const int a_batch = tc.batch * tma.a_batched, b_batch = tc.batch * tma.b_batched;
 #pragma unroll 1
         for (int kt = 0; kt < k_tiles; ++kt) {
-          mbarrier_wait(empty(stage), phase ^ 1);
+          wait_barrier(empty(stage), phase ^ 1, -1, kWaitEmpty, stage, t);
           mbarrier_arrive_expect_tx(full(stage), kStageTxBytes);
           const int k0 = kt * kBK;
           tma_load_5d(s_a(stage), &tma.a, full(stage), k0, static_cast<int>(tc.m0), a_batch, 0, 0);
@@ -271,8 +290,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
     // n-th, consumer 0's n-th (n >= 1) follows consumer 1's (n-1)-th. Neither
     // can run two turns ahead, so the parity of the turn identifies the phase.
     if constexpr (kPingPong) {
-      if (consumer == 1) mbarrier_wait(order(0), turn & 1);
-      else if (turn > 0) mbarrier_wait(order(1), (turn - 1) & 1);
+      if (consumer == 1) wait_barrier(order(0), turn & 1, consumer, kWaitOrder, 0, t);
+      else if (turn > 0) wait_barrier(order(1), (turn - 1) & 1, consumer, kWaitOrder, 1, t);
     }
     const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
     // The ring position of this tile's first k-tile: every tile has k_tiles.
@@ -290,7 +309,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
     int previous = -1;
 #pragma unroll 1
     for (int kt = 0; kt < k_tiles; ++kt) {
-      mbarrier_wait(full(stage), phase);
+      wait_barrier(full(stage), phase, consumer, kWaitFull, stage, t);
 #pragma unroll
       for (int w = 0; w < kNumB; ++w)
 #pragma unroll

@@ -88,6 +88,15 @@ __device__ __forceinline__ float4 ld_shared_f32x4(unsigned shared_src) {
   return v;
 }
 
+/// A store to global memory: a plain C++ store (the compiler emits st.global,
+/// vectorized from T's size and alignment). A function of its own so that the
+/// CPU emulator (tests/emu) sees each lane's address and counts the sectors of
+/// the warp's stores.
+template <class T>
+__device__ __forceinline__ void st_global(T* dst, const T& value) {
+  *dst = value;
+}
+
 /// 16-bit storage → fp32.
 __device__ __forceinline__ float bf16_bits_to_float(unsigned short bits) {
   return __uint_as_float(static_cast<unsigned>(bits) << 16);

@@ -1,6 +1,7 @@
 // tilefuse/ptx_sm90.cuh — the sm_90a instructions of the warp-specialized
 // GEMM (templates/tilefuse/gemm_sm90.cuh), one inline-asm wrapper each:
-//   mbarrier         init / arrive / arrive.expect_tx / try_wait.parity
+//   mbarrier         init / arrive / arrive.expect_tx / try_wait.parity (a
+//                    spinning wait and a single test)
 //   TMA              cp.async.bulk.tensor.5d global → shared, completing on an mbarrier
 //   wgmma            fence / commit_group / wait_group and the shared-memory
 //                    matrix descriptor (the mma_async itself has one operand per
@@ -55,6 +56,23 @@ __device__ __forceinline__ void mbarrier_wait(unsigned bar, unsigned parity) {
       "}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
+}
+
+/// One test of the phase with parity `parity` of `bar`: true once it has
+/// completed. No loop: the watchdog build (tilefuse/watchdog_sm90.cuh) spins
+/// on it with a bound; mbarrier_wait above is the unbounded form.
+__device__ __forceinline__ bool mbarrier_try_wait(unsigned bar, unsigned parity) {
+  unsigned done;
+  asm volatile(
+      "{\n"
+      " .reg .pred p;\n"
+      " mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+      " selp.u32 %0, 1, 0, p;\n"
+      "}\n"
+      : "=r"(done)
+      : "r"(bar), "r"(parity)
+      : "memory");
+  return done != 0;
 }
 
 // ---- TMA ----------------------------------------------------------------------

@@ -183,13 +183,17 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   d_shape.n = d_cols;
   const long long features = interleaved ? 2 * s.n : s.n;
   const unsigned batch = s.batch;
-  auto stride = [&](long long rows, long long ld, long long gap) { return batch > 1 ? rows * ld + gap : 0; };
+  auto stride = [&](long long rows, long long ld, long long gap) {
+    return batch > 1 ? rows * ld + (s.packed ? 0 : gap) : 0;
+  };
+  // Leading dimension of rows of `cols` elements: padded by `pad` unless packed.
+  auto leading = [&](long long cols, long long pad) { return s.packed ? cols : round8(cols) + pad; };
 
   // Leading dimensions and batch strides are all padded (and all different)
   // so that a mixed-up ld or stride shows up; padding holds NaN.
-  StoredMatrix a(s.m, s.k, round8(s.k) + 8, stride(s.m, round8(s.k) + 8, 64), batch, in);
+  StoredMatrix a(s.m, s.k, leading(s.k, 8), stride(s.m, leading(s.k, 8), 64), batch, in);
   const long long b_rows = v.b_col_major ? features : s.k, b_cols = v.b_col_major ? s.k : features;
-  const long long ldb = round8(b_cols) + 16;
+  const long long ldb = leading(b_cols, 16);
   const long long b_stride = s.shared_weights ? 0 : stride(b_rows, ldb, 128);
   const unsigned b_batches = s.shared_weights ? 1 : batch;
   StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, in);
@@ -197,11 +201,12 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   if (two_weights && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
   std::unique_ptr<StoredMatrix> bias, c, aux;
   if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
-  if (v.residual) c = std::make_unique<StoredMatrix>(s.m, s.n, round8(s.n) + 16, stride(s.m, round8(s.n) + 16, 128), batch, out);
+  if (v.residual)
+    c = std::make_unique<StoredMatrix>(s.m, s.n, leading(s.n, 16), stride(s.m, leading(s.n, 16), 128), batch, out);
   if (v.aux || v.backward)
-    aux = std::make_unique<StoredMatrix>(s.m, aux_cols, round8(aux_cols) + 24, stride(s.m, round8(aux_cols) + 24, 192),
+    aux = std::make_unique<StoredMatrix>(s.m, aux_cols, leading(aux_cols, 24), stride(s.m, leading(aux_cols, 24), 192),
                                          batch, out);
-  StoredMatrix d(s.m, d_cols, round8(d_cols) + 8, stride(s.m, round8(d_cols) + 8, 64), batch, out);
+  StoredMatrix d(s.m, d_cols, leading(d_cols, 8), stride(s.m, leading(d_cols, 8), 64), batch, out);
 
   std::mt19937_64 random(static_cast<std::uint64_t>(s.m * 1000003 + s.n * 1009 + s.k) ^ options.seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);

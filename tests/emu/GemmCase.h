@@ -19,6 +19,10 @@ struct CaseShape {
   long long m = 1, n = 1, k = 1;
   unsigned batch = 1;
   bool shared_weights = false;  ///< batch stride 0 for B (one weight matrix for every batch)
+  /// Dense tensors: leading dimensions equal to the row lengths (K and N must
+  /// be multiples of 8) and no gaps between batches. Otherwise every leading
+  /// dimension and batch stride is padded (and different), to catch mix-ups.
+  bool packed = false;
 };
 
 struct CaseOutcome {

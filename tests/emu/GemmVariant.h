@@ -33,6 +33,7 @@ struct RunOptions {
   std::uint64_t seed = 1;
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
+  AccessCounters* counters = nullptr;  ///< where to count the launch's memory accesses (null: not counted)
 };
 
 struct GemmVariant {

@@ -5,7 +5,10 @@
 // |out − ref| <= 1e-2·|ref| + 1e-2·rms(ref), every element written, no padding
 // touched, and a second (warm) launch allocates nothing. On a Hopper GPU
 // every case runs on both kernels: sm_90a (wgmma) and sm_90 (mma.sync),
-// each forced. Writes <out>/results.json and <out>/gemm_check.log.
+// each forced. Writes <out>/results.json and <out>/gemm_check.log
+// at the end, and <out>/results.jsonl as it goes: one JSON object per run,
+// flushed when the run finishes ("run <case>" is logged before it starts), so
+// a run killed by a hang or a timeout still leaves every finished case.
 //
 // Exit status: 0 all cases passed, 1 some failed, 2 usage error,
 // 77 skipped (no CUDA driver or GPU; the reason is printed).
@@ -109,6 +112,37 @@ nlohmann::json describe(const GemmCase& c) {
           {"gate_interleave", c.gate_interleave}, {"broadcast_b", c.broadcast_b},
           {"precision", compiler::to_string(c.precision)},
           {"forced_tile", c.tile ? compiler::to_string(*c.tile) : "none"}};
+}
+
+/// results.jsonl: the run's header, then one line per finished case, each
+/// flushed at once.
+class CaseStream {
+ public:
+  explicit CaseStream(const std::filesystem::path& path) : file_(std::fopen(path.c_str(), "w")) {}
+  ~CaseStream() {
+    if (file_) std::fclose(file_);
+  }
+  void write(const nlohmann::json& line) {
+    if (!file_) return;
+    std::fputs((line.dump() + "\n").c_str(), file_);
+    std::fflush(file_);
+  }
+
+ private:
+  std::FILE* file_;
+};
+
+/// --filter "a,b": the cases whose name contains any of the comma-separated texts.
+bool matches_filter(const std::string& name, const std::string& filter) {
+  if (filter.empty()) return true;
+  size_t start = 0;
+  while (start <= filter.size()) {
+    const size_t end = std::min(filter.find(',', start), filter.size());
+    const std::string part = filter.substr(start, end - start);
+    if (!part.empty() && name.find(part) != std::string::npos) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 struct RunContext {
@@ -253,7 +287,8 @@ int run(int argc, char** argv) {
   app.add_option("--out", out_dir, "directory for results.json and gemm_check.log")->required();
   app.add_option("--seed", seed_option, "random seed (default: fresh, printed)");
   app.add_flag("--quick", quick, "small shapes only (for compute-sanitizer)");
-  app.add_option("--filter", filter, "run only cases whose name contains this text");
+  app.add_option("--filter", filter,
+                 "run only cases whose name contains this text (several: comma-separated, any matches)");
   app.add_flag("--list", list, "print the case names and exit");
   std::string compile_only;
   app.add_option("--compile-only", compile_only,
@@ -267,7 +302,7 @@ int run(int argc, char** argv) {
 
   std::vector<GemmCase> cases;
   for (GemmCase& c : gemm_check_cases(quick))
-    if (filter.empty() || c.name.find(filter) != std::string::npos) cases.push_back(std::move(c));
+    if (matches_filter(c.name, filter)) cases.push_back(std::move(c));
   if (list) {
     for (const GemmCase& c : cases) fmt::print("{}\n", c.name);
     return 0;
@@ -351,6 +386,9 @@ int run(int argc, char** argv) {
     return 1;
   }
   RunContext run_context{log, stream, **api};
+  CaseStream stream_out(std::filesystem::path(out_dir) / "results.jsonl");
+  stream_out.write({{"device", device->name}, {"arch", *arch_name}, {"seed", seed}, {"command", command},
+                    {"cases", cases.size()}, {"runs", runs.size()}});
   nlohmann::json records = nlohmann::json::array();
   int failures = 0;
   bool fatal = false;
@@ -365,8 +403,10 @@ int run(int argc, char** argv) {
       if (ops[i]) {
         if (auto info = ops[i]->compile({c.m, c.n, c.k}, runs[i].arch)) record["tile"] = compiler::to_string(info->tile);
       }
+      log.line("run  {}", runs[i].name);
       run_case(run_context, c, runs[i], ops[i], seed + runs[i].case_index, record, fatal);
     }
+    stream_out.write(record);
     if (!record["passed"].get<bool>()) ++failures;
     records.push_back(std::move(record));
   }

@@ -47,5 +47,6 @@ void add_check_command(CLI::App& root, int& exit_code);
 void add_compile_command(CLI::App& root, int& exit_code);
 void add_cache_command(CLI::App& root, int& exit_code);
 void add_tune_command(CLI::App& root, int& exit_code);
+void add_doctor_command(CLI::App& root, int& exit_code);
 
 }  // namespace tilefuse::cli

@@ -1,4 +1,4 @@
-// tilefuse — command-line tool: emit, eval, check, compile, cache.
+// tilefuse — command-line tool: emit, eval, check, compile, cache, tune, doctor.
 //
 // Exit codes: 0 ok, 2 bad input or usage (error on stderr), 1 internal error.
 #include <exception>
@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_compile_command(app, exit_code);
   add_cache_command(app, exit_code);
   add_tune_command(app, exit_code);
+  add_doctor_command(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {

@@ -78,6 +78,7 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
     makecontext(&f.context, &BlockRunner::fiber_entry, 0);
   }
   for (Warp& w : warps_) w = Warp{};
+  if (config_.counters) requests_.reset(static_cast<int>(fibers_.size()));
   live_ = static_cast<int>(fibers_.size());
   barrier_arrived_ = 0;
 
@@ -102,6 +103,7 @@ void BlockRunner::run_block(unsigned block_x, unsigned block_y) {
     swapcontext(&scheduler_, &fibers_[current_].context);
   }
   if (live_ > 0) report("deadlock: " + describe_waiting());
+  if (config_.counters) requests_.flush(*config_.counters);
   t_current = outer;
   if (auto problem = shared_.check_guard(); !problem.empty()) report(problem);
 }
@@ -136,6 +138,7 @@ void BlockRunner::release_barrier() {
 }
 
 void BlockRunner::block_barrier() {
+  if (config_.counters) requests_.on_sync(current_);
   if (++barrier_arrived_ == live_) {
     release_barrier();
     return;
@@ -147,6 +150,7 @@ void BlockRunner::warp_collective(LaneOperation& mine, WarpExecutor execute) {
   const int warp = current_ / kWarpSize, lane = current_ % kWarpSize;
   Warp& w = warps_[warp];
   w.lanes[lane] = &mine;
+  if (config_.counters) requests_.on_sync(current_);
   if (++w.arrived < kWarpSize) {
     wait(op_name(mine.op));
     return;

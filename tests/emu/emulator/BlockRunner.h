@@ -9,9 +9,11 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <source_location>
 #include <string>
 #include <vector>
 
+#include "emulator/AccessCounters.h"
 #include "emulator/CpAsyncQueue.h"
 #include "emulator/Launch.h"
 #include "emulator/SharedMemory.h"
@@ -29,6 +31,7 @@ struct LaneOperation {
   float* d = nullptr;                // mma: accumulators (in and out)
   const unsigned* a = nullptr;       // mma: A fragment (4 registers)
   const unsigned* b = nullptr;       // mma: B fragment (2 registers)
+  std::source_location site;         // where the kernel issued it (counters)
 };
 using WarpLanes = LaneOperation* [kWarpSize];
 /// Performs a collective once all 32 lanes arrived with the same operation.
@@ -51,6 +54,15 @@ class BlockRunner {
   CpAsyncLanding landing() const { return config_.landing; }
   /// Records a violation, prefixed with the block and thread.
   void report(const std::string& message);
+
+  /// The launch's counters; null when the launch counts nothing.
+  AccessCounters* counters() const { return config_.counters; }
+  /// Notes one thread's part of a warp-level memory request (st.shared,
+  /// ld.shared, cp.async, st.global) when counting; see WarpRequestGrouper.
+  void count_thread_access(MemorySpace space, const char* instruction, const std::source_location& site,
+                           ByteRange range) {
+    if (config_.counters) requests_.record(current_, space, instruction, site, range);
+  }
 
   void block_barrier();
   void warp_collective(LaneOperation& mine, WarpExecutor execute);
@@ -80,6 +92,7 @@ class BlockRunner {
   std::vector<Fiber> fibers_;
   std::vector<Warp> warps_;
   SharedMemory shared_;
+  WarpRequestGrouper requests_;
   ucontext_t scheduler_{};
   std::mt19937_64 random_;
   int current_ = 0;

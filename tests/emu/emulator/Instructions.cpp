@@ -2,6 +2,7 @@
 // that BlockRunner is executing: address and alignment checks as the PTX ISA
 // states them, hazard tracking (SharedMemory.h) and the warp-wide semantics
 // (WarpInstructions.h).
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -17,9 +18,21 @@ void land(BlockRunner& runner, AsyncCopy& copy) {
   copy.landed = true;
 }
 
+const char* ldmatrix_name(WarpOp op) { return op == WarpOp::LdmatrixTrans ? "ldmatrix.x4.trans" : "ldmatrix.x4"; }
+
+/// ldmatrix.x4: lane 8j + r gives row r of matrix j; each matrix is one phase.
+void count_ldmatrix(BlockRunner& runner, const WarpLanes& lanes) {
+  ByteRange rows[kWarpSize];
+  for (int lane = 0; lane < kWarpSize; ++lane) rows[lane] = {lanes[lane]->address, 16};
+  const std::source_location& site = lanes[0]->site;
+  runner.counters()->add_shared(ldmatrix_name(lanes[0]->op), site_label(site.file_name(), site.line()),
+                                shared_request_cost(rows, 8), false);
+}
+
 void execute_ldmatrix(const WarpLanes& lanes, int warp) {
   BlockRunner& runner = BlockRunner::current();
   SharedMemory& shared = runner.shared();
+  if (runner.counters()) count_ldmatrix(runner, lanes);
   Matrix8x8 matrices[4] = {};
   for (int lane = 0; lane < kWarpSize; ++lane) {
     const unsigned address = lanes[lane]->address;
@@ -62,8 +75,14 @@ unsigned shared_address(const void* pointer) {
   return static_cast<unsigned>(byte - base);
 }
 
-void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes) {
+void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes, const std::source_location& site) {
   BlockRunner& runner = BlockRunner::current();
+  // The global read (src-size bytes; none for a zero-filled chunk) and the
+  // 16-byte shared write.
+  runner.count_thread_access(MemorySpace::Global, "cp.async.cg 16B (global read)", site,
+                             {reinterpret_cast<std::uintptr_t>(global_src),
+                              static_cast<unsigned>(std::clamp(valid_bytes, 0, 16))});
+  runner.count_thread_access(MemorySpace::Shared, "cp.async.cg 16B (shared write)", site, {shared_dst, 16});
   if (valid_bytes < 0 || valid_bytes > 16) {
     runner.report(fmt::format("cp.async src-size {} is outside 0..16", valid_bytes));
     return;
@@ -101,16 +120,18 @@ void cp_async_wait(int pending) {
   }
 }
 
-void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose) {
+void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose, const std::source_location& site) {
   LaneOperation mine;
   mine.op = transpose ? WarpOp::LdmatrixTrans : WarpOp::Ldmatrix;
   mine.address = shared_src;
   mine.registers = r;
+  mine.site = site;
   BlockRunner::current().warp_collective(mine, &execute_ldmatrix);
 }
 
-void st_shared_f32x2(unsigned shared_dst, float x, float y) {
+void st_shared_f32x2(unsigned shared_dst, float x, float y, const std::source_location& site) {
   BlockRunner& runner = BlockRunner::current();
+  runner.count_thread_access(MemorySpace::Shared, "st.shared.v2.f32", site, {shared_dst, 8});
   if (auto problem = runner.shared().check_range(shared_dst, 8, 8); !problem.empty()) {
     runner.report("st.shared.v2.f32: " + problem);
     return;
@@ -119,8 +140,9 @@ void st_shared_f32x2(unsigned shared_dst, float x, float y) {
   std::memcpy(runner.shared().base() + shared_dst, values, sizeof values);
 }
 
-float4 ld_shared_f32x4(unsigned shared_src) {
+float4 ld_shared_f32x4(unsigned shared_src, const std::source_location& site) {
   BlockRunner& runner = BlockRunner::current();
+  runner.count_thread_access(MemorySpace::Shared, "ld.shared.v4.f32", site, {shared_src, 16});
   float4 v{};
   if (auto problem = runner.shared().check_range(shared_src, 16, 16); !problem.empty()) {
     runner.report("ld.shared.v4.f32: " + problem);
@@ -128,6 +150,18 @@ float4 ld_shared_f32x4(unsigned shared_src) {
   }
   std::memcpy(&v, runner.shared().base() + shared_src, sizeof v);
   return v;
+}
+
+void count_global_store(const void* address, unsigned bytes, const std::source_location& site) {
+  static constexpr const char* kNames[] = {"", "st.global.b8", "st.global.b16", "", "st.global.b32", "", "", "",
+                                           "st.global.v2.b32", "", "", "", "", "", "", "", "st.global.v4.b32"};
+  BlockRunner& runner = BlockRunner::current();
+  if (bytes == 0 || bytes > 16 || kNames[bytes][0] == '\0') {
+    runner.report(fmt::format("st.global of {} bytes: not a width the GPU stores in one instruction", bytes));
+    return;
+  }
+  runner.count_thread_access(MemorySpace::Global, kNames[bytes], site,
+                             {reinterpret_cast<std::uintptr_t>(address), bytes});
 }
 
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16) {

@@ -18,6 +18,8 @@
 
 namespace emu {
 
+class AccessCounters;
+
 /// When the bytes of a cp.async land in shared memory. Both are legal GPU
 /// behaviours: AtWait shows a missing cp.async.wait_group (stale data), AtIssue
 /// a missing barrier before a stage is overwritten.
@@ -37,6 +39,9 @@ struct LaunchConfig {
   std::uint64_t seed = 1;            ///< scheduling order
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
+  /// Where to add the launch's memory-access counters (AccessCounters.h);
+  /// null: nothing is counted (and nothing costs time).
+  AccessCounters* counters = nullptr;
 };
 
 /// Runs `thread_body` for every thread of the grid (threadIdx, blockIdx,

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <source_location>
 
 #include "emulator/HalfFloat.h"
 
@@ -46,13 +47,18 @@ inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 namespace emu {
 
 // ---- instructions (emulator/Instructions.cpp) --------------------------------
+// `site`: where the kernel issues the instruction (the memory-access counters
+// group a warp's lanes and report per call site).
+using Site = std::source_location;
 unsigned shared_address(const void* pointer);
-void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes);
+void cp_async_16(unsigned shared_dst, const void* global_src, int valid_bytes, const Site& site = Site::current());
 void cp_async_commit();
 void cp_async_wait(int pending);
-void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose);
-void st_shared_f32x2(unsigned shared_dst, float x, float y);
-float4 ld_shared_f32x4(unsigned shared_src);
+void ldmatrix_x4(unsigned (&r)[4], unsigned shared_src, bool transpose, const Site& site = Site::current());
+void st_shared_f32x2(unsigned shared_dst, float x, float y, const Site& site = Site::current());
+float4 ld_shared_f32x4(unsigned shared_src, const Site& site = Site::current());
+/// Counts a global store of `bytes` at `address` that the caller performs.
+void count_global_store(const void* address, unsigned bytes, const Site& site = Site::current());
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
 void syncthreads();
 void syncwarp(unsigned mask);

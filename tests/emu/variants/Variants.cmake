@@ -6,6 +6,11 @@ tilefuse_emu_variant(gelu_bf16_rowb_s2 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 6
 tilefuse_emu_variant(gelu_f16_colb_s3 EXPR "gelu(x)" DTYPE f16 OUT f16 TILE 64 64 32 32 32 3 2 COL_MAJOR_B)
 tilefuse_emu_variant(gelu_bf16_colb_default EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 128 128 32 64 64 3 8 COL_MAJOR_B)
 tilefuse_emu_variant(gelu_f16_rowb_default EXPR "gelu(x)" DTYPE f16 OUT f16 TILE 128 128 32 64 64 3 8)
+# The default tile narrowed to a problem at most 64 high or 64 wide
+# (compiler/Target/TargetInfo.cpp, fit_to_shape): with the two above and the
+# 64x64 ones below, every default tile of the sm_80 target runs here.
+tilefuse_emu_variant(gelu_bf16_rowb_default_64x128 EXPR "gelu(x)" DTYPE bf16 OUT bf16 TILE 64 128 32 32 64 3 8)
+tilefuse_emu_variant(gelu_f16_colb_default_128x64 EXPR "gelu(x)" DTYPE f16 OUT f16 TILE 128 64 32 64 32 3 8 COL_MAJOR_B)
 tilefuse_emu_variant(swiglu_bf16_colb_separate EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
   TILE 64 64 32 32 32 3 8 COL_MAJOR_B)
 tilefuse_emu_variant(swiglu_bf16_rowb_interleave64 EXPR "silu(gate)*up" DTYPE bf16 OUT bf16
