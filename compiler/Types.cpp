@@ -12,6 +12,7 @@ const char* to_string(Arch a) {
     case Arch::Sm80: return "sm_80";
     case Arch::Sm86: return "sm_86";
     case Arch::Sm89: return "sm_89";
+    case Arch::Sm90: return "sm_90";
     case Arch::Sm90a: return "sm_90a";
   }
   return "?";
@@ -34,10 +35,10 @@ Expected<Precision> parse_precision(std::string_view text) {
 }
 
 Expected<Arch> parse_arch(std::string_view text) {
-  for (Arch a : {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90a})
+  for (Arch a : kAllArchs)
     if (text == to_string(a)) return a;
   return make_error(ErrorCode::InvalidInput,
-                    fmt::format("unknown architecture '{}'; expected sm_80, sm_86, sm_89 or sm_90a", text));
+                    fmt::format("unknown architecture '{}'; expected sm_80, sm_86, sm_89, sm_90 or sm_90a", text));
 }
 
 Expected<DType> parse_dtype(std::string_view text) {

@@ -1,6 +1,8 @@
 // Plain value types shared by the compiler's public API (no MLIR here).
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,11 +12,16 @@
 namespace tilefuse::compiler {
 
 enum class Precision { Precise, Fast };
-enum class Arch { Sm80, Sm86, Sm89, Sm90a };
+/// Sm90: Hopper with the mma.sync kernel (NVRTC sm_90, like sm_80's);
+/// Sm90a: Hopper with the TMA/wgmma kernel (NVRTC sm_90a, runs only on 9.0).
+enum class Arch { Sm80, Sm86, Sm89, Sm90, Sm90a };
+/// Every Arch, in enum order (tables indexed by Arch have kArchCount entries).
+inline constexpr Arch kAllArchs[] = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90, Arch::Sm90a};
+inline constexpr std::size_t kArchCount = std::size(kAllArchs);
 enum class DType { BF16, F16, F32 };
 
 const char* to_string(Precision p);   // "precise" | "fast"
-const char* to_string(Arch a);        // "sm_80" | ... | "sm_90a"
+const char* to_string(Arch a);        // "sm_80" | ... | "sm_90" | "sm_90a"
 const char* to_string(DType d);       // "bf16" | "f16" | "f32"
 Expected<Precision> parse_precision(std::string_view text);
 Expected<Arch> parse_arch(std::string_view text);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/ImageChoice.h"
+
 namespace tilefuse::runtime {
 
 struct ModuleHandle {
@@ -31,6 +33,23 @@ Expected<void> ensure_current(const ModuleHandle& m) {
   return {};
 }
 
+/// The image of `compiled` device `ordinal` can load (ImageChoice.h): its
+/// cubin when the compute capability allows, else its PTX (a kernel forced
+/// to sm_80 on a 9.0 device), else Unsupported saying what would run.
+Expected<LoadableImage> image_for_device(const Compiled& compiled, int ordinal) {
+  if (compiled.cubin.empty()) return LoadableImage::Ptx;
+  if (compiled.arch.empty()) return LoadableImage::Cubin;  // built by hand: trust the caller
+  auto target = parse_target_arch(compiled.arch);
+  if (!target) return target.take_error();
+  auto info = query_device(ordinal);
+  if (!info) return info.take_error();
+  const ComputeCapability device{info->compute_major, info->compute_minor};
+  const LoadableImage image = loadable_image(*target, device);
+  if (image == LoadableImage::None || (image == LoadableImage::Ptx && compiled.ptx.empty()))
+    return make_error(ErrorCode::Unsupported, unloadable_explanation(compiled.arch, device, ordinal));
+  return image;
+}
+
 }  // namespace
 
 Expected<Loaded> Loaded::load(const Compiled& compiled, int ordinal) {
@@ -43,17 +62,19 @@ Expected<Loaded> Loaded::load(const Compiled& compiled, int ordinal) {
                       "cannot load a Compiled program with neither cubin nor PTX: compile it "
                       "with runtime::compile first");
 
+  auto image = image_for_device(compiled, ordinal);
+  if (!image) return image.take_error();
   auto handle = std::make_shared<ModuleHandle>();
   handle->api = *api;
   handle->context = *ctx;
   // cuModuleLoadData wants NUL-terminated PTX; std::string guarantees it.
-  const void* image = compiled.cubin.empty() ? static_cast<const void*>(compiled.ptx.c_str())
-                                             : compiled.cubin.data();
-  if (CUresult r = (*api)->cuModuleLoadData(&handle->module, image); r != CUDA_SUCCESS) {
+  const bool ptx = *image == LoadableImage::Ptx;
+  const void* data = ptx ? static_cast<const void*>(compiled.ptx.c_str()) : compiled.cubin.data();
+  if (CUresult r = (*api)->cuModuleLoadData(&handle->module, data); r != CUDA_SUCCESS) {
     Error e = driver_error(**api, r, "cuModuleLoadData");
     e.message += fmt::format(" while loading a {} {} image on device {}: check that the "
                              "kernel was compiled for this GPU's architecture",
-                             compiled.arch, compiled.cubin.empty() ? "PTX" : "cubin", ordinal);
+                             compiled.arch, ptx ? "PTX" : "cubin", ordinal);
     return e;
   }
   Loaded loaded;

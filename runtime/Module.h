@@ -41,7 +41,9 @@ class Kernel {
 /// A Compiled program loaded into the current device's primary context.
 class Loaded {
  public:
-  /// Loads the cubin (or, if there is none, the PTX) on device `ordinal`.
+  /// Loads the cubin on device `ordinal`, or the PTX where the device cannot
+  /// run the cubin but can JIT the PTX (ImageChoice.h: an sm_80 kernel on a
+  /// 9.0 device); Unsupported, saying what would run, where it can neither.
   static Expected<Loaded> load(const Compiled& compiled, int ordinal = 0);
 
   /// The kernel for a name expression given in Source::kernel_names (mapped

@@ -14,13 +14,13 @@
 namespace tilefuse::runtime {
 
 /// The target architectures tilefuse generates code for.
-inline constexpr std::string_view kSupportedArchs[] = {"sm_80", "sm_86", "sm_89", "sm_90a"};
+inline constexpr std::string_view kSupportedArchs[] = {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
 
 /// InvalidInput unless `arch` is one of kSupportedArchs.
 Expected<void> check_arch(std::string_view arch);
 
 struct CompileOptions {
-  std::string arch;                 ///< "sm_80" | "sm_86" | "sm_89" | "sm_90a"
+  std::string arch;                 ///< one of kSupportedArchs
   std::vector<std::string> extra;   ///< further NVRTC options, e.g. "--use_fast_math"
 };
 

@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> directories;
   int rounds = 7;
   app.add_option("source", source, "kernel source from `tilefuse emit --stage kernel`")->required();
-  app.add_option("--arch", arch, "target architecture (sm_80, sm_86, sm_89, sm_90a)");
+  app.add_option("--arch", arch, "target architecture (sm_80, sm_86, sm_89, sm_90, sm_90a)");
   app.add_option("--templates", directories, "template directories (each holds tilefuse/*.cuh)")
       ->required()
       ->expected(1, -1);

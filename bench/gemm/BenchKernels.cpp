@@ -91,11 +91,18 @@ Expected<runtime::Loaded> compile_and_load(runtime::Source source) {
 
 constexpr unsigned kThreads = 256;
 
-Expected<unsigned> grid_for(long long work) {
+/// Multiprocessors of device 0, queried when a kernel is loaded: a timed
+/// launch must not pay for driver queries (issue 13: the peer's activation
+/// kernel did, on every launch).
+Expected<int> sm_count() {
   auto device = runtime::query_device(0);
   if (!device) return device.take_error();
+  return device->sm_count;
+}
+
+unsigned grid_for(long long work, int sms) {
   const long long blocks = (work + kThreads - 1) / kThreads;
-  const long long cap = static_cast<long long>(device->sm_count) * 16;  // grid-stride beyond this
+  const long long cap = static_cast<long long>(sms) * 16;  // grid-stride beyond this
   return static_cast<unsigned>(std::max(1LL, std::min(blocks, cap)));
 }
 
@@ -109,6 +116,9 @@ Expected<RandomFill> RandomFill::load(const std::string& arch) {
   auto loaded = compile_and_load(std::move(source));
   if (!loaded) return loaded.take_error();
   RandomFill fill;
+  auto sms = sm_count();
+  if (!sms) return sms.take_error();
+  fill.sm_count_ = *sms;
   auto bf16 = loaded->kernel("fill_bf16");
   if (!bf16) return bf16.take_error();
   auto f16 = loaded->kernel("fill_f16");
@@ -120,10 +130,8 @@ Expected<RandomFill> RandomFill::load(const std::string& arch) {
 
 Expected<void> RandomFill::run(CUstream stream, void* data, long long n, unsigned long long seed, float scale,
                                compiler::DType type) const {
-  auto grid = grid_for(n);
-  if (!grid) return grid.take_error();
   runtime::LaunchConfig config;
-  config.grid[0] = *grid;
+  config.grid[0] = grid_for(n, sm_count_);
   config.block[0] = kThreads;
   void* args[] = {&data, &n, &seed, &scale};
   return runtime::launch(type == compiler::DType::BF16 ? bf16_ : f16_, config, stream, args);
@@ -141,6 +149,9 @@ Expected<ActivationKernel> ActivationKernel::load(const compiler::KernelSpec& sp
   auto kernel = loaded->kernel("tf_bench_activation");
   if (!kernel) return kernel.take_error();
   ActivationKernel k;
+  auto sms = sm_count();
+  if (!sms) return sms.take_error();
+  k.sm_count_ = *sms;
   k.kernel_ = std::move(*kernel);
   k.gated_ = epilogue->inputs == dsl::InputKind::Gated;
   k.parameter_count_ = epilogue->parameters.size();
@@ -154,14 +165,14 @@ Expected<void> ActivationKernel::run(CUstream stream, const void* in, void* out,
                       fmt::format("activation kernel: cols {} must be a multiple of 4 and {} parameter values "
                                   "given for {}",
                                   cols, params.size(), parameter_count_));
-  auto grid = grid_for(rows * cols / 4);
-  if (!grid) return grid.take_error();
   runtime::LaunchConfig config;
-  config.grid[0] = *grid;
+  config.grid[0] = grid_for(rows * cols / 4, sm_count_);
   config.block[0] = kThreads;
-  // TfEpilogueParams is a struct of floats (one byte when empty): pass their bytes.
-  std::vector<float> storage = params.empty() ? std::vector<float>{0.0f} : params;
-  void* args[] = {&in, &out, &rows, &cols, storage.data()};
+  // TfEpilogueParams is a struct of floats (one byte when empty): pass their
+  // bytes; an empty struct gets a dummy float, without allocating per launch.
+  float empty = 0.0f;
+  void* values = params.empty() ? static_cast<void*>(&empty) : const_cast<float*>(params.data());
+  void* args[] = {&in, &out, &rows, &cols, values};
   return runtime::launch(kernel_, config, stream, args);
 }
 

@@ -30,6 +30,7 @@ class RandomFill {
 
  private:
   runtime::Kernel bf16_, f16_;
+  int sm_count_ = 1;  ///< device 0's, queried once by load()
 };
 
 class ActivationKernel {
@@ -46,6 +47,7 @@ class ActivationKernel {
   runtime::Kernel kernel_;
   bool gated_ = false;
   size_t parameter_count_ = 0;
+  int sm_count_ = 1;  ///< device 0's, queried once by load(), not per timed launch
 };
 
 }  // namespace tilefuse::bench

@@ -67,23 +67,43 @@ TileConfig fit_to_shape(TileConfig t, long long m, long long n) {
   return t;
 }
 
-/// Ampere and Ada: mma.sync with cp.async multistage pipelines.
+/// What differs between the multiprocessors of the targets (CUDA C
+/// Programming Guide, "Technical Specifications per Compute Capability").
+struct SmLimits {
+  int shared_per_block_kib;  ///< opt-in maximum of one block
+  int shared_per_sm_kib;
+  int threads_per_sm;
+};
+constexpr SmLimits kSm80Limits{163, 164, 2048};   // A100
+constexpr SmLimits kSm86Limits{99, 100, 1536};    // GA10x, and sm_89 (AD10x)
+constexpr SmLimits kSm90Limits{227, 228, 2048};   // H100 / H200
+
+/// Ampere, Ada, and Hopper's plain sm_90 target: mma.sync with cp.async
+/// multistage pipelines.
 class Sm80Target final : public TargetInfo {
  public:
-  Sm80Target(Arch arch, std::string_view nvrtc_arch, int shared_memory_kib)
-      : arch_(arch), nvrtc_arch_(nvrtc_arch), shared_memory_(shared_memory_kib * kKiB) {}
+  Sm80Target(Arch arch, std::string_view nvrtc_arch, SmLimits limits)
+      : arch_(arch), nvrtc_arch_(nvrtc_arch), shared_memory_(limits.shared_per_block_kib * kKiB),
+        limits_(limits) {}
 
   Arch arch() const override { return arch_; }
   std::string_view nvrtc_arch() const override { return nvrtc_arch_; }
   Mainloop mainloop() const override { return Mainloop::MmaSyncMultistage; }
   int max_shared_memory_per_block() const override { return shared_memory_; }
+  int shared_memory_per_sm() const override { return limits_.shared_per_sm_kib * kKiB; }
+  int max_threads_per_sm() const override { return limits_.threads_per_sm; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
   int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
   std::vector<TileConfig> tile_space() const override {
     return enumerate_tiles(shared_memory_, accumulator_vector_width());
   }
-  /// 128x128x32 with four 64x64 warps and 3 stages (48 KiB): fits every
-  /// Ampere/Ada part and keeps two blocks resident per SM.
+  /// 128x128x32 with four 64x64 warps and 3 stages. Its ring is 48 KiB but
+  /// the epilogue stages the 4 warps' 64 x (64 + 8) fp32 accumulators in the
+  /// same buffer, so a block takes 72 KiB (tile_shared_bytes): two blocks
+  /// per SM on sm_80 (164 KiB), three on sm_90 (228 KiB), one on sm_86/89
+  /// (100 KiB; blocks_per_sm, tested in gemm_geometry_test). Any 128x128
+  /// block stages at least 64 KiB of fp32, so two blocks on sm_86/89 would
+  /// need a smaller tile (a tuning decision, not the heuristic's).
   TileConfig default_tile(long long m, long long n, long long /*k*/) const override {
     TileConfig t{128, 128, 32, 64, 64, 3, accumulator_vector_width(), kGroupM};
     return fit_to_shape(t, m, n);
@@ -93,6 +113,7 @@ class Sm80Target final : public TargetInfo {
   Arch arch_;
   std::string_view nvrtc_arch_;
   int shared_memory_;
+  SmLimits limits_;
 };
 
 /// The wgmma mainloop's tiles (templates/tilefuse/gemm_sm90.cuh): a consumer
@@ -123,7 +144,9 @@ class Sm90Target final : public TargetInfo {
   Arch arch() const override { return Arch::Sm90a; }
   std::string_view nvrtc_arch() const override { return "sm_90a"; }
   Mainloop mainloop() const override { return Mainloop::WgmmaWarpSpecialized; }
-  int max_shared_memory_per_block() const override { return 227 * kKiB; }
+  int max_shared_memory_per_block() const override { return kSm90Limits.shared_per_block_kib * kKiB; }
+  int shared_memory_per_sm() const override { return kSm90Limits.shared_per_sm_kib * kKiB; }
+  int max_threads_per_sm() const override { return kSm90Limits.threads_per_sm; }
   int max_registers_per_thread() const override { return kMaxRegistersPerThread; }
   int accumulator_vector_width() const override { return kEpilogueVectorWidth; }
   std::vector<TileConfig> tile_space() const override { return enumerate_wgmma_tiles(*this); }
@@ -144,13 +167,15 @@ class Sm90Target final : public TargetInfo {
 
 std::unique_ptr<TargetInfo> make_target(Arch arch) {
   switch (arch) {
-    case Arch::Sm80: return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", 163);
-    case Arch::Sm86: return std::make_unique<Sm80Target>(Arch::Sm86, "sm_86", 99);
-    case Arch::Sm89: return std::make_unique<Sm80Target>(Arch::Sm89, "sm_89", 99);
+    case Arch::Sm80: return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", kSm80Limits);
+    case Arch::Sm86: return std::make_unique<Sm80Target>(Arch::Sm86, "sm_86", kSm86Limits);
+    case Arch::Sm89: return std::make_unique<Sm80Target>(Arch::Sm89, "sm_89", kSm86Limits);
+    // The mma.sync kernel on Hopper: sm_80's rules, Hopper's shared memory.
+    case Arch::Sm90: return std::make_unique<Sm80Target>(Arch::Sm90, "sm_90", kSm90Limits);
     case Arch::Sm90a: return std::make_unique<Sm90Target>();
   }
   // Unreachable for valid enum values; a cast-in integer still gets a target.
-  return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", 163);
+  return std::make_unique<Sm80Target>(Arch::Sm80, "sm_80", kSm80Limits);
 }
 
 }  // namespace tilefuse::compiler

@@ -31,12 +31,17 @@ class TargetInfo {
   virtual ~TargetInfo() = default;
 
   virtual Arch arch() const = 0;
-  /// NVRTC `--gpu-architecture` value, e.g. "sm_80", "sm_90a".
+  /// NVRTC `--gpu-architecture` value, e.g. "sm_80", "sm_90", "sm_90a".
   virtual std::string_view nvrtc_arch() const = 0;
   /// The mainloop driver this target's GEMM kernels use.
   virtual Mainloop mainloop() const = 0;
   /// Shared memory one block may use (opt-in maximum), bytes.
   virtual int max_shared_memory_per_block() const = 0;
+  /// Shared memory of one multiprocessor, bytes (what resident blocks share;
+  /// the hardware also reserves 1 KiB per block, see blocks_per_sm).
+  virtual int shared_memory_per_sm() const = 0;
+  /// Threads one multiprocessor holds at most.
+  virtual int max_threads_per_sm() const = 0;
   /// Registers per thread the mainloop may use before spilling is likely.
   virtual int max_registers_per_thread() const = 0;
   /// Accumulator elements per thread that sit next to each other in a row of

@@ -116,8 +116,42 @@ int tile_accumulators_per_thread(Mainloop mainloop, const TileConfig& tile, bool
   return tile.warp_m * tile.warp_n / kWarpgroupThreads * (gated ? 2 : 1);
 }
 
+namespace {
+constexpr int kElementsPerChunk = 8;  // 16-byte cp.async / ldmatrix chunks of 16-bit elements
+constexpr long long kReservedSharedPerBlock = 1024;  // per block, sm_80 and later
+
+bool is_power_of_two(int v) { return v > 0 && (v & (v - 1)) == 0; }
+
+/// gemm_sm80.cuh's swizzle<kChunksPerRow> XORs a chunk index with a mask of
+/// min(chunks, 8) - 1: with a chunk count that is not a power of two it
+/// leaves the row (and corrupts shared memory), so the template
+/// static_asserts the same rule. A rows are block_k long; B rows block_k
+/// (column-major B) or block_n (row-major B): both are checked, whatever
+/// the layout, so one rule serves every op.
+std::optional<std::string> mma_sync_shape_rejection(const TileConfig& tile) {
+  if (tile.block_k % kElementsPerChunk != 0 || !is_power_of_two(tile.block_k / kElementsPerChunk))
+    return fmt::format("block_k {} is not 8 times a power of two (the mma.sync kernel swizzles "
+                       "shared-memory rows of block_k / 8 16-byte chunks): use 16, 32 or 64",
+                       tile.block_k);
+  if (tile.block_n % kElementsPerChunk != 0 || !is_power_of_two(tile.block_n / kElementsPerChunk))
+    return fmt::format("block_n {} is not 8 times a power of two (the mma.sync kernel swizzles "
+                       "shared-memory rows of block_n / 8 16-byte chunks of a row-major B): use "
+                       "64, 128 or 256",
+                       tile.block_n);
+  return std::nullopt;
+}
+}  // namespace
+
+int blocks_per_sm(const TargetInfo& target, const TileConfig& tile, bool gated) {
+  const Mainloop mainloop = target.mainloop();
+  const long long per_block = tile_shared_bytes(mainloop, tile, gated) + kReservedSharedPerBlock;
+  const long long by_shared = target.shared_memory_per_sm() / per_block;
+  const long long by_threads = target.max_threads_per_sm() / tile_threads(mainloop, tile);
+  return static_cast<int>(std::min(by_shared, by_threads));
+}
+
 std::optional<std::string> tile_shape_rejection(Mainloop mainloop, const TileConfig& tile) {
-  if (mainloop != Mainloop::WgmmaWarpSpecialized) return std::nullopt;
+  if (mainloop != Mainloop::WgmmaWarpSpecialized) return mma_sync_shape_rejection(tile);
   if (tile.block_k != kSm90BlockK)
     return fmt::format("block_k {} is not 64 (the wgmma mainloop loads one 128-byte swizzled row of K)",
                        tile.block_k);

@@ -53,8 +53,16 @@ long long tile_shared_bytes(Mainloop mainloop, const TileConfig& tile, bool gate
 /// fp32 accumulators per thread: per warp (/32) or per warpgroup (/128).
 int tile_accumulators_per_thread(Mainloop mainloop, const TileConfig& tile, bool gated);
 /// Why `tile` cannot be built on `mainloop` at all (shape rules of its
-/// template, e.g. wgmma's block_k 64 and warpgroup split), nullopt when it can.
+/// template: mma.sync's swizzle needs block_k / 8 and block_n / 8 to be powers
+/// of two; wgmma's block_k 64 and warpgroup split), nullopt when it can. The
+/// one check of forced tiles (Runtime::matmul, every launch) and of recorded
+/// or imported tuning records (RecordedTiles, SearchSpace via tile_rejection).
 std::optional<std::string> tile_shape_rejection(Mainloop mainloop, const TileConfig& tile);
+
+/// Blocks of `tile` one multiprocessor of `target` holds at once, as limited
+/// by shared memory (tile_shared_bytes + the 1 KiB the hardware reserves per
+/// block) and threads; registers are not counted (ptxas decides them).
+int blocks_per_sm(const TargetInfo& target, const TileConfig& tile, bool gated);
 /// The gated rules above for `target`'s mainloop.
 std::optional<std::string> gated_tile_rejection(const TargetInfo& target, const TileConfig& tile);
 /// `tile` shrunk until a gated kernel on `target` fits its registers and

@@ -11,7 +11,7 @@ namespace tilefuse::compiler {
 
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<std::string> arch{*this, "arch",
-                           llvm::cl::desc("Target architecture: sm_80, sm_86, sm_89 or sm_90a"),
+                           llvm::cl::desc("Target architecture: sm_80, sm_86, sm_89, sm_90 or sm_90a"),
                            llvm::cl::init("sm_80")};
   Option<bool> vectorize{*this, "vectorize",
                          llvm::cl::desc("Vectorize the epilogue over the accumulator fragment "

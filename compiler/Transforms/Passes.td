@@ -178,7 +178,7 @@ def SelectTileConfig : Pass<"tilefuse-select-tile-config", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
-           "Target architecture: sm_80, sm_86, sm_89 or sm_90a">,
+           "Target architecture: sm_80, sm_86, sm_89, sm_90 or sm_90a">,
   ];
 }
 

@@ -34,7 +34,7 @@ namespace tilefuse {
 
 using DType = compiler::DType;          ///< BF16, F16, F32
 using Precision = compiler::Precision;  ///< Precise, Fast
-using Arch = compiler::Arch;            ///< Sm80, Sm86, Sm89, Sm90a
+using Arch = compiler::Arch;            ///< Sm80, Sm86, Sm89, Sm90 (mma.sync), Sm90a (wgmma)
 using TileConfig = compiler::TileConfig;
 
 /// Problem size: D is M x N, the reduction runs over K. Each must be >= 1.
@@ -59,7 +59,8 @@ struct MatmulOptions {
   /// Also store the pre-activation value alpha·A·B + bias + beta·C (M x N, output type).
   /// Gated: store both pre-activations for the backward, aux = [gate | up]
   /// (M x 2N: gate = A·W_gate in columns [0, N), up = A·W_up in [N, 2N));
-  /// sm_80/86/89 only (Unsupported on sm_90a, whose wgmma kernel has no aux).
+  /// mma.sync kernels only: on Hopper such an op runs the sm_90 kernel
+  /// (Unsupported when Arch::Sm90a is forced: the wgmma kernel has no aux).
   bool aux = false;
   /// Element type of D, C and aux; default: `dtype`.
   std::optional<DType> out_dtype;
@@ -73,8 +74,10 @@ struct MatmulOptions {
   Precision precision = Precision::Precise;
   /// Force a tile (the autotuner does); default: the target's heuristic for the launch shape.
   std::optional<TileConfig> tile;
-  /// Compile for this architecture instead of the current device's (a kernel
-  /// for another architecture may fail to load).
+  /// Compile for this architecture instead of the current device's. A device
+  /// loads the kernel's cubin (same major, equal or newer minor) or JITs its
+  /// PTX (a newer major, e.g. Arch::Sm80 on Hopper); a launch on a device
+  /// that can do neither (an older one, or sm_90a off Hopper) is Unsupported.
   std::optional<Arch> arch;
 };
 

@@ -9,8 +9,12 @@
 
 #include <fmt/format.h>
 
+#include "dsl/Interpreter.h"
+#include "dsl/Resolve.h"
 #include "runtime/Driver.h"
+#include "runtime/tune/HostReference.h"
 #include "runtime/tune/KernelSignature.h"
+#include "runtime/tune/OutputCheck.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::tune {
@@ -90,27 +94,23 @@ double median(std::vector<float> values) {
   return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
-/// ‖out − ref‖ / ‖ref‖ over the elements finite in both; +inf when a
-/// non-finite pattern differs (a NaN where the reference has a number).
-double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (std::isfinite(out[i]) != std::isfinite(ref[i])) return INFINITY;
-    if (!std::isfinite(ref[i])) continue;
-    diff += (static_cast<double>(out[i]) - ref[i]) * (static_cast<double>(out[i]) - ref[i]);
-    norm += static_cast<double>(ref[i]) * ref[i];
-  }
-  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
-}
-
-/// Random inputs and output buffers for one (kernel signature, shape).
+/// Random inputs and output buffers for one (kernel signature, shape), with
+/// the host copies of the inputs (the values the device sees, after rounding
+/// to the input type) from which the float64 reference samples are computed.
 struct Problem {
   std::string key;
   std::vector<DeviceBuffer> buffers;
   MatmulArgs args;
-  std::vector<float> reference;  ///< output of the first candidate that ran
-  std::string reference_config;
+  std::vector<float> a, b, b_up, bias, c;  ///< host copies (empty when absent)
+  std::size_t d_bytes = 0, aux_bytes = 0;
+  std::vector<ReferenceSample> samples;  ///< float64 reference; computed on first use
+  std::vector<float> baseline;           ///< output of the first accepted candidate
+  std::string baseline_config;
 };
+
+/// Sampled output elements checked against float64 per candidate.
+constexpr int kReferenceSamples = 64;
+
 
 MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& candidate) {
   MatmulOptions o;
@@ -146,11 +146,14 @@ struct GpuTimer::State {
     if (stream) api->cuStreamDestroy(stream);
   }
 
-  Expected<DeviceBuffer> random_buffer(std::size_t elements, compiler::DType type, std::mt19937& rng) {
+  /// `values` receives what the device holds, decoded to float.
+  Expected<DeviceBuffer> random_buffer(std::size_t elements, compiler::DType type, std::mt19937& rng,
+                                       std::vector<float>& values) {
     auto buffer = DeviceBuffer::allocate(*api, elements * element_bytes(type));
     if (!buffer) return buffer.take_error();
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::vector<std::byte> host(elements * element_bytes(type));
+    values.resize(elements);
     for (std::size_t i = 0; i < elements; ++i) {
       float v = uniform(rng);
       if (type == compiler::DType::F32) {
@@ -159,6 +162,7 @@ struct GpuTimer::State {
         const uint16_t h = to_half_bits(v, type);
         std::memcpy(&host[i * 2], &h, 2);
       }
+      values[i] = from_bits(&host[i * element_bytes(type)], type);
     }
     if (CUresult r = api->cuMemcpyHtoD(buffer->ptr(), host.data(), host.size()); r != CUDA_SUCCESS)
       return runtime::driver_error(*api, r, "cuMemcpyHtoD (timer inputs)");
@@ -176,45 +180,93 @@ struct GpuTimer::State {
     const auto m = static_cast<std::size_t>(shape.m), n = static_cast<std::size_t>(shape.n),
                k = static_cast<std::size_t>(shape.k);
     const bool interleaved = gated && spec.gate_interleave > 0;
-    auto add = [&](std::size_t elements, compiler::DType type) -> Expected<void*> {
-      auto buffer = random_buffer(elements, type, rng);
+    std::vector<float> unused;  // outputs: poisoned before every checked launch
+    auto add = [&](std::size_t elements, compiler::DType type, std::vector<float>& values) -> Expected<void*> {
+      auto buffer = random_buffer(elements, type, rng, values);
       if (!buffer) return buffer.take_error();
       problem->buffers.push_back(std::move(*buffer));
       return problem->buffers.back().get();
     };
     MatmulArgs& args = problem->args;
     args.shape = {shape.m, shape.n, shape.k};
-    auto a = add(m * k, spec.input_type);
+    auto a = add(m * k, spec.input_type, problem->a);
     if (!a) return a.take_error();
     args.a = *a;
-    auto b = add(k * n * (interleaved ? 2 : 1), spec.input_type);
+    auto b = add(k * n * (interleaved ? 2 : 1), spec.input_type, problem->b);
     if (!b) return b.take_error();
     args.b = *b;
     if (gated && !interleaved) {
-      auto up = add(k * n, spec.input_type);
+      auto up = add(k * n, spec.input_type, problem->b_up);
       if (!up) return up.take_error();
       args.b_up = *up;
     }
-    auto d = add(m * n, spec.output_type);
+    auto d = add(m * n, spec.output_type, unused);
     if (!d) return d.take_error();
     args.d = *d;
+    problem->d_bytes = m * n * element_bytes(spec.output_type);
     if (spec.bias) {
-      auto bias = add(n, spec.input_type);
+      auto bias = add(n, spec.input_type, problem->bias);
       if (!bias) return bias.take_error();
       args.bias = *bias;
     }
     if (spec.residual) {
-      auto c = add(m * n, spec.output_type);
+      auto c = add(m * n, spec.output_type, problem->c);
       if (!c) return c.take_error();
       args.c = *c;
     }
     if (spec.aux) {
-      auto aux = add(m * n, spec.output_type);
+      // A gated op stores [gate | up]: M x 2N (ld_aux defaults to 2N).
+      const std::size_t aux_elements = m * n * (gated ? 2 : 1);
+      auto aux = add(aux_elements, spec.output_type, unused);
       if (!aux) return aux.take_error();
       args.aux = *aux;
+      problem->aux_bytes = aux_elements * element_bytes(spec.output_type);
     }
     problems.push_back(std::move(problem));
     return problems.back().get();
+  }
+
+  /// 0xFF bytes (NaN in bf16, f16 and f32) in D and aux, so that elements a
+  /// candidate does not write cannot pass for the previous candidate's.
+  Expected<void> poison_outputs(const Problem& problem) {
+    if (CUresult r = api->cuMemsetD8(reinterpret_cast<CUdeviceptr>(problem.args.d), 0xFF, problem.d_bytes);
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(*api, r, "cuMemsetD8 (poison D before the checked launch)");
+    if (problem.aux_bytes)
+      if (CUresult r = api->cuMemsetD8(reinterpret_cast<CUdeviceptr>(problem.args.aux), 0xFF, problem.aux_bytes);
+          r != CUDA_SUCCESS)
+        return runtime::driver_error(*api, r, "cuMemsetD8 (poison aux before the checked launch)");
+    return {};
+  }
+
+  /// The float64 samples of `problem`, computed on its first check.
+  Expected<const std::vector<ReferenceSample>*> samples_for(Problem& problem, const compiler::KernelSpec& spec,
+                                                            const MatmulOp& op, float parameter_value) {
+    if (!problem.samples.empty()) return &problem.samples;
+    auto program = spec.program ? dsl::resolve(*spec.program) : dsl::resolve(spec.expression);
+    if (!program) return program.take_error();
+    dsl::ParameterValues values;
+    for (const std::string& name : op.parameters()) values[name] = parameter_value;
+    HostGemm gemm;
+    gemm.m = problem.args.shape.m;
+    gemm.n = problem.args.shape.n;
+    gemm.k = problem.args.shape.k;
+    gemm.gated = op.gated();
+    gemm.gate_interleave = spec.gate_interleave;
+    gemm.b_col_major = spec.b_col_major;
+    gemm.alpha = problem.args.alpha;
+    gemm.beta = problem.args.beta;
+    gemm.a = problem.a;
+    gemm.b = problem.b;
+    gemm.b_up = problem.b_up;
+    gemm.bias = problem.bias;
+    gemm.c = problem.c;
+    auto samples = reference_samples(gemm.m, gemm.n, kReferenceSamples, [&](long long row, long long col) {
+      return host_reference_element(gemm, *program, values, row, col);
+    });
+    if (!samples) return samples.take_error();
+    problem.samples = std::move(*samples);
+    return &problem.samples;
   }
 
   Expected<std::vector<float>> read_output(const Problem& problem, compiler::DType type) {
@@ -277,23 +329,32 @@ Expected<Timing> GpuTimer::time(const TimingJob& job) {
   const std::vector<float> values(op->parameters().size(), options_.parameter_value);
   auto launch = [&]() { return (*op)(s.stream, (*problem)->args, std::span<const float>(values)); };
 
+  // The warm-up is the checked launch: the outputs are poisoned first (the
+  // memset is ordered before it on the context).
+  if (auto ok = s.poison_outputs(**problem); !ok) return ok.take_error();
+  if (CUresult r = api.cuCtxSynchronize(); r != CUDA_SUCCESS)
+    return runtime::driver_error(api, r, "cuCtxSynchronize (poisoned outputs)");
   for (int i = 0; i < options_.warmup; ++i)
     if (auto ok = launch(); !ok) return ok.take_error();
   if (CUresult r = api.cuStreamSynchronize(s.stream); r != CUDA_SUCCESS)
     return runtime::driver_error(api, r, "kernel execution (warm-up)");
 
-  // Checked once, before timing: a wrong kernel is never timed.
+  // Checked once, before timing: a wrong kernel is never timed. Every
+  // candidate against the float64 samples, later ones also against the
+  // first accepted candidate's whole output.
   auto out = s.read_output(**problem, job.spec->output_type);
   if (!out) return out.take_error();
-  if ((*problem)->reference.empty()) {
-    (*problem)->reference = std::move(*out);
-    (*problem)->reference_config = to_string(job.candidate);
-  } else if (double err = relative_error(*out, (*problem)->reference);
-             !(err <= options_.max_relative_error)) {
+  auto samples = s.samples_for(**problem, *job.spec, *op, options_.parameter_value);
+  if (!samples) return samples.take_error();
+  if (auto wrong = check_candidate_output(*out, job.shape.n, **samples, (*problem)->baseline,
+                                          options_.max_relative_error))
     return make_error(ErrorCode::Internal,
-                      fmt::format("wrong result: relative error {:.3g} against config {} (bound "
-                                  "{:.3g})",
-                                  err, (*problem)->reference_config, options_.max_relative_error));
+                      (*problem)->baseline.empty()
+                          ? *wrong
+                          : fmt::format("{} (first candidate: {})", *wrong, (*problem)->baseline_config));
+  if ((*problem)->baseline.empty()) {
+    (*problem)->baseline = std::move(*out);
+    (*problem)->baseline_config = to_string(job.candidate);
   }
 
   std::vector<float> times;

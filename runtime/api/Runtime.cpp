@@ -12,9 +12,6 @@
 namespace tilefuse {
 namespace {
 
-constexpr compiler::Arch kAllArchs[] = {compiler::Arch::Sm80, compiler::Arch::Sm86, compiler::Arch::Sm89,
-                                        compiler::Arch::Sm90a};
-
 Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
 
 Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
@@ -26,13 +23,14 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
     return invalid(fmt::format("activation '{}' is gated (gate, up): a gated op takes no bias or "
                                "residual; fold a bias into the weights",
                                o.activation));
-  // The [gate | up] aux store lives in the mma.sync epilogue only (see
-  // ops::check_sm90_operands for a device chosen at launch).
+  // The [gate | up] aux store lives in the mma.sync epilogue only; on a
+  // Hopper chosen at launch such an op runs the sm_90 mma.sync kernel
+  // (MatmulState::launch_arch).
   if (gated && o.aux && o.arch == compiler::Arch::Sm90a)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("activation '{}' is gated with aux, which the sm_90a (wgmma) kernel does "
-                                  "not store: leave aux off and compute [gate | up] with two plain matmuls "
-                                  "(activation \"x\", d = aux and aux + N, ldd = ld_aux), or target sm_80/86/89",
+                                  "not store: on Hopper force Arch::Sm90 (the mma.sync kernel) or leave "
+                                  "MatmulOptions::arch unset, which chooses it",
                                   o.activation));
   if (!gated && o.gate_interleave != 0)
     return invalid(fmt::format("gate_interleave = {} but activation '{}' is not gated (it uses x, "
@@ -99,7 +97,7 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   spec.aux = options.aux;
   spec.gate_interleave = options.gate_interleave;
   spec.precision = options.precision;
-  for (compiler::Arch arch : kAllArchs) {
+  for (compiler::Arch arch : compiler::kAllArchs) {
     state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
     if (state_->advisor && !options.tile) {
       compiler::KernelSpec for_arch = spec;
@@ -112,7 +110,11 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   // fails here, not at the first launch; and it fixes the parameter order.
   compiler::KernelSpec check = spec;
   check.arch = options.arch.value_or(compiler::Arch::Sm80);
-  if (options.tile) check.tile = *state->tile_for(check.arch, 0, 0, 0);  // forced: never fails
+  if (options.tile) {  // a tile the target's template cannot build fails here
+    auto forced = state->tile_for(check.arch, 0, 0, 0);
+    if (!forced) return forced.take_error();
+    check.tile = *forced;
+  }
   auto epilogue = compiler::compile(check);
   if (!epilogue) return epilogue.take_error();
   if (epilogue->parameters.size() > ops::kMaxEpilogueParams)

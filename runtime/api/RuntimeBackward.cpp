@@ -11,9 +11,6 @@
 namespace tilefuse {
 namespace {
 
-constexpr compiler::Arch kAllArchs[] = {compiler::Arch::Sm80, compiler::Arch::Sm86, compiler::Arch::Sm89,
-                                        compiler::Arch::Sm90a};
-
 Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
 
 }  // namespace
@@ -44,11 +41,13 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   spec.gradient = true;
   // The backward epilogue lives in the mma.sync driver: its tile rules apply
   // on every architecture (sm_90a runs mma.sync too).
-  for (compiler::Arch arch : kAllArchs) state->targets[static_cast<size_t>(arch)] = compiler::make_target(compiler::Arch::Sm80);
+  for (compiler::Arch arch : compiler::kAllArchs) state->targets[static_cast<size_t>(arch)] = compiler::make_target(compiler::Arch::Sm80);
 
   compiler::KernelSpec check = spec;
   check.arch = options.arch.value_or(compiler::Arch::Sm80);
-  check.tile = *state->tile_for(check.arch, 0, 0, 0);  // heuristic or forced: never fails
+  auto check_tile = state->tile_for(check.arch, 0, 0, 0);  // a forced tile is checked here
+  if (!check_tile) return check_tile.take_error();
+  check.tile = *check_tile;
   auto epilogue = compiler::compile(check);
   if (!epilogue) return epilogue.take_error();
   if (epilogue->parameters.size() > ops::kMaxEpilogueParams)
@@ -60,6 +59,7 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   ops::GemmOperands& operands = state->operands;
   operands.b_col_major = options.b_col_major;
   operands.aux = true;  // z (gated: [gate | up]): read, not written
+  operands.aux_is_input = true;
   operands.gated_backward = gated;
   operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
 

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include "runtime/DiskStore.h"
+#include "runtime/ImageChoice.h"
+#include "runtime/ops/Sm90Params.h"
 #include "runtime/ops/CurrentDevice.h"
 #include "runtime/ops/MatmulState.h"
 #include "runtime/tune/CandidateCompiler.h"
@@ -22,13 +24,30 @@ Expected<std::filesystem::path> tuning_cache_dir(const RuntimeOptions& options) 
   return runtime::default_cache_dir();
 }
 
-/// The architecture to tune for: asked, else the current GPU's, else sm_80
-/// (without a GPU the candidates are still compiled before NoDevice).
-compiler::Arch tuning_arch(const TuneOptions& options) {
+/// The architecture to tune for: asked, else the one launches on the
+/// current GPU use (MatmulState::launch_arch), else sm_80 (without a GPU the
+/// candidates are still compiled before NoDevice).
+compiler::Arch tuning_arch(const detail::MatmulState& state, const TuneOptions& options) {
   if (options.arch) return *options.arch;
   if (!options.simulate)
-    if (auto device = ops::current_device()) return device->arch;
+    if (auto device = ops::current_device()) return state.launch_arch(device->arch);
   return compiler::Arch::Sm80;
+}
+
+/// Unsupported when timing on the current GPU is asked for an architecture
+/// whose kernels it cannot load (runtime/ImageChoice.h): every candidate
+/// would fail. Nothing to check when simulating or without a GPU.
+Expected<void> check_tunable_here(compiler::Arch arch, const TuneOptions& options) {
+  if (options.simulate || !options.arch) return {};
+  auto device = ops::current_device();
+  if (!device) return {};  // the timer reports NoDevice after compiling
+  auto kernel = runtime::parse_target_arch(compiler::to_string(arch));
+  auto here = runtime::parse_target_arch(compiler::to_string(device->arch));
+  if (!kernel || !here || runtime::loadable_image(*kernel, here->cc) != runtime::LoadableImage::None) return {};
+  return make_error(ErrorCode::Unsupported,
+                    fmt::format("TuneOptions::arch = {}: {}", compiler::to_string(arch),
+                                runtime::unloadable_explanation(compiler::to_string(arch), here->cc,
+                                                                device->ordinal)));
 }
 
 TuneSummary summarize(const Shape& shape, compiler::Arch arch, const tune::TuneResult& result) {
@@ -65,14 +84,18 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
   if (!dir) return dir.take_error();
 
   compiler::KernelSpec spec = state.spec;
-  spec.arch = tuning_arch(options);
+  spec.arch = tuning_arch(state, options);
+  if (auto ok = check_tunable_here(spec.arch, options); !ok) return ok.take_error();
   const auto target = compiler::make_target(spec.arch);
   // The sm_90a (wgmma) kernel has no aux store for a gated op: every candidate
   // would fail to compile (see ops::check_sm90_operands).
-  if (target->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized && state.operands.gated && state.operands.aux)
+  if (target->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized && !ops::sm90a_kernel_serves(state.operands))
     return make_error(ErrorCode::Unsupported,
-                      fmt::format("'{}' with aux ([gate | up]) runs on sm_80/86/89 only, so there is nothing to "
-                                  "tune for sm_90a: tune it for sm_80 (TuneOptions::arch) or leave aux off",
+                      fmt::format("'{}' is not served by the sm_90a (wgmma) kernel (a gated op with aux, or a "
+                                  "row-major interleave that is not a multiple of 64), so there is nothing to "
+                                  "tune for sm_90a: tune it for Arch::Sm90 (TuneOptions::arch; the mma.sync "
+                                  "kernel Hopper launches of this op use) or leave TuneOptions::arch unset on "
+                                  "the GPU",
                                   state.options.activation));
 
   tune::SimulatedTimer simulated;

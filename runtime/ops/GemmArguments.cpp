@@ -53,14 +53,22 @@ Expected<long long> leading_dimension(const char* name, long long given, long lo
   return ld;
 }
 
-/// Resolves a batch stride (kPackedStride = `packed`) and checks it.
-Expected<long long> batch_stride(const char* name, long long given, long long packed, int batch) {
+/// Resolves a batch stride (kPackedStride = `packed`) and checks it. An
+/// output (`written`) cannot broadcast: with stride 0 every batch would
+/// write the same memory, concurrently.
+Expected<long long> batch_stride(const char* name, long long given, long long packed, int batch,
+                                 bool written) {
   if (batch == 1) return packed;  // never read
   const long long stride = given == kPackedStride ? packed : given;
   if (stride < 0)
     return invalid(fmt::format("{} = {} is negative; pass kPackedStride (packed) or a stride >= 0 "
                                "(0 repeats the same matrix for every batch)",
                                name, stride));
+  if (stride == 0 && written)
+    return invalid(fmt::format("{} = 0 with batch = {}: every batch would write the same output "
+                               "matrix; pass kPackedStride (packed) or a stride of at least rows x "
+                               "leading dimension ({} elements when packed)",
+                               name, batch, packed));
   if (stride % kElementMultiple != 0)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("{} = {} is not a multiple of {} elements; every batch must start "
@@ -164,13 +172,15 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
     const char* name;
     long long given, packed;
     long long* out;
-  } strides[] = {{"stride_a", args.stride_a, s.m * p.lda, &p.batch_stride_a},
-                 {"stride_b", args.stride_b, b_rows * p.ldb, &p.batch_stride_b},
-                 {"stride_c", args.stride_c, s.m * p.ldc, &p.batch_stride_c},
-                 {"stride_d", args.stride_d, s.m * p.ldd, &p.batch_stride_d},
-                 {"stride_aux", args.stride_aux, s.m * p.ld_aux, &p.batch_stride_aux}};
+    bool written;
+  } strides[] = {{"stride_a", args.stride_a, s.m * p.lda, &p.batch_stride_a, false},
+                 {"stride_b", args.stride_b, b_rows * p.ldb, &p.batch_stride_b, false},
+                 {"stride_c", args.stride_c, s.m * p.ldc, &p.batch_stride_c, false},
+                 {"stride_d", args.stride_d, s.m * p.ldd, &p.batch_stride_d, true},
+                 {"stride_aux", args.stride_aux, s.m * p.ld_aux, &p.batch_stride_aux,
+                  operands.aux && !operands.aux_is_input}};
   for (const auto& st : strides) {
-    auto value = batch_stride(st.name, st.given, st.packed, args.batch);
+    auto value = batch_stride(st.name, st.given, st.packed, args.batch, st.written);
     if (!value) return value.take_error();
     *st.out = *value;
   }

@@ -20,6 +20,8 @@ struct GemmOperands {
   /// one weight operand (gated stays false), aux = [gate | up] and
   /// D = [dgate | dup], both M x 2N.
   bool gated_backward = false;
+  /// The backward GEMMs read aux (z, or [gate | up]); forward ops write it.
+  bool aux_is_input = false;
   int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
 };
 

@@ -2,6 +2,7 @@
 #include "runtime/ops/GemmGeometry.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@ namespace {
 
 constexpr long long kMaxGridX = 2147483647;
 constexpr long long kMaxGridY = 65535;
+constexpr long long kMaxTmaCoordinate = 2147483647;  // int32: cp.async.bulk.tensor coordinates
 
 long long ceil_div(long long a, long long b) { return (a + b - 1) / b; }
 
@@ -39,8 +41,8 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
 }
 
 Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
-                                                              long long m, long long n, long long batch,
-                                                              int sm_count) {
+                                                              long long m, long long n, long long k,
+                                                              long long batch, int sm_count) {
   if (sm_count < 1)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the persistent sm_90a GEMM needs the device's multiprocessor count, got {}; "
@@ -51,6 +53,14 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
                       fmt::format("batch {} exceeds the {} batches one launch can run: split the batch "
                                   "into several launches",
                                   batch, kMaxGridX));
+  // gemm_sm90.cuh passes row, column and K coordinates to TMA as 32-bit ints.
+  for (const auto& [name, extent] : {std::pair{"M", m}, std::pair{"N", n}, std::pair{"K", k}})
+    if (extent > kMaxTmaCoordinate)
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("{} = {} reaches 2^31: the sm_90a GEMM addresses tiles with 32-bit TMA "
+                                    "coordinates; split the problem into launches of fewer than 2^31 along {} "
+                                    "(or force the sm_90 mma.sync kernel, MatmulOptions::arch = Arch::Sm90)",
+                                    name, extent, name));
   const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
   // The kernel numbers output tiles (batches included) with 32-bit integers.
   if (tiles > kMaxGridX)
@@ -65,6 +75,17 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
   config.block[0] = static_cast<unsigned>(compiler::tile_threads(mainloop, tile));
   config.dynamic_shared_bytes = static_cast<unsigned>(compiler::tile_shared_bytes(mainloop, tile, gated));
   return config;
+}
+
+compiler::TileConfig sm90_schedule_for_tile_count(compiler::TileConfig tile, long long m, long long n,
+                                                  long long batch, int sm_count) {
+  constexpr int kWgmmaM = 64;  // rows of one consumer's wgmma; the cooperative split needs 2 x 64
+  const bool ping_pong = tile.block_m == tile.warp_m;
+  if (sm_count < 1 || !ping_pong || tile.block_m < 2 * kWgmmaM) return tile;
+  const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * std::max(batch, 1LL);
+  if (tiles > sm_count) return tile;
+  tile.warp_m = tile.block_m / 2;
+  return tile;
 }
 
 }  // namespace tilefuse::ops

@@ -27,9 +27,21 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
 /// walking tiles blockIdx.x, blockIdx.x + gridDim.x, ...; 384 threads (one
 /// producer and two consumer warpgroups) and the wgmma mainloop's shared
 /// memory. InvalidInput for sm_count < 1; Unsupported when the tile count
-/// does not fit the kernel's 64-bit tile index arithmetic in int batches.
+/// does not fit the kernel's 64-bit tile index arithmetic in int batches, or
+/// when M, N or K reaches 2^31 (TMA box coordinates are 32-bit signed: the
+/// kernel would wrap them and load the wrong rows).
 Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
-                                                              long long m, long long n, long long batch,
-                                                              int sm_count);
+                                                              long long m, long long n, long long k,
+                                                              long long batch, int sm_count);
+
+/// The sm_90a heuristic tile for a launch of `batch` m x n outputs on
+/// `sm_count` multiprocessors (0: unknown, `tile` unchanged). A ping-pong
+/// tile (block_m = warp_m) gives each block's two consumers alternate tiles;
+/// when there are no more tiles than SMs every block gets at most one, so
+/// the second consumer would idle: then the same block is split
+/// cooperatively (warp_m = block_m / 2, both consumers on each tile), where
+/// the split leaves wgmma's 64 rows per consumer.
+compiler::TileConfig sm90_schedule_for_tile_count(compiler::TileConfig tile, long long m, long long n,
+                                                  long long batch, int sm_count);
 
 }  // namespace tilefuse::ops

@@ -7,6 +7,7 @@
 // synchronizes.
 #include <fmt/format.h>
 
+#include "runtime/ImageChoice.h"
 #include "runtime/ops/CurrentDevice.h"
 #include "runtime/ops/EpilogueParameterValues.h"
 #include "runtime/ops/GemmGeometry.h"
@@ -16,9 +17,35 @@
 
 namespace tilefuse {
 namespace detail {
+namespace {
+
+/// Unsupported when a device of `device_arch` can load neither the cubin nor
+/// the PTX of a kernel for `arch` (runtime/ImageChoice.h; the NVRTC
+/// architecture is the Arch's name): a forced architecture is refused before
+/// anything is compiled for it.
+Expected<void> check_loadable(compiler::Arch arch, compiler::Arch device_arch, int ordinal) {
+  const char* name = compiler::to_string(arch);
+  auto kernel = runtime::parse_target_arch(name);
+  auto device = runtime::parse_target_arch(compiler::to_string(device_arch));
+  if (!kernel || !device) return {};  // tilefuse's own names always parse
+  if (runtime::loadable_image(*kernel, device->cc) != runtime::LoadableImage::None) return {};
+  return make_error(ErrorCode::Unsupported,
+                    fmt::format("MatmulOptions::arch = {}: {}", name,
+                                runtime::unloadable_explanation(name, device->cc, ordinal)));
+}
+
+}  // namespace
+
+compiler::Arch MatmulState::launch_arch(compiler::Arch device_arch) const {
+  if (options.arch) return *options.arch;
+  if (device_arch == compiler::Arch::Sm90a && !backward && !ops::sm90a_kernel_serves(operands))
+    return compiler::Arch::Sm90;
+  return device_arch;
+}
 
 Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
-                                                     long long k, const ops::AdvisedDevice& device) const {
+                                                     long long k, const ops::AdvisedDevice& device,
+                                                     long long batch, int sm_count) const {
   // Backward kernels are built on the mma.sync driver on every target
   // (BackwardKernelSource.cpp), so their tiles follow its rules.
   const bool wgmma_target = targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized;
@@ -33,12 +60,19 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
       if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
     // The target's heuristic knows one accumulator set; a gated op has two.
-    const compiler::TileConfig tile = target.default_tile(m, n, k);
-    return operands.gated ? compiler::fit_tile_to_gated(target, tile) : tile;
+    compiler::TileConfig tile = target.default_tile(m, n, k);
+    if (operands.gated) tile = compiler::fit_tile_to_gated(target, tile);
+    if (target.mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
+      tile = ops::sm90_schedule_for_tile_count(tile, m, n, batch, sm_count);
+    return tile;
   }
   compiler::TileConfig tile = *options.tile;
   // The vector width is the target's (the epilogue contract), not a tuning knob.
   tile.vector_width = target.accumulator_vector_width();
+  if (auto why = compiler::tile_shape_rejection(target.mainloop(), tile))
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("MatmulOptions::tile {} cannot be built for {}: {}", compiler::to_string(tile),
+                                  compiler::to_string(arch), *why));
   return tile;
 }
 
@@ -89,16 +123,19 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
 
   auto device = ops::current_device();
   if (!device) return device.take_error();
-  const compiler::Arch arch = options.arch.value_or(device->arch);
+  const compiler::Arch arch = launch_arch(device->arch);
+  if (options.arch)  // say so before compiling a kernel the device cannot load
+    if (auto ok = check_loadable(arch, device->arch, device->ordinal); !ok)
+      return ok;
   const Shape& s = args.shape;
-  auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal});
+  auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal}, args.batch, device->sm_count);
   if (!chosen) return chosen.take_error();
   const compiler::TileConfig& tile = *chosen;
   // sm_90a: the persistent TMA/wgmma kernel (gemm_sm90.cuh); backward kernels
   // stay on the mma.sync template everywhere.
   const bool wgmma = !backward && targets[static_cast<size_t>(arch)]->mainloop() ==
                                       compiler::Mainloop::WgmmaWarpSpecialized;
-  auto config = wgmma ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch,
+  auto config = wgmma ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, s.k, args.batch,
                                                            device->sm_count)
                       : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
   if (!config) return config.take_error();

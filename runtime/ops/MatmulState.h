@@ -35,9 +35,9 @@ struct MatmulState {
   ops::GemmOperands operands;
   /// One target per compiler::Arch, made up front so that choosing a tile
   /// at launch allocates nothing.
-  std::array<std::unique_ptr<compiler::TargetInfo>, 4> targets;
+  std::array<std::unique_ptr<compiler::TargetInfo>, compiler::kArchCount> targets;
   /// Per compiler::Arch, the tuning records of this op (null: heuristic only).
-  std::array<std::unique_ptr<ops::OpTileAdvisor>, 4> advisors;
+  std::array<std::unique_ptr<ops::OpTileAdvisor>, compiler::kArchCount> advisors;
 
   /// Runtime::matmul_backward: the backward GEMM (z read from aux).
   bool backward = false;
@@ -45,11 +45,20 @@ struct MatmulState {
   std::mutex mutex;
   std::vector<std::unique_ptr<ops::GemmVariant>> variants;  ///< never shrinks
 
-  /// The tile a launch of m x n x k on `arch` uses: forced; else recorded
-  /// by the tuner for this op and shape bucket; else the target's heuristic
-  /// (with the warp tile halved for a gated op, see fit_tile_to_gated).
+  /// The tile a launch of m x n x k on `arch` uses: forced (InvalidInput
+  /// when the target's template cannot build it, compiler::tile_shape_rejection);
+  /// else recorded by the tuner for this op and shape bucket; else the
+  /// target's heuristic (with the warp tile halved for a gated op, see
+  /// fit_tile_to_gated; on sm_90a the cooperative schedule when the launch
+  /// has no more tiles than `sm_count` multiprocessors, 0 = unknown).
   Expected<compiler::TileConfig> tile_for(compiler::Arch arch, long long m, long long n, long long k,
-                                          const ops::AdvisedDevice& device = {}) const;
+                                          const ops::AdvisedDevice& device = {}, long long batch = 1,
+                                          int sm_count = 0) const;
+  /// The architecture a launch on a device of `device_arch` compiles for:
+  /// MatmulOptions::arch when forced; else the device's, except that on
+  /// Hopper what the sm_90a (wgmma) kernel cannot serve (a gated op with aux,
+  /// see ops::sm90a_kernel_serves) runs the sm_90 (mma.sync) kernel.
+  compiler::Arch launch_arch(compiler::Arch device_arch) const;
   /// The kernel for (arch, tile), compiled on first use (outside the lock;
   /// the kernel cache runs one NVRTC compile for concurrent first launches).
   /// `built_now` (optional) says whether this call compiled or loaded it from the kernel cache.

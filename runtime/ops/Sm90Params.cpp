@@ -42,20 +42,27 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
 
 }  // namespace
 
+bool sm90a_kernel_serves(const GemmOperands& operands) {
+  if (operands.gated && operands.aux) return false;
+  const int ib = operands.gated ? operands.gate_interleave : 0;
+  return ib == 0 || operands.b_col_major || ib % static_cast<int>(kBoxN) == 0;
+}
+
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile) {
   if (operands.gated && operands.aux)
     return make_error(ErrorCode::Unsupported,
-                      "a gated op with aux ([gate | up] for the backward) runs on sm_80/86/89 only: the "
-                      "sm_90a (wgmma) kernel does not store aux. Leave aux off and compute [gate | up] with "
-                      "two plain matmuls (activation \"x\", d = aux and aux + N, ldd = ld_aux)");
+                      "a gated op with aux ([gate | up] for the backward) is not served by the sm_90a (wgmma) "
+                      "kernel, which does not store aux: on Hopper leave MatmulOptions::arch unset (the sm_90 "
+                      "mma.sync kernel is chosen) or force Arch::Sm90");
   const int ib = operands.gated ? operands.gate_interleave : 0;
   if (ib == 0) return {};
   if (!operands.b_col_major && ib % static_cast<int>(kBoxN) != 0)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("the sm_90a GEMM loads a row-major (K x 2N) interleaved weight in 64-column "
                                   "TMA boxes, which needs gate_interleave to be a multiple of 64 (got {}): "
-                                  "interleave in blocks of 64, or pass the weight column-major (N x K, "
-                                  "MatmulOptions::b_col_major)",
+                                  "interleave in blocks of 64, pass the weight column-major (N x K, "
+                                  "MatmulOptions::b_col_major), or use the sm_90 mma.sync kernel (leave "
+                                  "MatmulOptions::arch unset, or Arch::Sm90)",
                                   ib));
   if (operands.b_col_major && tile.block_n % ib != 0 && ib % tile.block_n != 0)
     return make_error(ErrorCode::Unsupported,

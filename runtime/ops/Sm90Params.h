@@ -50,6 +50,12 @@ struct Sm90MapShapes {
 Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& operands,
                               const compiler::TileConfig& tile, long long batch);
 
+/// Whether the sm_90a kernel serves `operands` whatever the tile: not a
+/// gated op with aux (no [gate | up] store) nor a row-major interleaved
+/// weight whose gate_interleave is not a multiple of 64 (one TMA box row).
+/// Where it does not, Hopper launches run the sm_90 mma.sync kernel.
+bool sm90a_kernel_serves(const GemmOperands& operands);
+
 /// Why the sm_90a kernel cannot serve `operands` with `tile` (a TMA box
 /// rule), as an Unsupported error that says what to change; success when it can.
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/Target/TilePruning.h"
 #include "runtime/Driver.h"
 #include "runtime/tune/KernelSignature.h"
 #include "runtime/tune/TuningDbFile.h"
@@ -15,8 +16,9 @@ namespace {
 /// One op on one architecture: its signature, and the answers given so far.
 class RecordedOpTiles final : public ops::OpTileAdvisor {
  public:
-  RecordedOpTiles(std::shared_ptr<RecordedTiles> tiles, std::string signature)
-      : tiles_(std::move(tiles)), signature_(std::move(signature)) {}
+  RecordedOpTiles(std::shared_ptr<RecordedTiles> tiles, std::string signature, compiler::Arch arch,
+                  runtime::WarningSink warn)
+      : tiles_(std::move(tiles)), signature_(std::move(signature)), arch_(arch), warn_(std::move(warn)) {}
 
   Expected<std::optional<compiler::TileConfig>> recorded_tile(const ops::AdvisedDevice& device,
                                                               long long m, long long n,
@@ -37,6 +39,15 @@ class RecordedOpTiles final : public ops::OpTileAdvisor {
       std::optional<TuningRecord> best = (*db)->best_for(signature_, shape);
       // Split-K records describe kernels the launch path cannot run.
       if (best && best->config.split_k == 1) tile = best->config.tile;
+      // A record (e.g. an imported file edited by hand, or one from before a
+      // template rule) that the target's template cannot build is the same
+      // error as a forced tile: warned once per bucket, never compiled.
+      if (tile)
+        if (auto why = compiler::tile_shape_rejection(compiler::make_target(arch_)->mainloop(), *tile)) {
+          warn_(fmt::format("tuning record {} for {} is not used (the heuristic tile is): {}",
+                            compiler::to_string(*tile), compiler::to_string(arch_), *why));
+          tile.reset();
+        }
     }
     std::lock_guard lock(mutex_);
     std::erase_if(answers_, [generation](const Answer& a) { return a.generation != generation; });
@@ -53,6 +64,8 @@ class RecordedOpTiles final : public ops::OpTileAdvisor {
   };
   std::shared_ptr<RecordedTiles> tiles_;
   std::string signature_;
+  compiler::Arch arch_;
+  runtime::WarningSink warn_;
   std::mutex mutex_;
   std::vector<Answer> answers_;
 };
@@ -64,7 +77,7 @@ std::shared_ptr<RecordedTiles> RecordedTiles::create(RecordedTilesOptions option
 }
 
 std::unique_ptr<ops::OpTileAdvisor> RecordedTiles::for_op(const compiler::KernelSpec& spec) {
-  return std::make_unique<RecordedOpTiles>(shared_from_this(), kernel_signature(spec));
+  return std::make_unique<RecordedOpTiles>(shared_from_this(), kernel_signature(spec), spec.arch, options_.warn);
 }
 
 void RecordedTiles::reload() {

@@ -21,3 +21,17 @@ struct TfGemmParams {
   float alpha, beta;
   TfEpilogueParams epilogue;     // runtime parameters of the activation
 };
+
+// The layout the host packs (runtime/ops/GemmParams.h, kernel_params_bytes):
+// 7 pointers, 13 long longs, alpha and beta, then the epilogue parameters.
+// NVRTC has no offsetof, so the device side checks the size (a field added,
+// removed or resized moves it); the host compiles this same header in
+// tests/unit/ops/gemm_params_header_test.cpp and checks every field's offset
+// against its GemmParams, and the epilogue offset against this constant.
+constexpr unsigned long long kTfGemmParamsEpilogueOffset = 7 * 8 + 13 * 8 + 2 * 4;  // 168
+static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
+              "TfGemmParams assumes 64-bit pointers (as the host's GemmParams)");
+static_assert(alignof(TfGemmParams) == 8, "TfGemmParams is 8-byte aligned (kGemmParamsAlign)");
+static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8,
+              "TfGemmParams: 168 bytes of fixed fields, then TfEpilogueParams, rounded up to 8 "
+              "(runtime/ops/GemmParams.h packs exactly this)");

@@ -97,8 +97,13 @@ static_assert((kWM * kWN) % 128 == 0, "the epilogue walks the warp tile 128 valu
 
 /// XOR swizzle of 16-byte chunks so that the 8 row addresses of one ldmatrix
 /// (and the 8 chunks of one cp.async phase) hit 8 different bank groups.
+/// The XOR stays inside the row only when kChunksPerRow is a power of two
+/// (the host rejects other tiles first: compiler::tile_shape_rejection).
 template <int kChunksPerRow>
 __device__ __forceinline__ int swizzle(int row, int chunk) {
+  static_assert(kChunksPerRow > 0 && (kChunksPerRow & (kChunksPerRow - 1)) == 0,
+                "swizzle needs a power-of-two count of 16-byte chunks per shared-memory row: "
+                "block_k / 8 (and block_n / 8 for a row-major B) must be a power of two");
   constexpr int kMask = (kChunksPerRow < 8 ? kChunksPerRow : 8) - 1;
   constexpr int kRowsPerLine = kChunksPerRow < 8 ? 8 / kChunksPerRow : 1;  // rows per 128 B
   return chunk ^ ((row / kRowsPerLine) & kMask);

@@ -71,6 +71,11 @@ std::vector<GemmCase> gemm_check_cases(bool quick) {
   cases.push_back(with_shape({.name = "gelu_tanh_fast_colB_f16", .activation = "gelu_tanh", .in = DType::F16,
                               .out = DType::F16, .b_col_major = true, .precision = Precision::Fast},
                              127, 255, 63));
+  // Gated with aux ([gate | up], M x 2N): the mma.sync kernels only; on
+  // Hopper a launch chooses the sm_90 kernel, a forced sm_90a is Unsupported.
+  GemmCase gated_aux{.name = "swiglu_aux_bf16", .activation = "swiglu", .aux = true};
+  gated_aux.unsupported_on_sm90a = true;
+  cases.push_back(with_shape(gated_aux, 127, 255, 63));
   cases.push_back(with_shape({.name = "mish_batched3_bf16", .activation = "mish", .batch = 3}, 65, 130, 40));
   cases.push_back(with_shape({.name = "relu_batched4_broadcastB_residual_f16", .activation = "relu",
                               .in = DType::F16, .out = DType::F16, .residual = true, .batch = 4,

@@ -29,7 +29,7 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options) {
   app.add_option("--mode", mode, "precision mode: precise (default) or fast");
   app.add_option("--param,-p", params, "runtime parameter value NAME=VALUE (repeatable)");
   if (with_target_options) {
-    app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90a");
+    app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90 (Hopper, mma.sync), sm_90a (Hopper, wgmma)");
     app.add_option("--dtype", dtype, "input dtype: bf16 (default) or f16");
     app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16 or f32 (default: --dtype)");
   }

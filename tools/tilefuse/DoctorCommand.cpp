@@ -44,9 +44,10 @@ const char* kernel_path_name(Arch arch) {
 }
 
 /// The kernel paths doctor checks. With a GPU: every architecture tilefuse
-/// launches on it (one per compute capability today; Hopper's list is where a
-/// second path, the mma.sync kernel for 9.0, goes). Without one: every
-/// architecture tilefuse generates code for (compile only).
+/// launches on it (one per compute capability; on Hopper two: the sm_90a
+/// wgmma kernel and the sm_90 mma.sync kernel, which launches choose for what
+/// the wgmma kernel lacks). Without one: every architecture tilefuse
+/// generates code for (compile only).
 std::vector<Arch> kernel_paths(const runtime::DeviceInfo* device) {
   std::vector<Arch> paths;
   if (!device) {
@@ -57,6 +58,7 @@ std::vector<Arch> kernel_paths(const runtime::DeviceInfo* device) {
   auto name = runtime::arch_for_compute_capability(device->compute_major, device->compute_minor);
   if (!name) return paths;
   if (auto arch = compiler::parse_arch(*name)) paths.push_back(*arch);
+  if (!paths.empty() && paths.front() == Arch::Sm90a) paths.push_back(Arch::Sm90);
   return paths;
 }
 

@@ -38,7 +38,8 @@ GemmProblem GemmProblem::make(const GemmCase& spec, bool gated, std::mt19937_64&
     p.c = HostTensor(spec.out, spec.m, spec.n, padded_ld(spec.n), spec.batch);
     p.c.fill_uniform(-1.0, 1.0, rng);
   }
-  p.ld_aux = spec.aux ? p.ldd : 0;  // aux is shaped like D
+  // aux is shaped like D; a gated op's is [gate | up], 2N wide.
+  p.ld_aux = !spec.aux ? 0 : gated ? padded_ld(2 * spec.n, spec.n % 2 ? 8 : 0) : p.ldd;
   return p;
 }
 
@@ -68,6 +69,7 @@ Expected<GemmProblem::Reference> GemmProblem::reference(const dsl::ResolvedProgr
     inputs.gate = acc;
     inputs.up = up;
     r.pre = acc;
+    r.up = up;
   } else {
     double pre = spec.alpha * acc;
     if (spec.bias) pre += bias.at(0, 0, col);
@@ -97,8 +99,9 @@ Expected<DeviceProblem> DeviceProblem::upload(const GemmProblem& p) {
   auto out_buffer = DeviceBuffer::allocate(out.size_bytes());
   if (!out_buffer) return out_buffer.take_error();
   d.d = std::move(*out_buffer);
+  const HostTensor aux_out = aux_tensor(p);
   if (p.spec.aux) {
-    auto aux_buffer = DeviceBuffer::allocate(out.size_bytes());
+    auto aux_buffer = DeviceBuffer::allocate(aux_out.size_bytes());
     if (!aux_buffer) return aux_buffer.take_error();
     d.aux = std::move(*aux_buffer);
   }
@@ -124,7 +127,7 @@ Expected<DeviceProblem> DeviceProblem::upload(const GemmProblem& p) {
   args.stride_b = p.spec.broadcast_b ? 0 : p.b.batch_stride();
   args.stride_c = p.spec.residual ? p.c.batch_stride() : kPackedStride;
   args.stride_d = out.batch_stride();
-  args.stride_aux = out.batch_stride();
+  args.stride_aux = aux_out.batch_stride();
   return d;
 }
 
@@ -136,6 +139,11 @@ Expected<void> DeviceProblem::poison_outputs() {
 
 HostTensor output_tensor(const GemmProblem& p) {
   return HostTensor(p.spec.out, p.spec.m, p.spec.n, p.ldd, p.spec.batch);
+}
+
+HostTensor aux_tensor(const GemmProblem& p) {
+  if (!p.spec.aux) return output_tensor(p);
+  return HostTensor(p.spec.out, p.spec.m, p.gated ? 2 * p.spec.n : p.spec.n, p.ld_aux, p.spec.batch);
 }
 
 }  // namespace tilefuse::gpu

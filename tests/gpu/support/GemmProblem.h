@@ -57,6 +57,7 @@ struct GemmProblem {
   struct Reference {
     double out = 0;  ///< activation value
     double pre = 0;  ///< pre-activation (aux); for gated: the gate accumulator
+    double up = 0;   ///< gated: the up accumulator (aux column N + col)
   };
   Expected<Reference> reference(const dsl::ResolvedProgram& program, const dsl::ParameterValues& params,
                                 int batch, long long row, long long col) const;
@@ -71,7 +72,9 @@ struct DeviceProblem {
   Expected<void> poison_outputs();
 };
 
-/// The output tensors the device writes, shaped like the problem's D / aux.
+/// The output tensor D the device writes (and aux of a single-input op).
 HostTensor output_tensor(const GemmProblem& problem);
+/// The aux tensor: like D, or M x 2N = [gate | up] for a gated op.
+HostTensor aux_tensor(const GemmProblem& problem);
 
 }  // namespace tilefuse::gpu

@@ -59,9 +59,10 @@ TEST(DoctorCli, WithoutADriverCompilesEveryArchitectureAndSaysLaunchesWereSkippe
     EXPECT_EQ(p["spill_bytes"].get<int>(), 0) << p.dump(2);
     EXPECT_FALSE(p.contains("rel_error")) << "nothing was launched: " << p.dump(2);
   }
-  EXPECT_EQ(archs, (std::vector<std::string>{"sm_80", "sm_86", "sm_89", "sm_90a"}));
+  EXPECT_EQ(archs, (std::vector<std::string>{"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}));
   EXPECT_EQ(report["paths"][0]["kernel_path"], "mma.sync (cp.async multistage)");
-  EXPECT_EQ(report["paths"][3]["kernel_path"], "wgmma (TMA, warp-specialized)");
+  EXPECT_EQ(report["paths"][3]["kernel_path"], "mma.sync (cp.async multistage)") << "sm_90: Hopper's mma.sync kernel";
+  EXPECT_EQ(report["paths"][4]["kernel_path"], "wgmma (TMA, warp-specialized)");
 }
 
 TEST(DoctorCli, TextSaysWhatWasCheckedAndWhatWasNot) {

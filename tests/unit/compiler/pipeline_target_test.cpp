@@ -11,7 +11,7 @@
 namespace tilefuse::compiler {
 namespace {
 
-constexpr std::array<Arch, 4> kArchs = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90a};
+constexpr std::array<Arch, 5> kArchs = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90, Arch::Sm90a};
 
 long long shared_bytes(const TileConfig& t) {
   return static_cast<long long>(t.block_m + t.block_n) * t.block_k * 2 * t.stages;
@@ -26,6 +26,14 @@ TEST(TargetInfoTest, ArchitectureFacts) {
   EXPECT_EQ(make_target(Arch::Sm86)->max_shared_memory_per_block(), 99 * 1024);
   EXPECT_EQ(make_target(Arch::Sm89)->max_shared_memory_per_block(), 99 * 1024);
   EXPECT_EQ(make_target(Arch::Sm90a)->max_shared_memory_per_block(), 227 * 1024);
+  // Hopper's mma.sync target: sm_80's template and rules, Hopper's shared memory.
+  EXPECT_EQ(make_target(Arch::Sm90)->max_shared_memory_per_block(), 227 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm90)->mainloop(), Mainloop::MmaSyncMultistage);
+  EXPECT_EQ(make_target(Arch::Sm90)->default_tile(4096, 4096, 4096),
+            make_target(Arch::Sm80)->default_tile(4096, 4096, 4096));
+  EXPECT_EQ(make_target(Arch::Sm90)->shared_memory_per_sm(), 228 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm86)->shared_memory_per_sm(), 100 * 1024);
+  EXPECT_EQ(make_target(Arch::Sm89)->max_threads_per_sm(), 1536);
   for (Arch arch : kArchs) {
     auto target = make_target(arch);
     EXPECT_EQ(target->arch(), arch);
@@ -124,6 +132,25 @@ TEST(TargetInfoTest, DefaultTilesAreInTheSpaceAndFitTheShape) {
   }
   EXPECT_EQ(make_target(Arch::Sm80)->default_tile(0, 0, 0), (TileConfig{128, 128, 32, 64, 64, 3, 4, 8}));
   EXPECT_EQ(make_target(Arch::Sm90a)->default_tile(0, 0, 0), (TileConfig{128, 128, 64, 128, 128, 4, 4, 8}));
+}
+
+}  // namespace
+}  // namespace tilefuse::compiler
+
+namespace tilefuse::compiler {
+namespace {
+
+// Issue 13: the plain sm_90 target is a name like the others.
+TEST(TargetInfoTest, EveryArchitectureNameRoundTrips) {
+  EXPECT_STREQ(to_string(Arch::Sm90), "sm_90");
+  for (Arch arch : kAllArchs) {
+    auto parsed = parse_arch(to_string(arch));
+    ASSERT_TRUE(parsed) << to_string(arch);
+    EXPECT_EQ(*parsed, arch);
+  }
+  auto bad = parse_arch("sm_91");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("sm_90 or sm_90a"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

@@ -115,16 +115,26 @@ TEST(GatedTrainingOptions, ForwardWithAuxIsAcceptedOnMmaSyncTargetsOnly) {
   ASSERT_FALSE(forced);
   EXPECT_EQ(forced.error().code, ErrorCode::Unsupported);
   EXPECT_NE(forced.error().message.find("sm_90a"), std::string::npos) << forced.error().message;
+  EXPECT_NE(forced.error().message.find("force Arch::Sm90"), std::string::npos)
+      << "the message must lead to a kernel that works: " << forced.error().message;
   auto on_sm90 = op->compile({4096, 4096, 4096}, Arch::Sm90a);
   ASSERT_FALSE(on_sm90);
   EXPECT_EQ(on_sm90.error().code, ErrorCode::Unsupported);
   EXPECT_NE(on_sm90.error().message.find("does not store aux"), std::string::npos) << on_sm90.error().message;
+  // ... which the plain sm_90 target (the mma.sync kernel on Hopper) does: what
+  // the message recommends compiles, without spills.
+  auto on_mma_sync = op->compile({4096, 4096, 4096}, Arch::Sm90);
+  ASSERT_TRUE(on_mma_sync) << on_mma_sync.error().message;
+  EXPECT_EQ(on_mma_sync->arch, "sm_90");
+  EXPECT_EQ(on_mma_sync->spill_bytes, 0);
+  auto forced_sm90 = rt.matmul({.activation = "swiglu(gate, up)", .aux = true, .arch = Arch::Sm90});
+  EXPECT_TRUE(forced_sm90) << forced_sm90.error().message;
 
   const Shape shapes[] = {{256, 256, 256}};
   auto tuned = rt.tune(*op, shapes, {.simulate = true, .arch = Arch::Sm90a});
   ASSERT_FALSE(tuned);
   EXPECT_EQ(tuned.error().code, ErrorCode::Unsupported);
-  EXPECT_NE(tuned.error().message.find("sm_80/86/89 only"), std::string::npos) << tuned.error().message;
+  EXPECT_NE(tuned.error().message.find("tune it for Arch::Sm90"), std::string::npos) << tuned.error().message;
 
   // bias and residual stay rejected for a gated op.
   auto bias = rt.matmul({.activation = "swiglu(gate, up)", .bias = true, .aux = true});

@@ -85,6 +85,29 @@ TEST(GemmArguments, ExplicitLeadingDimensionsAndBroadcastStride) {
   EXPECT_EQ(p->batch_stride_a, 10 * 24);
 }
 
+// Issue 13: stride 0 broadcasts an input, but for an output every batch
+// would write the same matrix (a race and a wrong result): rejected.
+TEST(GemmArguments, OutputStridesCannotBeZero) {
+  MatmulArgs args = plain_args(10, 16, 8);
+  args.batch = 3;
+  args.stride_d = 0;
+  expect_error(make_gemm_params(GemmOperands{}, args), ErrorCode::InvalidInput, "stride_d = 0 with batch = 3");
+
+  GemmOperands with_aux;
+  with_aux.aux = true;
+  args = plain_args(10, 16, 8);
+  args.batch = 3;
+  args.aux = fake_out(0x600000);
+  args.stride_aux = 0;
+  expect_error(make_gemm_params(with_aux, args), ErrorCode::InvalidInput, "stride_aux = 0");
+  // (The backward GEMM reads aux, where 0 broadcasts one z: matmul_backward_test.)
+
+  // One batch: the stride is never read, so 0 is harmless.
+  args.batch = 1;
+  args.stride_d = 0;
+  EXPECT_TRUE(make_gemm_params(with_aux, args));
+}
+
 TEST(GemmArguments, ShapesMustBePositive) {
   expect_error(make_gemm_params(GemmOperands{}, plain_args(0, 8, 8)), ErrorCode::InvalidInput, "M=0");
   expect_error(make_gemm_params(GemmOperands{}, plain_args(8, -1, 8)), ErrorCode::InvalidInput, ">= 1");

@@ -32,6 +32,37 @@ TEST(GemmGeometry, BlockSharedMemoryIsTheLargerOfMainloopAndEpilogue) {
   EXPECT_EQ(compiler::tile_shared_bytes(deep, false), 5 * (128 * 64 + 128 * 64) * 2);  // mainloop
 }
 
+// Issue 13: the default mma.sync tile's block takes 72 KiB (the epilogue
+// staging, larger than its 48 KiB ring), not 48: two blocks per SM fit on
+// sm_80 (164 KiB), three on Hopper's sm_90 (228 KiB), one on sm_86/89
+// (100 KiB). TargetInfo.cpp's comment states these numbers.
+TEST(GemmGeometry, DefaultTileOccupancyPerArchitectureFromTheSharedMemoryFormula) {
+  const struct {
+    compiler::Arch arch;
+    int blocks;
+  } expected[] = {{compiler::Arch::Sm80, 2}, {compiler::Arch::Sm86, 1}, {compiler::Arch::Sm89, 1},
+                  {compiler::Arch::Sm90, 3}};
+  for (const auto& e : expected) {
+    const auto target = compiler::make_target(e.arch);
+    const compiler::TileConfig tile = target->default_tile(4096, 4096, 4096);
+    EXPECT_EQ(tile, k128x128x32s3) << compiler::to_string(e.arch);
+    EXPECT_EQ(compiler::tile_shared_bytes(tile, false), 72 * 1024);
+    EXPECT_EQ(compiler::blocks_per_sm(*target, tile, false), e.blocks) << compiler::to_string(e.arch);
+  }
+  // The rule itself: (shared per SM) / (block + 1 KiB reserved), and threads.
+  const auto sm86 = compiler::make_target(compiler::Arch::Sm86);
+  const compiler::TileConfig small{64, 64, 32, 32, 32, 2, 4, 8};  // 16 KiB staging, 128 threads
+  EXPECT_EQ(compiler::tile_shared_bytes(small, false), 4 * 32 * 40 * 4);
+  EXPECT_EQ(compiler::blocks_per_sm(*sm86, small, false), 100 * 1024 / (4 * 32 * 40 * 4 + 1024));
+  const compiler::TileConfig eight_warps{128, 128, 32, 32, 64, 2, 4, 8};  // 256 threads
+  const auto sm80 = compiler::make_target(compiler::Arch::Sm80);
+  EXPECT_EQ(compiler::blocks_per_sm(*sm80, eight_warps, false),
+            std::min<long long>(164 * 1024 / (compiler::tile_shared_bytes(eight_warps, false) + 1024), 2048 / 256));
+  // The sm_90a default (ping-pong, 384 threads, one block per SM by design).
+  const auto sm90a = compiler::make_target(compiler::Arch::Sm90a);
+  EXPECT_EQ(compiler::blocks_per_sm(*sm90a, sm90a->default_tile(4096, 4096, 4096), false), 1);
+}
+
 TEST(GemmGeometry, OneBlockPerOutputTileAndBatchOnY) {
   auto config = gemm_launch_config(k128x128x32s3, false, 1000, 300, 7);
   ASSERT_TRUE(config) << config.error().message;

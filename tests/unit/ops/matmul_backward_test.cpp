@@ -98,6 +98,27 @@ TEST(MatmulBackward, LaunchNeedsZAndThenTheDevice) {
   EXPECT_EQ(launched.error().code, ErrorCode::NoDevice) << launched.error().message;
 }
 
+// Issue 13: the forward's output aux must not broadcast (stride_aux = 0 is
+// refused there), but the backward READS z from aux: one z for every batch
+// is a valid broadcast, and D (written) still cannot be.
+TEST(MatmulBackward, ZMayBroadcastOverTheBatchButDMayNot) {
+  ASSERT_TRUE(kNoDriver);
+  auto op = memory_runtime().matmul_backward({.activation = "gelu(x)"});
+  ASSERT_TRUE(op) << op.error().message;
+  MatmulArgs args{.a = fake(0x1000), .b = fake(0x2000), .d = fake_out(0x3000), .shape = {128, 256, 64}};
+  args.aux = fake_out(0x4000);
+  args.batch = 2;
+  args.stride_aux = 0;
+  auto launched = (*op)(nullptr, args);
+  ASSERT_FALSE(launched);
+  EXPECT_EQ(launched.error().code, ErrorCode::NoDevice) << "the arguments were accepted: " << launched.error().message;
+  args.stride_d = 0;
+  auto same_d = (*op)(nullptr, args);
+  ASSERT_FALSE(same_d);
+  EXPECT_EQ(same_d.error().code, ErrorCode::InvalidInput) << same_d.error().message;
+  EXPECT_NE(same_d.error().message.find("stride_d = 0"), std::string::npos) << same_d.error().message;
+}
+
 TEST(MatmulBackward, TuningIsRejected) {
   Runtime rt = memory_runtime();
   auto op = rt.matmul_backward({.activation = "silu(x)"});

@@ -31,7 +31,7 @@ TEST(WgmmaSource, OneOperandPerAccumulatorAndTheLayoutBit) {
 
 TEST(PersistentLaunch, OneBlockPerSmAtMostOnePerTile) {
   const TileConfig tile{128, 128, 64, 128, 128, 4, 4, 8};
-  auto big = persistent_gemm_launch_config(tile, false, 4096, 4096, 2, 132);
+  auto big = persistent_gemm_launch_config(tile, false, 4096, 4096, 4096, 2, 132);
   ASSERT_TRUE(big) << big.error().message;
   EXPECT_EQ(big->grid[0], 132u);
   EXPECT_EQ(big->grid[1], 1u);
@@ -39,24 +39,65 @@ TEST(PersistentLaunch, OneBlockPerSmAtMostOnePerTile) {
   EXPECT_EQ(big->dynamic_shared_bytes,
             static_cast<unsigned>(compiler::tile_shared_bytes(Mainloop::WgmmaWarpSpecialized, tile, false)));
   // 3 x 2 tiles x 1 batch: six blocks, not 132.
-  auto small = persistent_gemm_launch_config(tile, false, 300, 200, 1, 132);
+  auto small = persistent_gemm_launch_config(tile, false, 300, 200, 64, 1, 132);
   ASSERT_TRUE(small);
   EXPECT_EQ(small->grid[0], 6u);
-  EXPECT_FALSE(persistent_gemm_launch_config(tile, false, 64, 64, 1, 0));
+  EXPECT_FALSE(persistent_gemm_launch_config(tile, false, 64, 64, 64, 1, 0));
 }
 
 TEST(PersistentLaunch, TileCountBeyondThirtyTwoBitsIsUnsupportedAndSaysHowToSplit) {
   // The kernel numbers tiles (batches included) with 32-bit integers.
   const TileConfig tile{128, 128, 64, 128, 128, 4, 4, 8};
   // 1024 x 1024 tiles per batch: 2048 batches are 2^31 tiles, one too many.
-  auto over = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 2048, 132);
+  auto over = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 64, 2048, 132);
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().code, ErrorCode::Unsupported);
   EXPECT_NE(over.error().message.find("2147483648 output tiles"), std::string::npos) << over.error().message;
   EXPECT_NE(over.error().message.find("split the problem"), std::string::npos);
-  auto under = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 2047, 132);
+  auto under = persistent_gemm_launch_config(tile, false, 128 * 1024, 128 * 1024, 64, 2047, 132);
   ASSERT_TRUE(under) << under.error().message;
   EXPECT_EQ(under->grid[0], 132u);
+}
+
+// Issue 13: TMA coordinates are 32-bit signed ints in gemm_sm90.cuh, so an
+// extent of 2^31 or more would wrap; the launch refuses and says to split.
+TEST(PersistentLaunch, ExtentsOfTwoToThe31AreUnsupportedAndSaySplit) {
+  const TileConfig tile{128, 128, 64, 128, 128, 4, 4, 8};
+  constexpr long long kTwo31 = 1LL << 31;
+  for (int which = 0; which < 3; ++which) {
+    const long long m = which == 0 ? kTwo31 : 128, n = which == 1 ? kTwo31 : 128, k = which == 2 ? kTwo31 : 64;
+    auto config = persistent_gemm_launch_config(tile, false, m, n, k, 1, 132);
+    ASSERT_FALSE(config) << "extent " << which << " = 2^31 was accepted";
+    EXPECT_EQ(config.error().code, ErrorCode::Unsupported);
+    const std::string name = which == 0 ? "M = " : which == 1 ? "N = " : "K = ";
+    EXPECT_NE(config.error().message.find(name + "2147483648"), std::string::npos) << config.error().message;
+    EXPECT_NE(config.error().message.find("split the problem"), std::string::npos) << config.error().message;
+  }
+  // One less is still a valid coordinate (M = 2^31 - 1 with one column of tiles).
+  auto edge = persistent_gemm_launch_config(tile, false, kTwo31 - 1, 128, kTwo31 - 1, 1, 132);
+  EXPECT_TRUE(edge) << edge.error().message;
+}
+
+// Issue 13: with no more tiles than SMs, every block of a ping-pong launch
+// gets at most one tile and its second consumer idles: the heuristic splits
+// the same block cooperatively. More tiles than SMs keep ping-pong.
+TEST(Sm90Schedule, FewTilesChooseTheCooperativeSplit) {
+  const TileConfig pingpong{128, 128, 64, 128, 128, 4, 4, 8};
+  const TileConfig cooperative{128, 128, 64, 64, 128, 4, 4, 8};
+  // 8 x 16 = 128 tiles on 132 SMs: cooperative.
+  EXPECT_EQ(sm90_schedule_for_tile_count(pingpong, 1024, 2048, 1, 132), cooperative);
+  EXPECT_FALSE(compiler::tile_shape_rejection(Mainloop::WgmmaWarpSpecialized, cooperative));
+  // Exactly as many tiles as SMs: still at most one per block.
+  EXPECT_EQ(sm90_schedule_for_tile_count(pingpong, 128 * 132, 128, 1, 132), cooperative);
+  // 133 tiles on 132 SMs, or the batch multiplying the tiles: ping-pong.
+  EXPECT_EQ(sm90_schedule_for_tile_count(pingpong, 128 * 133, 128, 1, 132), pingpong);
+  EXPECT_EQ(sm90_schedule_for_tile_count(pingpong, 1024, 2048, 2, 132), pingpong);
+  // Unknown SM count, a 64-row tile (no 2 x 64 split) and an already
+  // cooperative tile stay as they are.
+  EXPECT_EQ(sm90_schedule_for_tile_count(pingpong, 1024, 2048, 1, 0), pingpong);
+  const TileConfig small{64, 128, 64, 64, 128, 4, 4, 8};
+  EXPECT_EQ(sm90_schedule_for_tile_count(small, 64, 128, 1, 132), small);
+  EXPECT_EQ(sm90_schedule_for_tile_count(cooperative, 128, 128, 1, 132), cooperative);
 }
 
 TEST(Sm90SharedMemory, MirrorsTheTemplateFormula) {

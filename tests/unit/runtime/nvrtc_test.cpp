@@ -82,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Variant{"sm_80", 4, false, 2}, Variant{"sm_80", 4, true, 2},
                       Variant{"sm_80", 8, true, 2}, Variant{"sm_80", 2, false, 4},
                       Variant{"sm_80", 1, false, 2}, Variant{"sm_86", 4, false, 2},
-                      Variant{"sm_89", 4, true, 2}, Variant{"sm_90a", 4, false, 2},
+                      Variant{"sm_89", 4, true, 2}, Variant{"sm_90", 4, false, 2}, Variant{"sm_90a", 4, false, 2},
                       Variant{"sm_90a", 4, true, 2}, Variant{"sm_90a", 4, false, 4}),
     [](const auto& info) {
       return fmt::format("{}_v{}{}_o{}", info.param.arch, info.param.vec,

@@ -19,15 +19,15 @@ constexpr Shape kShape{128, 4096, 4096};
 /// A tile the heuristic never picks for kShape, recorded as the fastest.
 const TileConfig kRecorded{64, 128, 32, 32, 64, 4, 4, 8};
 
-/// Writes an exported database in which gelu(x) on sm_80 ran fastest with kRecorded.
-std::filesystem::path ship_database(const ScratchDir& dir) {
+/// Writes an exported database in which gelu(x) on sm_80 ran fastest with `recorded`.
+std::filesystem::path ship_database(const ScratchDir& dir, const TileConfig& recorded = kRecorded) {
   compiler::KernelSpec spec;
   spec.expression = "gelu(x)";
   spec.arch = Arch::Sm80;
   tune::TuningRecord r;
   r.signature = tune::kernel_signature(spec);
   r.bucket = tune::bucket_for({kShape.m, kShape.n, kShape.k});
-  r.config.tile = kRecorded;
+  r.config.tile = recorded;
   r.time_ms = 0.1;
   r.timer = "cuda-events";
   r.measured_at = "2026-01-01T00:00:00.000Z";
@@ -62,6 +62,27 @@ TEST(TunedLaunch, AShippedDatabaseDecidesTheTileAndHeuristicModeIgnoresIt) {
   auto plain_info = plain->compile(kShape, Arch::Sm80);
   ASSERT_TRUE(plain_info) << plain_info.error().message;
   EXPECT_NE(compiler::to_string(plain_info->tile), compiler::to_string(kRecorded));
+}
+
+// Issue 13: an imported record whose tile the mma.sync template cannot build
+// (block_k 48: 6 chunks per row, which the swizzle XORs out of the row) is
+// refused by the same check as a forced tile, with a warning naming it, and
+// the launch takes the heuristic tile instead of compiling a corrupting kernel.
+TEST(TunedLaunch, AnImportedTileTheTemplateCannotBuildIsRefusedWithAWarning) {
+  ScratchDir dir;
+  const TileConfig bad{96, 64, 48, 32, 32, 3, 4, 8};
+  RuntimeOptions shipped = options_in(dir);
+  shipped.tuning_file = ship_database(dir, bad).string();
+  auto op = Runtime(shipped).matmul({.activation = "gelu(x)"});
+  ASSERT_TRUE(op) << op.error().message;
+  ::testing::internal::CaptureStderr();
+  auto info = op->compile(kShape, Arch::Sm80);
+  const std::string warnings = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_NE(compiler::to_string(info->tile), compiler::to_string(bad));
+  EXPECT_EQ(info->tile.block_k % 16, 0);
+  EXPECT_NE(warnings.find("tuning record 96x64x48"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("block_k 48 is not 8 times a power of two"), std::string::npos) << warnings;
 }
 
 TEST(TunedLaunch, AMissingShippedDatabaseFailsTheCompileWithItsName) {

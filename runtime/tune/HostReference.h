@@ -1,0 +1,37 @@
+// The float64 value of one element of a fused GEMM's output, computed on the
+// host from the inputs the device holds (decoded to float): the GEMM (both
+// products of a gated op) in float64, then the epilogue through the DSL
+// interpreter. The tuner's check of the first candidate compares sampled
+// elements with it (runtime/tune/OutputCheck.h); tests/gpu has its own,
+// batched and strided, for the GPU harness.
+#pragma once
+
+#include <span>
+
+#include "dsl/Interpreter.h"
+#include "dsl/Resolve.h"
+#include "tilefuse/error.hpp"
+
+namespace tilefuse::tune {
+
+/// One problem, batch 1, packed: A is m x k row-major; B is k x F row-major,
+/// or F x k with b_col_major, where F = 2n for an interleaved gated weight
+/// (blocks of gate_interleave gate features, then as many up features) and n
+/// otherwise; W_up (gated, not interleaved) is shaped like B; bias has n
+/// values, C is m x n.
+struct HostGemm {
+  long long m = 0, n = 0, k = 0;
+  bool gated = false;
+  int gate_interleave = 0;
+  bool b_col_major = false;
+  float alpha = 1.0f, beta = 1.0f;  ///< single-input only (as MatmulArgs)
+  std::span<const float> a, b, b_up, bias, c;  ///< bias / c empty when absent
+};
+
+/// The reference of element (row, col); InvalidInput for a position outside
+/// the output or an input span too short for the shape; the interpreter's
+/// error (e.g. a missing parameter value) otherwise.
+Expected<double> host_reference_element(const HostGemm& gemm, const dsl::ResolvedProgram& program,
+                                        const dsl::ParameterValues& parameters, long long row, long long col);
+
+}  // namespace tilefuse::tune
