@@ -32,7 +32,7 @@
 #include "dsl/Interpreter.h"
 #include "runtime/KernelCache.h"
 #include "runtime/Driver.h"
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::bench {

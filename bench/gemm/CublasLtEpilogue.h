@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "compiler/Types.h"
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 #include "tilefuse/error.hpp"
 
 namespace tilefuse::bench {

@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 #include "tilefuse/error.hpp"
 
 namespace tilefuse::bench {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "runtime/Driver.h"
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 
 namespace tilefuse::bench {
 namespace {

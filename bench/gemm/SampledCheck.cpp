@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "support/HostHalf.h"
+#include "runtime/check/HostHalf.h"
 
 namespace tilefuse::bench {
 namespace {

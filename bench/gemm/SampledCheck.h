@@ -8,7 +8,7 @@
 
 #include "dsl/Interpreter.h"
 #include "dsl/Resolve.h"
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::bench {

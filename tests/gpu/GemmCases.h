@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "support/GemmProblem.h"
+#include "runtime/check/GemmProblem.h"
 
 namespace tilefuse::gpu {
 

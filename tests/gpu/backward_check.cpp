@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 
 #include "runtime/Driver.h"
-#include "support/DeviceBuffer.h"
-#include "support/HostTensor.h"
+#include "runtime/check/DeviceBuffer.h"
+#include "runtime/check/HostTensor.h"
 #include "dsl/Interpreter.h"
 #include "tilefuse/tilefuse.hpp"
 

@@ -30,7 +30,7 @@
 
 #include "GemmCases.h"
 #include "runtime/Driver.h"
-#include "support/GemmCheck.h"
+#include "runtime/check/GemmCheck.h"
 
 // Counts C++ heap allocations so that the run can check that a warm launch
 // (kernel built and loaded) allocates nothing (a CUDA-graph-safe hot path).

@@ -1,4 +1,4 @@
-// Issue 13: the GPU harness's comparison (support/GemmCheck.h) on the CPU.
+// Issue 13: the GPU harness's comparison (runtime/check/GemmCheck.h) on the CPU.
 // The norm ratio ‖out − ref‖/‖ref‖ <= 1e-2 alone lets one wrong element of a
 // 127 x 255 output through (it moves the ratio by ~0.6 %); the per-element
 // bound |out − ref| <= rtol·|ref| + atol·rms(ref) catches it, and accepts
@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "support/GemmCheck.h"
+#include "runtime/check/GemmCheck.h"
 
 namespace tilefuse::gpu {
 namespace {

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "runtime/Driver.h"
-#include "support/DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::gpu {

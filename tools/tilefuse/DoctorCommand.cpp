@@ -4,7 +4,7 @@
 // writable, then compiles a tiny fused GEMM (gelu + bias, 127x255x63: tails in
 // M, N and K) on every kernel path of the device and launches it on real
 // device buffers, checked against the float64 reference of the GPU harness
-// (tests/gpu/support: poisoned outputs, every element written, relative error).
+// (runtime/check: poisoned outputs, every element written, relative error).
 //
 // Without a CUDA driver or GPU it compiles the GEMM for every architecture
 // tilefuse generates code for and says that the launches were skipped.
@@ -29,7 +29,7 @@
 #include "runtime/DiskStore.h"
 #include "runtime/Driver.h"
 #include "runtime/Nvrtc.h"
-#include "support/GemmCheck.h"
+#include "runtime/check/GemmCheck.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::cli {

@@ -1,5 +1,5 @@
 // See HostTensor.h.
-#include "HostTensor.h"
+#include "runtime/check/HostTensor.h"
 
 #include <algorithm>
 #include <cmath>

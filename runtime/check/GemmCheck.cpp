@@ -1,5 +1,5 @@
 // See GemmCheck.h.
-#include "GemmCheck.h"
+#include "runtime/check/GemmCheck.h"
 
 #include <algorithm>
 #include <cmath>

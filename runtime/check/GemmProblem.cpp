@@ -1,5 +1,5 @@
 // See GemmProblem.h.
-#include "GemmProblem.h"
+#include "runtime/check/GemmProblem.h"
 
 #include <cmath>
 

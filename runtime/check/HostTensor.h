@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "HostHalf.h"
+#include "runtime/check/HostHalf.h"
 
 namespace tilefuse::gpu {
 

@@ -1,5 +1,5 @@
 // See DeviceBuffer.h.
-#include "DeviceBuffer.h"
+#include "runtime/check/DeviceBuffer.h"
 
 #include <utility>
 

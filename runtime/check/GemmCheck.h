@@ -10,7 +10,7 @@
 #include <random>
 #include <span>
 
-#include "GemmProblem.h"
+#include "runtime/check/GemmProblem.h"
 
 namespace tilefuse::gpu {
 

@@ -7,8 +7,8 @@
 #include <random>
 #include <string>
 
-#include "DeviceBuffer.h"
-#include "HostTensor.h"
+#include "runtime/check/DeviceBuffer.h"
+#include "runtime/check/HostTensor.h"
 #include "dsl/Interpreter.h"
 #include "dsl/Resolve.h"
 #include "tilefuse/tilefuse.hpp"
