@@ -302,6 +302,9 @@ TEST(Fp8, WorkedExamplesOfTheDocs) {
   // 300 in e5m2: [256, 512), ulp 64: 4.6875 → 5 → 320 = 0 10111 01.
   EXPECT_EQ(float_to_fp8(300.0f, Fp8Format::E5M2), 0x5D);
   EXPECT_EQ(fp8_to_double(0x5D, Fp8Format::E5M2), 320.0);
+  // 500 > 464 overflows E4M3: 448 with saturation, NaN without.
+  EXPECT_EQ(float_to_fp8(500.0f, Fp8Format::E4M3, Fp8Saturation::SatFinite), 0x7E);
+  EXPECT_EQ(float_to_fp8(500.0f, Fp8Format::E4M3, Fp8Saturation::NoSaturation), 0x7F);
 }
 
 }  // namespace
