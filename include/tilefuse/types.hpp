@@ -1,13 +1,13 @@
-// Plain value types shared by the compiler's public API (no MLIR here).
+// tilefuse — the plain value types of the public API (no MLIR, no CUDA):
+// element types, precision mode, target architecture, GEMM tile.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "tilefuse/error.hpp"
 
-namespace tilefuse::compiler {
+namespace tilefuse {
 
 enum class Precision { Precise, Fast };
 enum class Arch { Sm80, Sm86, Sm89, Sm90a };
@@ -20,7 +20,7 @@ Expected<Precision> parse_precision(std::string_view text);
 Expected<Arch> parse_arch(std::string_view text);
 Expected<DType> parse_dtype(std::string_view text);
 
-/// Mirrors #tilefuse.tile<...> (see TilefuseDialect.td).
+/// Mirrors #tilefuse.tile<...> (see compiler/Dialect/TilefuseDialect.td).
 struct TileConfig {
   int block_m = 128, block_n = 128, block_k = 32;
   int warp_m = 64, warp_n = 64;
@@ -32,4 +32,4 @@ struct TileConfig {
 };
 std::string to_string(const TileConfig& t);  // "128x128x32_w64x64_s3_v2_g8"
 
-}  // namespace tilefuse::compiler
+}  // namespace tilefuse

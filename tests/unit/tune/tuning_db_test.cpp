@@ -125,6 +125,37 @@ TEST(TuningDb, MalformedFilesAreErrorsThatNameTheFile) {
   }
 }
 
+// An imported database is untrusted: a tile it names must pass the checks a
+// user's forced tile passes (compiler/TileRules.h), or the whole file is
+// refused with the record, the tile and the broken rule named, before a
+// launch could pick the tile.
+TEST(TuningDb, ImportedTileThatBreaksTheTileRulesIsRefused) {
+  ScratchDir dir;
+  const auto file = dir.path() / "shipped.json";
+  TuningDb db(h100());
+  db.merge(record("s", {128, 1024, 1024}, 128, 1.0));
+  const std::pair<const char*, int> broken_fields[] = {
+      {"warp_m", 48},        // 128 is not a multiple of 48
+      {"stages", 9},         // [1, 8]
+      {"vector_width", 3},   // 1, 2 or 4
+  };
+  for (const auto& [field, value] : broken_fields) {
+    nlohmann::json json = db.to_json();
+    json["records"][0]["config"][field] = value;
+    write_text(file, json.dump());
+    auto imported = import_tuning_db(dir.path() / "cache", file);
+    ASSERT_FALSE(imported) << field << " = " << value << " was accepted";
+    EXPECT_EQ(imported.error().code, ErrorCode::InvalidInput);
+    const std::string& message = imported.error().message;
+    EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("record 0"), std::string::npos) << message;
+    EXPECT_NE(message.find(field == std::string("warp_m") ? "not a multiple of the warp tile" : field),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "cache" / "tuning")) << "nothing may be merged";
+}
+
 TEST(TuningDb, MergeKeepsTheNewerRecordPerKey) {
   TuningDb db(h100());
   EXPECT_TRUE(db.merge(record("s", {128, 1, 1}, 128, 1.0, "2025-01-02T00:00:00.000Z")));
