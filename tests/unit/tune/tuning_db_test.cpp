@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,44 @@ TEST(TuningDb, ImportedTileThatBreaksTheTileRulesIsRefused) {
         << message;
   }
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "cache" / "tuning")) << "nothing may be merged";
+}
+
+// Found by tests/fuzz/tuning_db_fuzzer: a field of the wrong JSON type made
+// nlohmann::json::value() throw out of the reader (the CLI then reported an
+// "internal error" for a bad file), and a huge number read into an int was
+// undefined behaviour. Every such file is now an InvalidInput naming the field.
+TEST(TuningDb, WronglyTypedFieldsAreErrorsNotExceptions) {
+  ScratchDir dir;
+  const auto file = dir.path() / "shipped.json";
+  TuningDb db(h100());
+  db.merge(record("s", {128, 1024, 1024}, 128, 1.0));
+  const nlohmann::json valid = db.to_json();
+  struct Case {
+    std::function<void(nlohmann::json&)> damage;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {[](nlohmann::json& j) { j["format"] = 5; }, "not a tilefuse tuning database"},
+      {[](nlohmann::json& j) { j["format_version"] = "1"; }, "format_version"},
+      {[](nlohmann::json& j) { j["format_version"] = 1e300; }, "format_version"},
+      {[](nlohmann::json& j) { j["records"][0]["failure"] = 5; }, "\"failure\""},
+      {[](nlohmann::json& j) { j["records"][0]["kernel"] = nlohmann::json::array(); }, "\"kernel\""},
+      {[](nlohmann::json& j) { j["records"][0]["timer"] = true; }, "\"timer\""},
+      {[](nlohmann::json& j) { j["records"][0]["repetitions"] = "25"; }, "\"repetitions\""},
+      {[](nlohmann::json& j) { j["records"][0]["repetitions"] = 1e300; }, "\"repetitions\""},
+      {[](nlohmann::json& j) { j["records"][0]["measured_at"] = 2026; }, "\"measured_at\""},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json json = valid;
+    c.damage(json);
+    write_text(file, json.dump());
+    Expected<TuningDb> read = make_error(ErrorCode::Internal, "not read");
+    EXPECT_NO_THROW(read = read_tuning_db_file(file)) << json.dump();
+    ASSERT_FALSE(read) << json.dump();
+    EXPECT_EQ(read.error().code, ErrorCode::InvalidInput);
+    EXPECT_NE(read.error().message.find(c.expected), std::string::npos) << read.error().message;
+    EXPECT_NE(read.error().message.find(file.string()), std::string::npos) << read.error().message;
+  }
 }
 
 TEST(TuningDb, MergeKeepsTheNewerRecordPerKey) {
