@@ -9,7 +9,7 @@ started=$SECONDS
 if [[ -x build/tools/tilefuse/tilefuse ]]; then
   echo "demo: checking packages and the build (seconds when up to date), then the demo (under a minute)" >&2
 else
-  echo "demo: installs missing packages, builds tilefuse (a cold build takes about 12 minutes on a" \
+  echo "demo: installs missing packages, builds tilefuse (a cold build takes about 10 minutes on a" \
        "2-core machine; progress below), then runs the demo (under a minute)" >&2
 fi
 scripts/setup.sh >&2

@@ -9,10 +9,10 @@ started=$SECONDS
 if [[ -f build/build.ninja ]]; then
   build_note="an incremental build (seconds to minutes)"
 else
-  build_note="a cold build (about 12 minutes on a 2-core machine)"
+  build_note="a cold build (about 10 minutes on a 2-core machine)"
 fi
 echo "test: installs missing packages, then $build_note, then every ctest test" \
-     "(about 8 minutes on 2 cores: most of it the 60 s fuzz runs, the sweeps and the package consumer)"
+     "(several minutes on 2 cores: three 60 s fuzz runs, the GCC syntax check, sweeps, the package consumer)"
 scripts/setup.sh
 scripts/build.sh
 built=$SECONDS
