@@ -2,10 +2,8 @@
 # find_package(tilefuse) and links as tilefuse::tilefuse.
 #
 # What is installed (component tilefuse_dev unless noted):
-#   include/tilefuse/*.hpp                 the public API
-#   include/tilefuse/compiler/Types.h      the plain value types tilefuse.hpp includes as
-#                                          "compiler/Types.h" (found next to it, so the
-#                                          prefix's include/ gains no generic `compiler/`)
+#   include/tilefuse/*.hpp                 the public API (self-contained: it includes
+#                                          nothing outside include/, tests/package checks)
 #   lib/libtilefuse_{api,tune,ops,runtime,compiler,dsl}.a
 #   lib/cmake/tilefuse/                    config, version, exported targets
 #   bin/tilefuse                           the CLI (component tilefuse_tools)
@@ -55,8 +53,6 @@ install(TARGETS tilefuse ${TILEFUSE_INSTALL_LIBRARIES}
 file(GLOB TILEFUSE_PUBLIC_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/include/tilefuse/*.hpp)
 install(FILES ${TILEFUSE_PUBLIC_HEADERS}
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tilefuse COMPONENT tilefuse_dev)
-install(FILES ${PROJECT_SOURCE_DIR}/compiler/Types.h
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tilefuse/compiler COMPONENT tilefuse_dev)
 
 install(EXPORT tilefuseTargets NAMESPACE tilefuse::
   DESTINATION ${TILEFUSE_INSTALL_CMAKEDIR} COMPONENT tilefuse_dev)

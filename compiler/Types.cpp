@@ -1,9 +1,9 @@
-// Names and parsing of the compiler's plain value types.
-#include "compiler/Types.h"
+// Names and parsing of the public value types (include/tilefuse/types.hpp).
+#include "tilefuse/types.hpp"
 
 #include <fmt/format.h>
 
-namespace tilefuse::compiler {
+namespace tilefuse {
 
 const char* to_string(Precision p) { return p == Precision::Fast ? "fast" : "precise"; }
 
@@ -53,4 +53,4 @@ std::string to_string(const TileConfig& t) {
                      t.warp_n, t.stages, t.vector_width, t.group_m);
 }
 
-}  // namespace tilefuse::compiler
+}  // namespace tilefuse

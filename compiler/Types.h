@@ -1,42 +1,25 @@
-// Plain value types shared by the compiler's public API (no MLIR here).
+// The public value types (DType, Precision, Arch, TileConfig and their
+// names), under the compiler's namespace. They are defined by the public API,
+// include/tilefuse/types.hpp: the compiler uses the API's types, so that an
+// installed tilefuse.hpp needs nothing outside include/.
 #pragma once
 
-#include <cstddef>
-#include <iterator>
 #include <optional>
-#include <string>
-#include <string_view>
 
-#include "tilefuse/error.hpp"
+#include "tilefuse/types.hpp"
 
 namespace tilefuse::compiler {
 
-enum class Precision { Precise, Fast };
-/// Sm90: Hopper with the mma.sync kernel (NVRTC sm_90, like sm_80's);
-/// Sm90a: Hopper with the TMA/wgmma kernel (NVRTC sm_90a, runs only on 9.0).
-enum class Arch { Sm80, Sm86, Sm89, Sm90, Sm90a };
-/// Every Arch, in enum order (tables indexed by Arch have kArchCount entries).
-inline constexpr Arch kAllArchs[] = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::Sm90, Arch::Sm90a};
-inline constexpr std::size_t kArchCount = std::size(kAllArchs);
-enum class DType { BF16, F16, F32 };
+using tilefuse::Arch;
+using tilefuse::kAllArchs;
+using tilefuse::kArchCount;
+using tilefuse::DType;
+using tilefuse::Precision;
+using tilefuse::TileConfig;
 
-const char* to_string(Precision p);   // "precise" | "fast"
-const char* to_string(Arch a);        // "sm_80" | ... | "sm_90" | "sm_90a"
-const char* to_string(DType d);       // "bf16" | "f16" | "f32"
-Expected<Precision> parse_precision(std::string_view text);
-Expected<Arch> parse_arch(std::string_view text);
-Expected<DType> parse_dtype(std::string_view text);
-
-/// Mirrors #tilefuse.tile<...> (see TilefuseDialect.td).
-struct TileConfig {
-  int block_m = 128, block_n = 128, block_k = 32;
-  int warp_m = 64, warp_n = 64;
-  int stages = 3;
-  int vector_width = 2;
-  int group_m = 8;
-  bool operator==(const TileConfig&) const = default;
-  int warps() const { return (block_m / warp_m) * (block_n / warp_n); }
-};
-std::string to_string(const TileConfig& t);  // "128x128x32_w64x64_s3_v2_g8"
+using tilefuse::parse_arch;
+using tilefuse::parse_dtype;
+using tilefuse::parse_precision;
+using tilefuse::to_string;
 
 }  // namespace tilefuse::compiler

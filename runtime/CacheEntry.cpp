@@ -4,6 +4,8 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -76,6 +78,25 @@ Expected<std::string_view> checked_payload(std::string_view bytes) {
   return payload;
 }
 
+// The metadata's numbers are read only after their JSON type and range are
+// checked: get<int>() of a float beyond int's range is undefined behaviour,
+// and a negative or fractional size is no size.
+Expected<int> int_at(const json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number_integer() ||
+      it->get<long long>() < std::numeric_limits<int>::min() ||
+      it->get<long long>() > std::numeric_limits<int>::max())
+    return corrupt(fmt::format("metadata field \"{}\" is missing or not an int", name));
+  return it->get<int>();
+}
+
+Expected<uint64_t> size_at(const json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number_unsigned())
+    return corrupt(fmt::format("metadata field \"{}\" is missing or not a size", name));
+  return it->get<uint64_t>();
+}
+
 }  // namespace
 
 std::string encode_cache_entry(std::string_view key, const Compiled& compiled) {
@@ -124,26 +145,43 @@ Expected<Compiled> decode_cache_entry(std::string_view bytes, std::string_view e
   // writer with a different idea of the format, which is reported the same way.
   try {
     Compiled c;
-    const uint64_t ptx_size = meta.at("ptx_size").get<uint64_t>();
-    const uint64_t cubin_size = meta.at("cubin_size").get<uint64_t>();
-    if (8 + meta_size + ptx_size + cubin_size != payload.size())
+    auto ptx_size = size_at(meta, "ptx_size");
+    if (!ptx_size) return ptx_size.take_error();
+    auto cubin_size = size_at(meta, "cubin_size");
+    if (!cubin_size) return cubin_size.take_error();
+    // Compared one at a time: a sum of sizes from the file could wrap around.
+    const uint64_t blobs_size = payload.size() - 8 - meta_size;
+    if (*ptx_size > blobs_size || *cubin_size != blobs_size - *ptx_size)
       return corrupt("PTX and cubin sizes do not add up to the payload size");
-    c.ptx = std::string(payload.substr(8 + meta_size, ptx_size));
-    c.cubin = std::string(payload.substr(8 + meta_size + ptx_size, cubin_size));
+    c.ptx = std::string(payload.substr(8 + meta_size, *ptx_size));
+    c.cubin = std::string(payload.substr(8 + meta_size + *ptx_size, *cubin_size));
     c.log = meta.at("log").get<std::string>();
     c.performance_warnings = parse_ptxas_performance_warnings(c.log);  // derived, not stored
     c.arch = meta.at("arch").get<std::string>();
-    c.registers = meta.at("registers").get<int>();
-    c.spill_bytes = meta.at("spill_bytes").get<int>();
-    c.shared_bytes = meta.at("shared_bytes").get<int>();
-    c.stack_bytes = meta.at("stack_bytes").get<int>();
-    for (const auto& k : meta.at("kernels"))
-      c.kernels.push_back(KernelResources{k.at("name").get<std::string>(),
-                                          k.at("registers").get<int>(),
-                                          k.at("spill_bytes").get<int>(),
-                                          k.at("shared_bytes").get<int>(),
-                                          k.at("stack_bytes").get<int>()});
-    c.ptx_instructions = meta.at("ptx_instructions").get<std::map<std::string, int>>();
+    for (auto [name, field] : {std::pair{"registers", &c.registers}, {"spill_bytes", &c.spill_bytes},
+                               {"shared_bytes", &c.shared_bytes}, {"stack_bytes", &c.stack_bytes}}) {
+      auto value = int_at(meta, name);
+      if (!value) return value.take_error();
+      *field = *value;
+    }
+    for (const auto& k : meta.at("kernels")) {
+      KernelResources kernel{k.at("name").get<std::string>()};
+      for (auto [name, field] :
+           {std::pair{"registers", &kernel.registers}, {"spill_bytes", &kernel.spill_bytes},
+            {"shared_bytes", &kernel.shared_bytes}, {"stack_bytes", &kernel.stack_bytes}}) {
+        auto value = int_at(k, name);
+        if (!value) return value.take_error();
+        *field = *value;
+      }
+      c.kernels.push_back(std::move(kernel));
+    }
+    const json& counts = meta.at("ptx_instructions");
+    if (!counts.is_object()) return corrupt("metadata field \"ptx_instructions\" is not an object");
+    for (const auto& [name, count] : counts.items()) {
+      auto value = int_at(counts, name.c_str());
+      if (!value) return value.take_error();
+      c.ptx_instructions[name] = *value;
+    }
     c.nvrtc_ms = meta.at("nvrtc_ms").get<double>();
     for (const auto& pair : meta.at("lowered_names"))
       c.lowered_names.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());

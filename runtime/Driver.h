@@ -55,7 +55,10 @@ namespace tilefuse::runtime {
 
 /// The one table of driver entry points.
 struct DriverApi {
-#define TILEFUSE_DRIVER_FIELD(name) decltype(&name) name = nullptr;
+// `::name`, not `name`: inside the struct the member `name` would change the
+// meaning of the name its own type was taken from, which GCC rejects
+// ([basic.scope.class]); the global function is what is meant.
+#define TILEFUSE_DRIVER_FIELD(name) decltype(&::name) name = nullptr;
   TILEFUSE_DRIVER_ENTRY_POINTS(TILEFUSE_DRIVER_FIELD)
 #undef TILEFUSE_DRIVER_FIELD
   std::string library_path;  ///< what was dlopen'ed

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # The main demo: installs what is missing, builds, then compiles a few
 # activations, prints their IR stages and CUDA, and evaluates them on the CPU.
+# The build's progress goes to stderr, so `scripts/demo.sh > demo.txt` keeps
+# only the demo's own output in the file while the terminal shows progress.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/build.sh >/dev/null
+started=$SECONDS
+if [[ -x build/tools/tilefuse/tilefuse ]]; then
+  echo "demo: checking packages and the build (seconds when up to date), then the demo (under a minute)" >&2
+else
+  echo "demo: installs missing packages, builds tilefuse (a cold build takes about 10 minutes on a" \
+       "2-core machine; progress below), then runs the demo (under a minute)" >&2
+fi
+scripts/setup.sh >&2
+scripts/build.sh >&2
+echo "demo: built after $((SECONDS - started)) s; running the demo" >&2
 tf=build/tools/tilefuse/tilefuse
 
 banner() { printf '\n=== %s ===\n' "$*"; }
@@ -31,3 +41,6 @@ $tf eval --expr swiglu --gate=1,-inf --up=2,3
 
 banner 'Numerical check against the float64 reference'
 $tf check --expr gelu
+
+elapsed=$((SECONDS - started))
+echo "demo: done in $((elapsed / 60)) min $((elapsed % 60)) s" >&2

@@ -2,6 +2,10 @@
 // lets built-in functions be inlined into the epilogue region.
 #include "compiler/Dialect/TilefuseDialect.h"
 
+#include <limits>
+
+#include "compiler/TileRules.h"
+
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -51,17 +55,15 @@ LogicalResult TileConfigAttr::verify(function_ref<InFlightDiagnostic()> emitErro
                                      int64_t blockM, int64_t blockN, int64_t blockK,
                                      int64_t warpM, int64_t warpN, int64_t stages,
                                      int64_t vectorWidth, int64_t groupM) {
-  if (blockM <= 0 || blockN <= 0 || blockK <= 0 || warpM <= 0 || warpN <= 0)
-    return emitError() << "tile sizes must be positive";
-  if (blockM % warpM != 0 || blockN % warpN != 0)
-    return emitError() << "block tile " << blockM << "x" << blockN
-                       << " is not a multiple of the warp tile " << warpM << "x" << warpN;
-  if (stages < 1 || stages > 8)
-    return emitError() << "stages must be in [1, 8], got " << stages;
-  if (vectorWidth != 1 && vectorWidth != 2 && vectorWidth != 4)
-    return emitError() << "vector_width must be 1, 2 or 4, got " << vectorWidth;
-  if (groupM < 1)
-    return emitError() << "group_m must be >= 1, got " << groupM;
+  // The rules live in compiler/TileRules.h, shared with the tuning-database
+  // reader; they work on TileConfig's ints, so larger values are refused first.
+  for (int64_t value : {blockM, blockN, blockK, warpM, warpN, stages, vectorWidth, groupM})
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max())
+      return emitError() << "tile field " << value << " is out of range";
+  const tilefuse::TileConfig tile{static_cast<int>(blockM), static_cast<int>(blockN), static_cast<int>(blockK),
+                        static_cast<int>(warpM),  static_cast<int>(warpN),  static_cast<int>(stages),
+                        static_cast<int>(vectorWidth), static_cast<int>(groupM)};
+  if (auto why = tilefuse::compiler::tile_config_violation(tile)) return emitError() << *why;
   return success();
 }
 

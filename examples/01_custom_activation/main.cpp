@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   auto info = op->compile({4096, 4096, 4096}, tilefuse::Arch::Sm80);
   if (!info) return std::fprintf(stderr, "%s\n", info.error().message.c_str()), 1;
   std::printf("kernel for %s: tile %s, %d registers, %d spill bytes, %d mma.sync, %s\n",
-              info->arch.c_str(), tilefuse::compiler::to_string(info->tile).c_str(), info->registers,
+              info->arch.c_str(), tilefuse::to_string(info->tile).c_str(), info->registers,
               info->spill_bytes, info->ptx_instructions["mma_sync"],
               info->cache_hit ? "from the cache" : "compiled now");
 

@@ -56,7 +56,7 @@ int main() {
   for (const tilefuse::TuneSummary& s : *tuned) {
     const std::string shape = std::to_string(s.shape.m) + "x" + std::to_string(s.shape.n) + "x" + std::to_string(s.shape.k);
     std::printf("%-18s %-8s %-30s %-12s %-12s %zu of %zu in %.1f s\n", shape.c_str(),
-                tilefuse::compiler::to_string(s.arch), tilefuse::compiler::to_string(s.tile).c_str(),
+                tilefuse::to_string(s.arch), tilefuse::to_string(s.tile).c_str(),
                 format_ms(s.ms).c_str(), format_ms(s.heuristic_ms).c_str(), s.timed, s.candidates, s.wall_s);
   }
 
@@ -79,7 +79,7 @@ int main() {
     const bool same = info->tile == s.tile;
     mismatches += same ? 0 : 1;
     std::printf("deployed: %lldx%lldx%lld uses %s (%s)\n", s.shape.m, s.shape.n, s.shape.k,
-                tilefuse::compiler::to_string(info->tile).c_str(), same ? "the tuned tile" : "NOT the tuned tile");
+                tilefuse::to_string(info->tile).c_str(), same ? "the tuned tile" : "NOT the tuned tile");
   }
   std::filesystem::remove(shipped);
   if (mismatches) return std::fprintf(stderr, "error: the deployed runtime ignored the shipped database\n"), 1;

@@ -75,7 +75,7 @@ inline int report(const tilefuse::Error& e) {
 inline void print_kernel(const char* what, const tilefuse::KernelInfo& info) {
   const auto mma = info.ptx_instructions.find("mma_sync");
   std::printf("  %-28s %s tile %s: %d registers, %d spill bytes, %d B shared, %d mma.sync, %s\n", what,
-              info.arch.c_str(), tilefuse::compiler::to_string(info.tile).c_str(), info.registers,
+              info.arch.c_str(), tilefuse::to_string(info.tile).c_str(), info.registers,
               info.spill_bytes, info.shared_bytes, mma == info.ptx_instructions.end() ? 0 : mma->second,
               info.cache_hit ? "from the cache" : "compiled now");
 }

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/Types.h"  // DType, Precision, Arch, TileConfig (plain values, no MLIR)
 #include "tilefuse/error.hpp"
+#include "tilefuse/types.hpp"  // DType, Precision, Arch, TileConfig (plain values)
 
 // The driver's stream handle (identical to the runtime API's cudaStream_t);
 // declared here so that this header does not need <cuda.h>.
@@ -31,11 +31,6 @@ struct CUstream_st;
 typedef struct CUstream_st* CUstream;
 
 namespace tilefuse {
-
-using DType = compiler::DType;          ///< BF16, F16, F32
-using Precision = compiler::Precision;  ///< Precise, Fast
-using Arch = compiler::Arch;            ///< Sm80, Sm86, Sm89, Sm90 (mma.sync), Sm90a (wgmma)
-using TileConfig = compiler::TileConfig;
 
 /// Problem size: D is M x N, the reduction runs over K. Each must be >= 1.
 struct Shape {

@@ -3,10 +3,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
+#include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "compiler/TileRules.h"
 
 namespace tilefuse::tune {
 namespace {
@@ -29,6 +34,30 @@ nlohmann::json record_to_json(const TuningRecord& r) {
   return json;
 }
 
+// Optional fields: absent means the default, present with another JSON type
+// is an error naming the field (nlohmann's value() would throw out of the
+// reader, and get<int>() of a float out of int's range is undefined).
+Expected<std::string> optional_string(const nlohmann::json& object, const char* name,
+                                      const std::string& where) {
+  const auto it = object.find(name);
+  if (it == object.end()) return std::string();
+  if (!it->is_string())
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("{}: \"{}\" must be a string, not {}", where, name, it->dump()));
+  return it->get<std::string>();
+}
+
+Expected<int> optional_count(const nlohmann::json& object, const char* name, const std::string& where) {
+  const auto it = object.find(name);
+  if (it == object.end()) return 0;
+  if (!it->is_number_integer() || it->get<long long>() < 0 ||
+      it->get<long long>() > std::numeric_limits<int>::max())
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("{}: \"{}\" must be an integer in [0, {}], not {}", where, name,
+                                  std::numeric_limits<int>::max(), it->dump()));
+  return it->get<int>();
+}
+
 Expected<TuningRecord> record_from_json(const nlohmann::json& json, const std::string& where) {
   const auto bad = [&](const std::string& why) {
     return make_error(ErrorCode::InvalidInput, fmt::format("{}: {}", where, why));
@@ -47,18 +76,29 @@ Expected<TuningRecord> record_from_json(const nlohmann::json& json, const std::s
   auto config = candidate_from_json(json["config"]);
   if (!config) return bad(config.error().message);
   r.config = *config;
+  // An imported file is untrusted: its tiles meet the rules a user's forced
+  // tile meets (the one shared check), before any launch can pick them.
+  if (auto why = compiler::tile_config_violation(r.config.tile))
+    return bad(fmt::format("tile {} is invalid: {}", to_string(r.config), *why));
   const auto& time = json.contains("time_ms") ? json["time_ms"] : nlohmann::json(nullptr);
   if (time.is_number()) {
-    if (time.get<double>() <= 0) return bad("\"time_ms\" must be positive (null marks a failure)");
+    // (A document built in memory may hold infinity, which to_json would write as null.)
+    if (!(time.get<double>() > 0) || !std::isfinite(time.get<double>()))
+      return bad("\"time_ms\" must be a positive finite number (null marks a failure)");
     r.time_ms = time.get<double>();
   } else if (!time.is_null()) {
     return bad("\"time_ms\" must be a number or null");
   }
-  r.failure = json.value("failure", std::string());
-  r.kernel = json.value("kernel", std::string());
-  r.timer = json.value("timer", std::string());
-  r.repetitions = json.value("repetitions", 0);
-  r.measured_at = json.value("measured_at", std::string());
+  for (auto [name, field] : {std::pair{"failure", &r.failure}, {"kernel", &r.kernel},
+                             {"timer", &r.timer}, {"measured_at", &r.measured_at}}) {
+    auto text = optional_string(json, name, where);
+    if (!text) return text.take_error();
+    *field = std::move(*text);
+  }
+  auto repetitions = optional_count(json, "repetitions", where);
+  if (!repetitions) return repetitions.take_error();
+  r.repetitions = *repetitions;
+  if (r.time_ms) r.failure.clear();  // only a failed record has a reason (to_json writes it only then)
   return r;
 }
 
@@ -139,16 +179,19 @@ nlohmann::json TuningDb::to_json() const {
 }
 
 Expected<TuningDb> TuningDb::from_json(const nlohmann::json& json, const std::string& origin) {
-  if (!json.is_object() || json.value("format", std::string()) != kFormatName)
+  const auto format = json.is_object() ? json.find("format") : json.end();
+  if (!json.is_object() || format == json.end() || *format != kFormatName)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("{} is not a tilefuse tuning database (no \"format\": \"{}\")",
                                   origin, kFormatName));
-  const int version = json.value("format_version", 0);
-  if (version < 1 || version > kTuningDbFormatVersion)
+  const auto version = json.find("format_version");
+  if (version == json.end() || !version->is_number_integer() || version->get<long long>() < 1 ||
+      version->get<long long>() > kTuningDbFormatVersion)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("{} has format_version {}; this tilefuse reads 1 to {} (update "
                                   "tilefuse or re-tune)",
-                                  origin, version, kTuningDbFormatVersion));
+                                  origin, version == json.end() ? "(none)" : version->dump(),
+                                  kTuningDbFormatVersion));
   auto device = device_identity_from_json(json.value("device", nlohmann::json()));
   if (!device) return make_error(ErrorCode::InvalidInput, origin + ": " + device.error().message);
   TuningDb db(*device);

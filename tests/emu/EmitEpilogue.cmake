@@ -2,6 +2,12 @@
 # generates for one activation to OUTPUT (so the emulator runs the real
 # generated code). Arguments: CLI, EXPR, MODE, DTYPE, OUT_DTYPE, OUTPUT, GRAD
 # ("--grad" for the backward epilogue, else empty).
+
+# The CLI makes an MLIRContext: in a sanitized build (preset "sanitize") LLVM's
+# inline BumpPtrAllocator poisons slabs that the uninstrumented MLIR library
+# never unpoisons, a false use-after-poison. The caller's options are kept;
+# without ASan the variable is ignored.
+set(ENV{ASAN_OPTIONS} "$ENV{ASAN_OPTIONS}:allow_user_poisoning=0")
 execute_process(
   COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE} ${GRAD}
   OUTPUT_FILE ${OUTPUT}.tmp

@@ -36,13 +36,29 @@
 // (kernel built and loaded) allocates nothing (a CUDA-graph-safe hot path).
 std::atomic<long long> g_allocations{0};
 
+// Every form that allocates with malloc or frees with free is replaced, the
+// nothrow and array ones too: a form left to the C++ runtime (or, under
+// AddressSanitizer, to ASan's replacements) would pair an allocation of one
+// allocator with a release by the other (ASan: alloc-dealloc-mismatch).
 void* operator new(std::size_t bytes) {
   ++g_allocations;
   if (void* p = std::malloc(bytes ? bytes : 1)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t bytes) { return operator new(bytes); }
+void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
+  ++g_allocations;
+  return std::malloc(bytes ? bytes : 1);
+}
+void* operator new[](std::size_t bytes, const std::nothrow_t& tag) noexcept {
+  return operator new(bytes, tag);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace tilefuse::gpu {
 namespace {

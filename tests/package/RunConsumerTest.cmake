@@ -1,5 +1,7 @@
 # Driven by ctest (tests/package/CMakeLists.txt): cmake -P RunConsumerTest.cmake
 #   -DBUILD_DIR -DSOURCE_DIR -DWORK_DIR -DCONSUMER_SOURCE_DIR -DGENERATOR -DCXX_COMPILER -DC_COMPILER
+#   -DCXX_FLAGS -DC_FLAGS -DEXE_LINKER_FLAGS (the tilefuse build's, so that a sanitized package
+#   is consumed by a sanitized program)
 cmake_minimum_required(VERSION 3.25)
 
 function(step what)
@@ -38,7 +40,7 @@ foreach(file IN LISTS installed_text)
   endforeach()
 endforeach()
 foreach(required IN ITEMS include/tilefuse/tilefuse.hpp include/tilefuse/error.hpp
-                          include/tilefuse/compiler/Types.h lib/cmake/tilefuse/tilefuseConfig.cmake
+                          include/tilefuse/types.hpp lib/cmake/tilefuse/tilefuseConfig.cmake
                           lib/cmake/tilefuse/tilefuseConfigVersion.cmake lib/libtilefuse_dsl.a)
   if(NOT EXISTS "${prefix}/${required}")
     message(FATAL_ERROR "package test: ${required} is missing from the installed package")
@@ -50,7 +52,9 @@ set(consumer_build "${WORK_DIR}/consumer-build")
 step("configure the consumer with find_package(tilefuse)"
   ${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${consumer_build}" -G "${GENERATOR}"
     -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=${prefix}"
-    "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_C_COMPILER=${C_COMPILER}")
+    "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_C_COMPILER=${C_COMPILER}"
+    "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_C_FLAGS=${C_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${EXE_LINKER_FLAGS}")
 step("build the consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
 
 # 5. Run it (compiles one kernel with NVRTC into a private cache).

@@ -91,7 +91,13 @@ void add_check_command(CLI::App& root, int& exit_code) {
   cmd->add_flag("--grad", options->grad,
                 "check the derivative(s) instead, against float64 central differences "
                 "(default bounds: 1e-5/1e-6 precise, 2^-10/1e-5 fast)");
-  cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
+  cmd->callback([options, &exit_code] {
+    if (auto loaded = options->expression.load_expression(); !loaded) {
+      exit_code = report_error(loaded.error());
+      return;
+    }
+    exit_code = run_check(*options);
+  });
 }
 
 }  // namespace tilefuse::cli

@@ -1,18 +1,57 @@
 // See CliSupport.h.
 #include "CliSupport.h"
 
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <limits>
+#include <sstream>
 
 #include <fmt/format.h>
 
 namespace tilefuse::cli {
 
+namespace {
+
+// One expression per process: the CLI parses one command line.
+std::string& expression_source_name() {
+  static std::string name;
+  return name;
+}
+
+/// True when `message` is a DSL diagnostic, "error: LINE:COL: ..." (the DSL's
+/// only positioned messages, dsl/Diagnostic.cpp).
+bool starts_with_line_and_column(std::string_view message) {
+  constexpr std::string_view kPrefix = "error: ";
+  if (message.substr(0, kPrefix.size()) != kPrefix) return false;
+  message.remove_prefix(kPrefix.size());
+  for (int field = 0; field < 2; ++field) {
+    std::size_t digits = 0;
+    while (digits < message.size() && std::isdigit(static_cast<unsigned char>(message[digits]))) ++digits;
+    if (digits == 0 || digits == message.size() || message[digits] != ':') return false;
+    message.remove_prefix(digits + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+void set_expression_source_name(std::string name) { expression_source_name() = std::move(name); }
+
 int report_error(const Error& error) {
   // Positioned diagnostics already start with "error:"; other messages get it.
   const bool positioned = error.message.rfind("error:", 0) == 0;
-  fmt::print(stderr, "{}{}\n", positioned ? "" : "error: ", error.message);
+  if (!expression_source_name().empty() && starts_with_line_and_column(error.message)) {
+    constexpr std::size_t kAfterError = sizeof("error: ") - 1;
+    fmt::print(stderr, "error: {}:{}\n", expression_source_name(), error.message.substr(kAfterError));
+  } else {
+    fmt::print(stderr, "{}{}\n", positioned ? "" : "error: ", error.message);
+  }
   if (!error.detail.empty()) fmt::print(stderr, "{}\n", error.detail);
   switch (error.code) {
     case ErrorCode::InvalidInput:
@@ -23,9 +62,15 @@ int report_error(const Error& error) {
   }
 }
 
-void ExpressionOptions::add_to(CLI::App& app, bool with_target_options) {
-  app.add_option("--expr,-e", expr, "activation expression, e.g. \"x * sigmoid(1.702 * x)\"")
-      ->required();
+void ExpressionOptions::add_to(CLI::App& app, bool with_target_options, bool expression_required) {
+  expression_required_ = expression_required;
+  CLI::Option* text = app.add_option("--expr,-e", expr, "activation expression, e.g. \"x * sigmoid(1.702 * x)\"");
+  CLI::Option* file = app.add_option(
+      "--expr-file", expr_file,
+      "read the expression from FILE ('-': standard input) instead of --expr; for long or "
+      "multi-line expressions");
+  text->excludes(file);
+  file->excludes(text);
   app.add_option("--mode", mode, "precision mode: precise (default) or fast");
   app.add_option("--param,-p", params, "runtime parameter value NAME=VALUE (repeatable)");
   if (with_target_options) {
@@ -33,6 +78,41 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options) {
     app.add_option("--dtype", dtype, "input dtype: bf16 (default) or f16");
     app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16 or f32 (default: --dtype)");
   }
+}
+
+Expected<void> ExpressionOptions::load_expression() {
+  if (expr_file.empty()) {
+    if (expr.empty() && expression_required_)
+      return make_error(ErrorCode::InvalidInput,
+                        "--expr is required: pass the expression as --expr TEXT or --expr-file FILE "
+                        "('-' reads standard input)");
+    return {};
+  }
+  const bool from_stdin = expr_file == "-";
+  std::ifstream opened;
+  if (!from_stdin) opened.open(expr_file, std::ios::binary);
+  std::istream& in = from_stdin ? std::cin : opened;
+  // errno says why open failed (ifstream does not); read it before anything else runs.
+  const int open_errno = errno;
+  if (!from_stdin && (!opened.is_open() || std::filesystem::is_directory(expr_file)))
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("--expr-file {}: cannot read the file ({}); check the path and "
+                                  "its permissions",
+                                  expr_file, std::filesystem::is_directory(expr_file)
+                                                 ? "it is a directory"
+                                                 : std::strerror(open_errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("--expr-file {}: reading it failed", from_stdin ? "-" : expr_file));
+  expr = std::move(text).str();
+  if (expr.find_first_not_of(" \t\r\n") == std::string::npos)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("--expr-file {}: {} holds no expression", expr_file,
+                                  from_stdin ? "standard input" : "the file"));
+  set_expression_source_name(from_stdin ? "<stdin>" : expr_file);
+  return {};
 }
 
 Expected<compiler::KernelSpec> ExpressionOptions::kernel_spec() const {

@@ -17,25 +17,43 @@ namespace tilefuse::cli {
 enum ExitCode : int { kExitOk = 0, kExitInternal = 1, kExitBadInput = 2 };
 
 /// Prints `error.message` (and its detail) to stderr; returns the exit code
-/// its ErrorCode maps to.
+/// its ErrorCode maps to. A positioned diagnostic ("error: LINE:COL: ...")
+/// names the expression's file when it came from --expr-file
+/// ("error: FILE:LINE:COL: ...", as compilers print).
 int report_error(const Error& error);
+
+/// The name report_error puts before LINE:COL; empty (the default) for --expr.
+void set_expression_source_name(std::string name);
 
 /// Each subcommand registers its options on `root` and a callback that runs
 /// after a successful parse and stores its exit code in `exit_code`.
 
-/// --expr/--mode/--arch/--dtype/--out-dtype/--param, shared by emit, eval,
-/// check and compile.
+/// --expr/--expr-file/--mode/--arch/--dtype/--out-dtype/--param, shared by
+/// emit, eval, check, compile and tune.
 struct ExpressionOptions {
   std::string expr;
+  /// --expr-file: the expression is read from this file ("-": standard
+  /// input) by load_expression(). A file has no length limit (an argument
+  /// does: Linux caps each at 128 KiB) and may span lines (let bindings).
+  std::string expr_file;
   std::string mode = "precise";
   std::string arch = "sm_80";
   std::string dtype = "bf16";
   std::string out_dtype;  ///< defaults to dtype
   std::vector<std::string> params;  ///< NAME=VALUE
 
-  void add_to(CLI::App& app, bool with_target_options);
+  /// `expression_required`: one of --expr and --expr-file must be given
+  /// (checked by load_expression, so that the error can name both).
+  void add_to(CLI::App& app, bool with_target_options, bool expression_required = true);
+  /// The subcommand's first step: fills `expr` from --expr-file, whose name
+  /// then prefixes positioned diagnostics (see report_error). InvalidInput
+  /// when the file cannot be read or no expression was given though required.
+  Expected<void> load_expression();
   Expected<compiler::KernelSpec> kernel_spec() const;
   Expected<dsl::ParameterValues> parameter_values() const;
+
+ private:
+  bool expression_required_ = true;
 };
 
 /// Parses "1,2.5,-inf,nan" into floats; the error names the option.

@@ -76,7 +76,13 @@ void add_compile_command(CLI::App& root, int& exit_code) {
   cmd->add_flag("--aux", options->aux, "also store the pre-activation value (for the backward pass)");
   cmd->add_flag("--b-col-major", options->b_col_major, "B is N x K (PyTorch Linear weight layout)");
   cmd->add_flag("--json", options->json, "print one JSON object");
-  cmd->callback([options, &exit_code] { exit_code = run_compile(*options); });
+  cmd->callback([options, &exit_code] {
+    if (auto loaded = options->expression.load_expression(); !loaded) {
+      exit_code = report_error(loaded.error());
+      return;
+    }
+    exit_code = run_compile(*options);
+  });
 }
 
 }  // namespace tilefuse::cli

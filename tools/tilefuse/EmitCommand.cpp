@@ -58,6 +58,10 @@ void add_emit_command(CLI::App& root, int& exit_code) {
                 "compile the backward epilogue(s) (tilefuse-differentiate); without --stage, print "
                 "the differentiated IR and its CUDA");
   cmd->callback([options, stage, grad, stage_option, &exit_code] {
+    if (auto loaded = options->load_expression(); !loaded) {
+      exit_code = report_error(loaded.error());
+      return;
+    }
     exit_code = run_emit(*options, *stage, *grad, stage_option->count() > 0);
   });
 }

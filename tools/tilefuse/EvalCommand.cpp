@@ -128,7 +128,13 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--up", options->up, "comma-separated up inputs (gated expressions)");
   cmd->add_flag("--grad", options->grad,
                 "print the derivative with respect to each input instead (gated: \"dgate dup\" per line)");
-  cmd->callback([options, &exit_code] { exit_code = run_eval(*options); });
+  cmd->callback([options, &exit_code] {
+    if (auto loaded = options->expression.load_expression(); !loaded) {
+      exit_code = report_error(loaded.error());
+      return;
+    }
+    exit_code = run_eval(*options);
+  });
 }
 
 }  // namespace tilefuse::cli

@@ -109,7 +109,8 @@ int run_tune(const TuneCliOptions& o) {
 
   if (!o.shapes.empty()) {
     if (o.expression.expr.empty())
-      return report_error(make_error(ErrorCode::InvalidInput, "tilefuse tune --shapes needs --expr"));
+      return report_error(
+          make_error(ErrorCode::InvalidInput, "tilefuse tune --shapes needs --expr (or --expr-file)"));
     auto shapes = tune::parse_shape_list(o.shapes);
     if (!shapes) return report_error(shapes.error());
     auto spec = o.expression.kernel_spec();
@@ -167,8 +168,8 @@ void add_tune_command(CLI::App& root, int& exit_code) {
   auto* cmd = root.add_subcommand(
       "tune", "autotune the fused GEMM's tile for shapes on this GPU; per-GPU tuning database");
   auto options = std::make_shared<TuneCliOptions>();
-  options->expression.add_to(*cmd, /*with_target_options=*/true);
-  cmd->get_option("--expr")->required(false);  // --import / --export alone need none
+  // --import / --export alone need no expression.
+  options->expression.add_to(*cmd, /*with_target_options=*/true, /*expression_required=*/false);
   cmd->add_option("--shapes", options->shapes, "problem shapes MxNxK[,MxNxK...], e.g. 128x14336x4096");
   cmd->add_option("--budget-s", options->budget_s,
                   "stop timing new candidates after this many seconds (per shape)")
@@ -190,6 +191,10 @@ void add_tune_command(CLI::App& root, int& exit_code) {
   cmd->add_flag("--b-col-major", options->b_col_major, "B is N x K (PyTorch Linear weight layout)");
   cmd->callback([cmd, options, &exit_code] {
     options->arch_given = cmd->count("--arch") > 0;
+    if (auto loaded = options->expression.load_expression(); !loaded) {
+      exit_code = report_error(loaded.error());
+      return;
+    }
     exit_code = run_tune(*options);
   });
 }

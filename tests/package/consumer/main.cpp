@@ -17,7 +17,7 @@ int main() {
   if (!info) return std::fprintf(stderr, "consumer: %s\n%s\n", info.error().message.c_str(), info.error().detail.c_str()), 1;
   const int mma = info->ptx_instructions.count("mma_sync") ? info->ptx_instructions.at("mma_sync") : 0;
   std::printf("kernel %s tile %s: %d registers, %d spill bytes, %d mma.sync\n", info->arch.c_str(),
-              tilefuse::compiler::to_string(info->tile).c_str(), info->registers, info->spill_bytes, mma);
+              tilefuse::to_string(info->tile).c_str(), info->registers, info->spill_bytes, mma);
   if (info->arch != "sm_80" || mma == 0 || info->registers == 0)
     return std::fprintf(stderr, "consumer: the compiled kernel is not an sm_80 tensor-core GEMM\n"), 1;
   std::printf("consumer: ok\n");

@@ -64,9 +64,11 @@ inline std::string read_file(const std::filesystem::path& path) {
 
 /// Runs `tilefuse args...` with the current environment plus `env`
 /// (NAME → value; std::nullopt removes NAME). stdout and stderr go to files
-/// in a scratch directory, so neither pipe can fill up and block the child.
+/// in a scratch directory, so neither pipe can fill up and block the child;
+/// standard input reads `stdin_path` (default: nothing, /dev/null).
 inline CliResult run_cli(const std::vector<std::string>& args,
-                         const std::map<std::string, std::optional<std::string>>& env = {}) {
+                         const std::map<std::string, std::optional<std::string>>& env = {},
+                         const std::string& stdin_path = "/dev/null") {
   CliResult result;
   TempDir scratch;
   const std::string out_path = (scratch.path() / "stdout").string();
@@ -93,7 +95,7 @@ inline CliResult run_cli(const std::vector<std::string>& args,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),

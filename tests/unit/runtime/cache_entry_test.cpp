@@ -1,6 +1,13 @@
 // The entry format: round trip, and every truncation, every single-bit flip
 // and foreign data are rejected.
 #include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/CacheEntry.h"
 
@@ -97,6 +104,81 @@ TEST(CacheEntry, OtherFormatVersionIsRejected) {
   auto decoded = decode_cache_entry(bytes, kKey);
   ASSERT_FALSE(decoded);
   EXPECT_NE(decoded.error().message.find("format version"), std::string::npos);
+}
+
+/// A well-formed entry for kKey (magic, version, sizes, correct checksum)
+/// whose metadata JSON is `meta` and whose PTX + cubin bytes are `blobs`:
+/// what a writer with its own idea of the format, or an attacker who can
+/// compute XXH64, could leave in the cache directory.
+std::string entry_with_metadata(const nlohmann::json& meta, const std::string& blobs) {
+  const std::string text = meta.dump();
+  std::string payload;
+  for (int i = 0; i < 8; ++i) payload.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  payload += text + blobs;
+  std::string entry(kCacheEntryMagic, 4);
+  for (int i = 0; i < 4; ++i) entry.push_back(static_cast<char>((kCacheEntryVersion >> (8 * i)) & 0xff));
+  entry += kKey;
+  const uint64_t size = payload.size(), sum = XXH64(payload.data(), payload.size(), 0);
+  for (int i = 0; i < 8; ++i) entry.push_back(static_cast<char>((size >> (8 * i)) & 0xff));
+  for (int i = 0; i < 8; ++i) entry.push_back(static_cast<char>((sum >> (8 * i)) & 0xff));
+  return entry + payload;
+}
+
+/// The metadata encode_cache_entry writes for sample_compiled().
+nlohmann::json sample_metadata() {
+  const std::string bytes = encode_cache_entry(kKey, sample_compiled());
+  uint64_t meta_size = 0;
+  for (int i = 0; i < 8; ++i)
+    meta_size |= uint64_t{static_cast<unsigned char>(bytes[kCacheEntryHeaderSize + i])} << (8 * i);
+  return nlohmann::json::parse(bytes.substr(kCacheEntryHeaderSize + 8, meta_size));
+}
+
+TEST(CacheEntry, WellFormedEntryBuiltByTheTestDecodes) {  // the helper above is right
+  const Compiled c = sample_compiled();
+  auto decoded = decode_cache_entry(entry_with_metadata(sample_metadata(), c.ptx + c.cubin), kKey);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  expect_same(*decoded, c);
+}
+
+// Found by review while writing tests/fuzz/cache_entry_fuzzer (the fuzzer did
+// not reach them: both need a metadata edit behind a matching checksum):
+// PTX and cubin sizes whose sum wraps around 2^64 passed the size check and
+// made std::string_view::substr throw std::out_of_range out of the decoder,
+// and numbers of the wrong JSON type were read into ints (undefined
+// behaviour for a float beyond int's range). Each must be a corrupt entry.
+TEST(CacheEntry, MetadataWithWrappingSizesOrOutOfRangeNumbersIsRejected) {
+  const Compiled c = sample_compiled();
+  const std::string blobs = c.ptx + c.cubin;
+  const std::pair<std::string, std::function<void(nlohmann::json&)>> cases[] = {
+      {"sizes that wrap around 2^64",
+       [&](nlohmann::json& m) {
+         // ptx_size points past the payload; cubin_size brings the sum back
+         // to the payload size modulo 2^64 (iterated: the digits change meta_size).
+         for (int i = 0; i < 4; ++i) {
+           const uint64_t meta_size = m.dump().size();
+           const uint64_t payload = 8 + meta_size + blobs.size();
+           m["ptx_size"] = payload;
+           m["cubin_size"] = uint64_t{0} - (8 + meta_size);
+         }
+       }},
+      {"a float register count beyond int", [](nlohmann::json& m) { m["registers"] = 1e10; }},
+      {"a float PTX size", [](nlohmann::json& m) { m["ptx_size"] = 1e30; }},
+      {"a negative cubin size", [](nlohmann::json& m) { m["cubin_size"] = -1; }},
+      {"a kernel's registers as a string",
+       [](nlohmann::json& m) { m["kernels"][0]["registers"] = "8"; }},
+      {"an instruction count beyond int",
+       [](nlohmann::json& m) { m["ptx_instructions"]["mma_sync"] = 1e12; }},
+  };
+  for (const auto& [what, damage] : cases) {
+    nlohmann::json meta = sample_metadata();
+    damage(meta);
+    Expected<Compiled> decoded = make_error(ErrorCode::Internal, "not decoded");
+    EXPECT_NO_THROW(decoded = decode_cache_entry(entry_with_metadata(meta, blobs), kKey)) << what;
+    ASSERT_FALSE(decoded) << what << " was accepted";
+    EXPECT_EQ(decoded.error().code, ErrorCode::IoError) << what;
+    EXPECT_NE(decoded.error().message.find("corrupt cache entry"), std::string::npos)
+        << what << ": " << decoded.error().message;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +123,75 @@ TEST(TuningDb, MalformedFilesAreErrorsThatNameTheFile) {
     ASSERT_FALSE(db) << text;
     EXPECT_NE(db.error().message.find(expected), std::string::npos) << db.error().message;
     EXPECT_NE(db.error().message.find(path.string()), std::string::npos) << db.error().message;
+  }
+}
+
+// An imported database is untrusted: a tile it names must pass the checks a
+// user's forced tile passes (compiler/TileRules.h), or the whole file is
+// refused with the record, the tile and the broken rule named, before a
+// launch could pick the tile.
+TEST(TuningDb, ImportedTileThatBreaksTheTileRulesIsRefused) {
+  ScratchDir dir;
+  const auto file = dir.path() / "shipped.json";
+  TuningDb db(h100());
+  db.merge(record("s", {128, 1024, 1024}, 128, 1.0));
+  const std::pair<const char*, int> broken_fields[] = {
+      {"warp_m", 48},        // 128 is not a multiple of 48
+      {"stages", 9},         // [1, 8]
+      {"vector_width", 3},   // 1, 2 or 4
+  };
+  for (const auto& [field, value] : broken_fields) {
+    nlohmann::json json = db.to_json();
+    json["records"][0]["config"][field] = value;
+    write_text(file, json.dump());
+    auto imported = import_tuning_db(dir.path() / "cache", file);
+    ASSERT_FALSE(imported) << field << " = " << value << " was accepted";
+    EXPECT_EQ(imported.error().code, ErrorCode::InvalidInput);
+    const std::string& message = imported.error().message;
+    EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("record 0"), std::string::npos) << message;
+    EXPECT_NE(message.find(field == std::string("warp_m") ? "not a multiple of the warp tile" : field),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "cache" / "tuning")) << "nothing may be merged";
+}
+
+// Found by tests/fuzz/tuning_db_fuzzer: a field of the wrong JSON type made
+// nlohmann::json::value() throw out of the reader (the CLI then reported an
+// "internal error" for a bad file), and a huge number read into an int was
+// undefined behaviour. Every such file is now an InvalidInput naming the field.
+TEST(TuningDb, WronglyTypedFieldsAreErrorsNotExceptions) {
+  ScratchDir dir;
+  const auto file = dir.path() / "shipped.json";
+  TuningDb db(h100());
+  db.merge(record("s", {128, 1024, 1024}, 128, 1.0));
+  const nlohmann::json valid = db.to_json();
+  struct Case {
+    std::function<void(nlohmann::json&)> damage;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {[](nlohmann::json& j) { j["format"] = 5; }, "not a tilefuse tuning database"},
+      {[](nlohmann::json& j) { j["format_version"] = "1"; }, "format_version"},
+      {[](nlohmann::json& j) { j["format_version"] = 1e300; }, "format_version"},
+      {[](nlohmann::json& j) { j["records"][0]["failure"] = 5; }, "\"failure\""},
+      {[](nlohmann::json& j) { j["records"][0]["kernel"] = nlohmann::json::array(); }, "\"kernel\""},
+      {[](nlohmann::json& j) { j["records"][0]["timer"] = true; }, "\"timer\""},
+      {[](nlohmann::json& j) { j["records"][0]["repetitions"] = "25"; }, "\"repetitions\""},
+      {[](nlohmann::json& j) { j["records"][0]["repetitions"] = 1e300; }, "\"repetitions\""},
+      {[](nlohmann::json& j) { j["records"][0]["measured_at"] = 2026; }, "\"measured_at\""},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json json = valid;
+    c.damage(json);
+    write_text(file, json.dump());
+    Expected<TuningDb> read = make_error(ErrorCode::Internal, "not read");
+    EXPECT_NO_THROW(read = read_tuning_db_file(file)) << json.dump();
+    ASSERT_FALSE(read) << json.dump();
+    EXPECT_EQ(read.error().code, ErrorCode::InvalidInput);
+    EXPECT_NE(read.error().message.find(c.expected), std::string::npos) << read.error().message;
+    EXPECT_NE(read.error().message.find(file.string()), std::string::npos) << read.error().message;
   }
 }
 
