@@ -2,6 +2,7 @@
 // reporting, and the options every expression-taking subcommand accepts.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,8 @@ int report_error(const Error& error);
 /// Each subcommand registers its options on `root` and a callback that runs
 /// after a successful parse and stores its exit code in `exit_code`.
 
-/// --expr/--mode/--arch/--dtype/--out-dtype/--param, shared by emit, eval,
-/// check and compile.
+/// --expr/--mode/--arch/--dtype/--out-dtype/--param/--row/--col, shared by
+/// emit, eval, check and compile.
 struct ExpressionOptions {
   std::string expr;
   std::string mode = "precise";
@@ -32,10 +33,16 @@ struct ExpressionOptions {
   std::string dtype = "bf16";
   std::string out_dtype;  ///< defaults to dtype
   std::vector<std::string> params;  ///< NAME=VALUE
+  /// Declared row / column inputs: NAME, or NAME=V[,V...] with the values
+  /// (one per evaluated point, or one for all) that eval and check use.
+  std::vector<std::string> rows, cols;
 
   void add_to(CLI::App& app, bool with_target_options);
   Expected<compiler::KernelSpec> kernel_spec() const;
   Expected<dsl::ParameterValues> parameter_values() const;
+  /// The values given with --row (or --col with `columns`), by name; a
+  /// declaration without values maps to an empty list.
+  Expected<std::map<std::string, std::vector<float>>> operand_values(bool columns) const;
 };
 
 /// Parses "1,2.5,-inf,nan" into floats; the error names the option.
