@@ -1,9 +1,11 @@
 # Build-time step of tests/emu: writes the CUDA epilogue that `tilefuse emit`
 # generates for one activation to OUTPUT (so the emulator runs the real
 # generated code). Arguments: CLI, EXPR, MODE, DTYPE, OUT_DTYPE, OUTPUT, GRAD
-# ("--grad" for the backward epilogue, else empty).
+# ("--grad" for the backward epilogue, else empty), OPERANDS (the
+# "--row NAME --col NAME" declarations of row/column inputs, or empty).
+separate_arguments(operand_flags UNIX_COMMAND "${OPERANDS}")
 execute_process(
-  COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE} ${GRAD}
+  COMMAND ${CLI} emit --stage cuda --expr ${EXPR} --mode ${MODE} --dtype ${DTYPE} --out-dtype ${OUT_DTYPE} ${GRAD} ${operand_flags}
   OUTPUT_FILE ${OUTPUT}.tmp
   ERROR_VARIABLE errors
   RESULT_VARIABLE status)
