@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -65,7 +66,8 @@ std::vector<float> sweep_inputs() {
 
 Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::ParameterValues& params,
                                        const ErrorBound& bound) {
-  auto resolved = spec.program ? dsl::resolve(*spec.program) : dsl::resolve(spec.expression);
+  dsl::OperandDeclarations declared{spec.row_inputs, spec.col_inputs};
+  auto resolved = spec.program ? dsl::resolve(*spec.program, declared) : dsl::resolve(spec.expression, declared);
   if (!resolved) return resolved.take_error();
   auto cpu = compile_for_cpu(spec);
   if (!cpu) return cpu.take_error();
@@ -96,9 +98,25 @@ Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::Parame
       second.push_back(b);
     }
   }
+  // Row and column inputs hold one value over the whole sweep, from `params`.
+  std::vector<std::vector<float>> operand_arrays;
+  dsl::ParameterValues ref_rows, ref_cols;
+  for (const auto& [names, ref, kind] : {std::tuple{&(*cpu)->row_inputs(), &ref_rows, "row"},
+                                         {&(*cpu)->col_inputs(), &ref_cols, "col"}}) {
+    for (const auto& name : *names) {
+      auto it = params.find(name);
+      if (it == params.end())
+        return make_error(ErrorCode::InvalidInput,
+                          fmt::format("missing value for {} input '{}'; pass it with --{} {}=VALUE",
+                                      std::string_view(kind) == "row" ? "row" : "column", name, kind, name));
+      operand_arrays.emplace_back(first.size(), static_cast<float>(it->second));
+      (*ref)[name] = static_cast<float>(it->second);
+    }
+  }
   std::vector<float> out(first.size());
   std::vector<const float*> inputs = {first.data()};
   if (gated) inputs.push_back(second.data());
+  for (const auto& array : operand_arrays) inputs.push_back(array.data());
   if (auto ok = (*cpu)->evaluate(inputs, param_values, out); !ok) return ok.take_error();
 
   NumericReport report;
@@ -106,6 +124,8 @@ Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::Parame
   double worst_excess = -1;
   for (std::size_t i = 0; i < out.size(); ++i) {
     dsl::InputValues in;
+    in.rows = ref_rows;
+    in.cols = ref_cols;
     if (gated) {
       in.gate = first[i];
       in.up = second[i];

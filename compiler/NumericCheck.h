@@ -44,6 +44,8 @@ std::vector<float> sweep_inputs();
 
 /// For a gated expression `gate` runs over sweep_inputs() and `up` over a
 /// small set of representative values (including 0, ±1, ±inf, NaN).
+/// Declared row/column inputs (spec.row_inputs/col_inputs) hold one value
+/// over the whole sweep, taken from `params` by name like a parameter.
 Expected<NumericReport> check_numerics(const KernelSpec& spec, const dsl::ParameterValues& params,
                                        const ErrorBound& bound);
 

@@ -80,8 +80,9 @@ std::string print(Operation* op) {
 }
 
 Expected<dsl::ResolvedProgram> resolveSpec(const KernelSpec& spec) {
-  if (spec.program) return dsl::resolve(*spec.program);
-  return dsl::resolve(spec.expression);
+  dsl::OperandDeclarations declared{spec.row_inputs, spec.col_inputs};
+  if (spec.program) return dsl::resolve(*spec.program, declared);
+  return dsl::resolve(spec.expression, declared);
 }
 
 /// One compilation in progress: the resolved program and its IR.
@@ -208,6 +209,8 @@ Expected<CompiledEpilogue> compile(const KernelSpec& spec) {
   result.mlir = print(compilation->module->getOperation());
   result.inputs = compilation->resolved.analysis.inputs;
   result.parameters = compilation->resolved.analysis.parameters;
+  result.row_inputs = compilation->resolved.analysis.row_inputs;
+  result.col_inputs = compilation->resolved.analysis.col_inputs;
 
   if (auto ran = runPipeline(*compilation, spec.arch, /*vectorize=*/true, spec.gradient); !ran)
     return ran.take_error();

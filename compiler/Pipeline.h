@@ -30,6 +30,10 @@ struct KernelSpec {
   /// Gated weights: 0 = two separate matrices (W_gate, W_up); k > 0 = one
   /// matrix whose gate/up features alternate in blocks of k (see gemm_sm80.cuh).
   int gate_interleave = 0;
+  /// Declared per-row / per-column f32 input vectors the expression may read
+  /// by name (dsl::OperandDeclarations; MatmulOptions::row_inputs/col_inputs).
+  std::vector<std::string> row_inputs;
+  std::vector<std::string> col_inputs;
   Precision precision = Precision::Precise;
   Arch arch = Arch::Sm80;
   std::optional<std::array<long long, 3>> shape_hint;  ///< M, N, K for the tile heuristic
@@ -49,6 +53,8 @@ struct CompiledEpilogue {
   std::string cuda;       ///< CUDA C++ of the epilogue                (--stage cuda)
   dsl::InputKind inputs = dsl::InputKind::Single;
   std::vector<std::string> parameters;  ///< runtime parameter names, in order
+  std::vector<std::string> row_inputs;  ///< declared row inputs, in order
+  std::vector<std::string> col_inputs;  ///< declared column inputs, in order
   TileConfig tile;                      ///< the tile config the IR carries
   /// Backward compilations: the inputs differentiated, in order ("x", or
   /// "gate", "up"); empty for a forward epilogue.
@@ -70,12 +76,17 @@ class CpuEpilogue {
   virtual ~CpuEpilogue() = default;
   virtual dsl::InputKind inputs() const = 0;
   virtual const std::vector<std::string>& parameters() const = 0;
-  /// Input arrays evaluate() takes: 1 (x) or 2 (gate, up); a backward
-  /// epilogue takes dy first (2 or 3).
+  /// Declared row / column inputs (KernelSpec::row_inputs / col_inputs).
+  virtual const std::vector<std::string>& row_inputs() const = 0;
+  virtual const std::vector<std::string>& col_inputs() const = 0;
+  /// Input arrays evaluate() takes: 1 (x) or 2 (gate, up), a backward
+  /// epilogue takes dy first (2 or 3); then one array per row input and one
+  /// per column input, in declaration order.
   virtual std::size_t input_count() const = 0;
-  /// out[i] = epilogue(inputs[0][i] (, inputs[1][i]); params...). `inputs`
-  /// has input_count() pointers of out.size() elements; `params` one value
-  /// per parameter in parameters() order.
+  /// out[i] = epilogue(inputs[0][i] (, inputs[1][i]); params...; rows[i]...; cols[i]...).
+  /// `inputs` has input_count() pointers of out.size() elements (the row and
+  /// column values of element i's row and column); `params` one value per
+  /// parameter in parameters() order.
   virtual Expected<void> evaluate(std::span<const float* const> inputs,
                                   std::span<const float> params,
                                   std::span<float> out) const = 0;

@@ -111,6 +111,8 @@ class Evaluator {
       if (name == "x") return inputs_.x;
       if (name == "gate") return inputs_.gate;
       if (name == "up") return inputs_.up;
+      if (auto it = inputs_.rows.find(name); it != inputs_.rows.end()) return it->second;
+      if (auto it = inputs_.cols.find(name); it != inputs_.cols.end()) return it->second;
       if (auto it = parameters_.find(name); it != parameters_.end()) return it->second;
     }
     return internal(fmt::format("unresolved name '{}'", name));
@@ -178,6 +180,17 @@ Expected<double> evaluate(const ResolvedProgram& program, const InputValues& inp
     if (parameters.find(name) == parameters.end())
       return make_error(ErrorCode::InvalidInput,
                         fmt::format("missing value for parameter '{}'; pass it with --param {}=VALUE", name, name));
+  auto missing_operand = [](const std::vector<std::string>& names, const ParameterValues& values,
+                            std::string_view kind, std::string_view flag) -> std::optional<Error> {
+    for (const auto& name : names)
+      if (values.find(name) == values.end())
+        return make_error(ErrorCode::InvalidInput, fmt::format("missing value for {} input '{}'; pass it with {} {}=VALUE",
+                                                               kind, name, flag, name));
+    return std::nullopt;
+  };
+  if (auto error = missing_operand(program.analysis.row_inputs, inputs.rows, "row", "--row")) return std::move(*error);
+  if (auto error = missing_operand(program.analysis.col_inputs, inputs.cols, "column", "--col"))
+    return std::move(*error);
   return Evaluator(inputs, parameters).run(program.program);
 }
 

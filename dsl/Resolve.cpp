@@ -95,10 +95,12 @@ const std::unordered_map<std::string, std::vector<std::string>>& library_call_gr
 /// whose only free names are its parameters.
 class Resolver {
  public:
-  Resolver(const Program& program, const Builtin* builtin) : program_(program), builtin_(builtin) {}
+  Resolver(const Program& program, const Builtin* builtin, const OperandDeclarations& declared = {})
+      : program_(program), builtin_(builtin), declared_(declared) {}
 
   Expected<Analysis> run() {
     if (!program_.result) return fail_now({}, "the program has no result expression");
+    if (auto valid = check_declarations(); !valid) return valid.take_error();
     if (program_height(program_) > kMaxNestingDepth)
       return fail_now({}, fmt::format("expression nests deeper than {} levels; split it into let bindings",
                                       kMaxNestingDepth));
@@ -113,6 +115,9 @@ class Resolver {
     }
     if (!error_) walk(*program_.result);
     if (error_) return std::move(*error_);
+    if (auto used = check_declarations_used(); !used) return used.take_error();
+    analysis_.row_inputs = declared_.row_inputs;
+    analysis_.col_inputs = declared_.col_inputs;
     collect_builtins();
     return std::move(analysis_);
   }
@@ -128,6 +133,8 @@ class Resolver {
       fail(let.loc, fmt::format("cannot bind '{}': it is an input; choose another name", let.name));
     } else if (is_function_name(let.name)) {
       fail(let.loc, fmt::format("cannot bind '{}': it is a function; choose another name", let.name));
+    } else if (auto kind = declared_kind(let.name)) {
+      fail(let.loc, fmt::format("cannot bind '{}': it is a declared {} input; choose another name", let.name, *kind));
     } else if (auto it = defined_lets_.find(let.name); it != defined_lets_.end()) {
       fail(let.loc, fmt::format("'{}' is already bound on line {}", let.name, it->second.line));
     }
@@ -160,6 +167,9 @@ class Resolver {
       if (is_parameter_of_builtin(name)) return;
     } else if (is_input_name(name)) {
       return note_input(expr);
+    } else if (declared_kind(name)) {
+      used_declared_.insert(name);
+      return;
     }
     if (is_function_name(name))
       return fail(expr.loc, fmt::format("'{}' is a function; call it with its arguments, e.g. {}", name,
@@ -190,7 +200,7 @@ class Resolver {
     }
     if (defined_lets_.count(name) || find_let(name))
       return fail(expr.loc, fmt::format("'{}' is a let binding, not a function", name));
-    if ((!builtin_ && is_input_name(name)) || is_parameter_of_builtin(name))
+    if ((!builtin_ && (is_input_name(name) || declared_kind(name))) || is_parameter_of_builtin(name))
       return fail(expr.loc, fmt::format("'{}' is an input, not a function", name));
     std::string suggestion = closest_function_name(name);
     if (suggestion.empty()) return fail(expr.loc, fmt::format("unknown function '{}'", name));
@@ -208,6 +218,82 @@ class Resolver {
       fail(expr.loc, fmt::format("'{}' cannot be used together with '{}' (at {}:{}): a program reads either x, "
                                  "or gate and up (a gated dual GEMM)",
                                  expr.name, first_input_->name, first_input_->loc.line, first_input_->loc.column));
+  }
+
+  /// "row" or "column" for a declared row/column input of the user's program.
+  std::optional<std::string_view> declared_kind(std::string_view name) const {
+    if (builtin_) return std::nullopt;
+    auto has = [&](const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    if (has(declared_.row_inputs)) return "row";
+    if (has(declared_.col_inputs)) return "column";
+    return std::nullopt;
+  }
+
+  /// First place the program names `name` (a variable or a call), for
+  /// pointing a declaration error at a use.
+  const Expr* first_use(std::string_view name) const {
+    std::vector<const Expr*> stack;
+    if (program_.result) stack.push_back(program_.result.get());
+    for (auto it = program_.lets.rbegin(); it != program_.lets.rend(); ++it)
+      if (it->value) stack.push_back(it->value.get());
+    const Expr* first = nullptr;
+    while (!stack.empty()) {
+      const Expr* expr = stack.back();
+      stack.pop_back();
+      bool named = (expr->kind == Expr::Kind::Variable || expr->kind == Expr::Kind::Call) && expr->name == name;
+      auto before = [](SourceLocation a, SourceLocation b) {
+        return a.line < b.line || (a.line == b.line && a.column < b.column);
+      };
+      if (named && (!first || before(expr->loc, first->loc))) first = expr;
+      for (const auto& operand : expr->operands)
+        if (operand) stack.push_back(operand.get());
+    }
+    return first;
+  }
+
+  /// The declared names themselves: valid, unique, no clash with an input
+  /// or a function. Positioned at the first use when the program has one.
+  Expected<void> check_declarations() {
+    std::set<std::string_view> seen;
+    auto check = [&](const std::string& name, std::string_view option) -> Expected<void> {
+      auto error = [&](std::string message) {
+        if (const Expr* use = first_use(name)) return fail_now(use->loc, message);
+        return make_error(ErrorCode::InvalidInput, fmt::format("error: {}", message));
+      };
+      if (!is_valid_identifier(name))
+        return error(fmt::format("{} entry '{}' is not a valid name (letters, digits, _; not starting with a digit)",
+                                 option, name));
+      if (!seen.insert(name).second)
+        return error(fmt::format("'{}' is declared twice in row_inputs/col_inputs; declare it once, as a row or "
+                                 "a column input",
+                                 name));
+      if (is_input_name(name))
+        return error(fmt::format("{} entry '{}' collides with the accumulator input '{}'; choose another name",
+                                 option, name, name));
+      if (is_function_name(name))
+        return error(fmt::format("{} entry '{}' collides with the function '{}'; choose another name", option, name,
+                                 name));
+      return {};
+    };
+    for (const auto& name : declared_.row_inputs)
+      if (auto ok = check(name, "row_inputs"); !ok) return ok;
+    for (const auto& name : declared_.col_inputs)
+      if (auto ok = check(name, "col_inputs"); !ok) return ok;
+    return {};
+  }
+
+  Expected<void> check_declarations_used() const {
+    for (const auto* names : {&declared_.row_inputs, &declared_.col_inputs})
+      for (const auto& name : *names)
+        if (!used_declared_.count(name))
+          return make_error(ErrorCode::InvalidInput,
+                            fmt::format("error: {} input '{}' is declared ({}) but the activation never reads it; "
+                                        "use it in the expression or remove the declaration",
+                                        *declared_kind(name), name,
+                                        names == &declared_.row_inputs ? "row_inputs" : "col_inputs"));
+    return {};
   }
 
   /// Callees before callers, each once.
@@ -248,6 +334,8 @@ class Resolver {
 
   const Program& program_;
   const Builtin* builtin_;
+  const OperandDeclarations& declared_;
+  std::set<std::string, std::less<>> used_declared_;
   std::map<std::string, SourceLocation> defined_lets_;
   const Expr* first_input_ = nullptr;
   const LetBinding* current_let_ = nullptr;  ///< the let whose value is being walked
@@ -277,22 +365,22 @@ Program normalize(const Program& program) {
   return expanded;
 }
 
-Expected<Analysis> analyze(const Program& program) {
+Expected<Analysis> analyze(const Program& program, const OperandDeclarations& declared) {
   Program normalized = normalize(program);
-  return Resolver(normalized, nullptr).run();
+  return Resolver(normalized, nullptr, declared).run();
 }
 
-Expected<ResolvedProgram> resolve(const Program& program) {
+Expected<ResolvedProgram> resolve(const Program& program, const OperandDeclarations& declared) {
   Program normalized = normalize(program);
-  auto analysis = Resolver(normalized, nullptr).run();
+  auto analysis = Resolver(normalized, nullptr, declared).run();
   if (!analysis) return analysis.take_error();
   return ResolvedProgram{std::move(normalized), std::move(*analysis)};
 }
 
-Expected<ResolvedProgram> resolve(std::string_view source) {
+Expected<ResolvedProgram> resolve(std::string_view source, const OperandDeclarations& declared) {
   auto program = parse(source);
   if (!program) return program.take_error();
-  return resolve(*program);
+  return resolve(*program, declared);
 }
 
 Expected<void> verify_builtin_library() {

@@ -296,6 +296,11 @@ LogicalResult setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& p
   op.setMode(to_string(spec.precision));
   SmallVector<StringRef> names(program.analysis.parameters.begin(), program.analysis.parameters.end());
   op.setParamNamesAttr(b.getStrArrayAttr(names));
+  SmallVector<StringRef> rows(program.analysis.row_inputs.begin(), program.analysis.row_inputs.end());
+  SmallVector<StringRef> cols(program.analysis.col_inputs.begin(), program.analysis.col_inputs.end());
+  // Set only when declared, so that the IR of every other kernel is unchanged.
+  if (!rows.empty()) op.setRowInputsAttr(b.getStrArrayAttr(rows));
+  if (!cols.empty()) op.setColInputsAttr(b.getStrArrayAttr(cols));
   op.setGated(program.analysis.inputs == dsl::InputKind::Gated);
   op.setHasBias(spec.bias);
   op.setHasResidual(spec.residual);
@@ -353,7 +358,8 @@ Expected<OwningOpRef<ModuleOp>> lowerToTilefuse(const dsl::ResolvedProgram& prog
                       fmt::format("the forced tile {} is invalid: {}; pick one from the target's tile space",
                                   to_string(*spec.tile), firstMessage));
 
-  // Region arguments: the input(s), then one scalar per runtime parameter.
+  // Region arguments: the input(s), then one scalar per runtime parameter,
+  // then the declared row inputs and column inputs.
   Scope scope;
   std::vector<std::string> argNames;
   if (program.analysis.inputs == dsl::InputKind::Gated)
@@ -361,6 +367,8 @@ Expected<OwningOpRef<ModuleOp>> lowerToTilefuse(const dsl::ResolvedProgram& prog
   else
     argNames = {"x"};
   argNames.insert(argNames.end(), program.analysis.parameters.begin(), program.analysis.parameters.end());
+  argNames.insert(argNames.end(), program.analysis.row_inputs.begin(), program.analysis.row_inputs.end());
+  argNames.insert(argNames.end(), program.analysis.col_inputs.begin(), program.analysis.col_inputs.end());
   Block* body = builder.createBlock(&matmul.getEpilogue());
   for (const auto& name : argNames) scope.bind(name, body->addArgument(builder.getF32Type(), moduleLoc));
 

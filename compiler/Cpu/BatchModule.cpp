@@ -59,7 +59,9 @@ func::FuncOp outlineEpilogue(ir::MatmulOp op, OpBuilder& builder) {
   return fn;
 }
 
-/// `func.func @tf_eval(ptr in0, [ptr in1,] ptr params, ptr out, i64 n)`.
+/// `func.func @tf_eval(ptr arrays, ptr params, ptr out, i64 n)`: `arrays`
+/// points to one `float*` per per-element operand (the inputs, then the row
+/// inputs, then the column inputs).
 void buildBatchLoop(ir::MatmulOp op, func::FuncOp epilogue, OpBuilder& builder) {
   Location loc = op.getLoc();
   MLIRContext* ctx = op.getContext();
@@ -68,8 +70,9 @@ void buildBatchLoop(ir::MatmulOp op, func::FuncOp epilogue, OpBuilder& builder) 
   Type i64 = builder.getI64Type();
   const unsigned numInputs = op.getNumInputs();
   const unsigned numParams = op.getParamNames().size();
+  const unsigned numArrays = numInputs + op.getRowInputs().size() + op.getColInputs().size();
 
-  SmallVector<Type> argTypes(numInputs + 2, ptr);  // inputs, params, out
+  SmallVector<Type> argTypes(3, ptr);  // arrays, params, out
   argTypes.push_back(i64);
   auto fn =
       builder.create<func::FuncOp>(loc, kCpuBatchFunction, builder.getFunctionType(argTypes, {}));
@@ -77,31 +80,31 @@ void buildBatchLoop(ir::MatmulOp op, func::FuncOp epilogue, OpBuilder& builder) 
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
 
-  auto loadElement = [&](Value base, Value index) -> Value {
-    Value address = builder.create<LLVM::GEPOp>(loc, ptr, f32, base, ValueRange{index});
-    return builder.create<LLVM::LoadOp>(loc, f32, address);
+  auto load = [&](Type type, Value base, Value index) -> Value {
+    Value address = builder.create<LLVM::GEPOp>(loc, ptr, type, base, ValueRange{index});
+    return builder.create<LLVM::LoadOp>(loc, type, address);
   };
+  auto constantIndex = [&](unsigned k) -> Value { return builder.create<arith::ConstantIntOp>(loc, k, i64); };
 
-  // Parameters are uniform: read once, before the loop.
-  Value paramsPtr = entry->getArgument(numInputs);
+  // The array pointers and the parameters are uniform: read once, before the loop.
+  SmallVector<Value> arrays;
+  for (unsigned k = 0; k < numArrays; ++k) arrays.push_back(load(ptr, entry->getArgument(0), constantIndex(k)));
   SmallVector<Value> params;
-  for (unsigned k = 0; k < numParams; ++k) {
-    Value index = builder.create<arith::ConstantIntOp>(loc, k, i64);
-    params.push_back(loadElement(paramsPtr, index));
-  }
+  for (unsigned k = 0; k < numParams; ++k) params.push_back(load(f32, entry->getArgument(1), constantIndex(k)));
 
-  Value outPtr = entry->getArgument(numInputs + 1);
-  Value count = entry->getArgument(numInputs + 2);
+  Value outPtr = entry->getArgument(2);
+  Value count = entry->getArgument(3);
   Value lower = builder.create<arith::ConstantIndexOp>(loc, 0);
   Value step = builder.create<arith::ConstantIndexOp>(loc, 1);
   Value upper = builder.create<arith::IndexCastOp>(loc, builder.getIndexType(), count);
   auto loop = builder.create<scf::ForOp>(loc, lower, upper, step);
   builder.setInsertionPointToStart(loop.getBody());
   Value i = builder.create<arith::IndexCastOp>(loc, i64, loop.getInductionVar());
+  // Block-argument order: inputs, parameters, row inputs, column inputs.
   SmallVector<Value> callArgs;
-  for (unsigned k = 0; k < numInputs; ++k)
-    callArgs.push_back(loadElement(entry->getArgument(k), i));
+  for (unsigned k = 0; k < numInputs; ++k) callArgs.push_back(load(f32, arrays[k], i));
   callArgs.append(params.begin(), params.end());
+  for (unsigned k = numInputs; k < numArrays; ++k) callArgs.push_back(load(f32, arrays[k], i));
   Value result = builder.create<func::CallOp>(loc, epilogue, callArgs).getResult(0);
   Value outAddress = builder.create<LLVM::GEPOp>(loc, ptr, f32, outPtr, ValueRange{i});
   builder.create<LLVM::StoreOp>(loc, result, outAddress);

@@ -13,9 +13,10 @@ class MatmulOp;
 namespace tilefuse::compiler {
 
 /// Name of the batch entry point:
-///   void tf_eval(const float* in0, [const float* in1,] const float* params,
-///                float* out, int64_t n)
-/// computing out[i] = tf_epilogue(in0[i], [in1[i],] params[0], ...).
+///   void tf_eval(const float* const* arrays, const float* params, float* out, int64_t n)
+/// computing out[i] = tf_epilogue(in[i]..., params[0]..., row[i]..., col[i]...)
+/// where `arrays` holds the input arrays, then the row-input and the
+/// column-input arrays (one value per element each).
 inline constexpr const char* kCpuBatchFunction = "tf_eval";
 
 /// Builds, in `op`'s context, a module with `func.func private @tf_epilogue`

@@ -36,10 +36,7 @@ namespace {
 
 using namespace mlir;
 
-using SingleInputFn = void (*)(const float*, const float*, float*, int64_t);
-using GatedInputFn = void (*)(const float*, const float*, const float*, float*, int64_t);
-/// A gated backward epilogue: dy, gate, up.
-using ThreeInputFn = void (*)(const float*, const float*, const float*, const float*, float*, int64_t);
+using BatchFn = void (*)(const float* const*, const float*, float*, int64_t);
 
 void initializeNativeTargetOnce() {
   static std::once_flag once;
@@ -134,15 +131,23 @@ LogicalResult lowerToLLVMDialect(ModuleOp module) {
 class JitCpuEpilogue final : public CpuEpilogue {
  public:
   JitCpuEpilogue(std::unique_ptr<ExecutionEngine> engine, void* entry, dsl::InputKind inputs,
-                 std::vector<std::string> input_names, std::vector<std::string> parameters)
+                 std::vector<std::string> input_names, std::vector<std::string> parameters,
+                 std::vector<std::string> row_inputs, std::vector<std::string> col_inputs)
       : engine_(std::move(engine)),
         entry_(entry),
         inputs_(inputs),
         input_names_(std::move(input_names)),
-        parameters_(std::move(parameters)) {}
+        parameters_(std::move(parameters)),
+        row_inputs_(std::move(row_inputs)),
+        col_inputs_(std::move(col_inputs)) {
+    input_names_.insert(input_names_.end(), row_inputs_.begin(), row_inputs_.end());
+    input_names_.insert(input_names_.end(), col_inputs_.begin(), col_inputs_.end());
+  }
 
   dsl::InputKind inputs() const override { return inputs_; }
   const std::vector<std::string>& parameters() const override { return parameters_; }
+  const std::vector<std::string>& row_inputs() const override { return row_inputs_; }
+  const std::vector<std::string>& col_inputs() const override { return col_inputs_; }
   std::size_t input_count() const override { return input_names_.size(); }
 
   // The JIT'd code only reads its arguments: concurrent calls are safe.
@@ -167,12 +172,7 @@ class JitCpuEpilogue final : public CpuEpilogue {
         return make_error(ErrorCode::InvalidInput,
                           fmt::format("CpuEpilogue::evaluate: input array {} is null", k));
     const auto n = static_cast<int64_t>(out.size());
-    if (inputs.size() == 3)
-      reinterpret_cast<ThreeInputFn>(entry_)(inputs[0], inputs[1], inputs[2], params.data(), out.data(), n);
-    else if (inputs.size() == 2)
-      reinterpret_cast<GatedInputFn>(entry_)(inputs[0], inputs[1], params.data(), out.data(), n);
-    else
-      reinterpret_cast<SingleInputFn>(entry_)(inputs[0], params.data(), out.data(), n);
+    reinterpret_cast<BatchFn>(entry_)(inputs.data(), params.data(), out.data(), n);
     return {};
   }
 
@@ -180,8 +180,10 @@ class JitCpuEpilogue final : public CpuEpilogue {
   std::unique_ptr<ExecutionEngine> engine_;  ///< owns the code `entry_` points into
   void* entry_;
   dsl::InputKind inputs_;
-  std::vector<std::string> input_names_;  ///< dy (backward), then x or gate, up
+  std::vector<std::string> input_names_;  ///< dy (backward), x or gate, up; row inputs; column inputs
   std::vector<std::string> parameters_;
+  std::vector<std::string> row_inputs_;
+  std::vector<std::string> col_inputs_;
 };
 
 }  // namespace
@@ -237,8 +239,14 @@ Expected<std::unique_ptr<CpuEpilogue>> jitEpilogueForCpu(ir::MatmulOp op) {
   } else {
     inputNames.push_back("x");
   }
+  auto names = [](ArrayAttr attr) {
+    std::vector<std::string> out;
+    for (Attribute name : attr) out.push_back(cast<StringAttr>(name).str());
+    return out;
+  };
   return std::unique_ptr<CpuEpilogue>(new JitCpuEpilogue(std::move(*engine), *entry, inputs,
-                                                         std::move(inputNames), std::move(parameters)));
+                                                         std::move(inputNames), std::move(parameters),
+                                                         names(op.getRowInputs()), names(op.getColInputs())));
 }
 
 }  // namespace tilefuse::compiler

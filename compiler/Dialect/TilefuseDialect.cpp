@@ -97,11 +97,15 @@ LogicalResult MatmulOp::verify() {
   if (getEpilogue().empty() || !isa<YieldOp>(getBody().back()))
     return emitOpError("epilogue must end with tilefuse.yield");
   Block& body = getBody();
-  unsigned expected = getNumInputs() + getParamNames().size();
-  if (body.getNumArguments() != expected)
-    return emitOpError("epilogue expects ")
-           << expected << " block arguments (" << getNumInputs() << " input(s) + "
-           << getParamNames().size() << " parameter(s)), got " << body.getNumArguments();
+  unsigned expected = getNumInputs() + getParamNames().size() + getRowInputs().size() + getColInputs().size();
+  if (body.getNumArguments() != expected) {
+    auto diag = emitOpError("epilogue expects ")
+                << expected << " block arguments (" << getNumInputs() << " input(s) + "
+                << getParamNames().size() << " parameter(s)";
+    if (!getRowInputs().empty() || !getColInputs().empty())
+      diag << " + " << getRowInputs().size() << " row input(s) + " << getColInputs().size() << " column input(s)";
+    return diag << "), got " << body.getNumArguments();
+  }
   Type argType = expected ? body.getArgument(0).getType() : Type();
   for (BlockArgument arg : body.getArguments()) {
     Type elem = getElementTypeOrSelf(arg.getType());

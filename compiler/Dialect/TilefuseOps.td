@@ -33,8 +33,12 @@ def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
     `output_type`. The op has no SSA operands: tensors are bound at launch.
     The region has one block whose arguments are the input(s) (`x`, or `gate`
     and `up` when `gated` is set) followed by one scalar per runtime parameter
-    (`param_names`), all `f32` — or, after `tilefuse-vectorize-epilogue`, all
-    `vector<Nxf32>` with N = `tile.vector_width`. The block ends with
+    (`param_names`), then one per declared row input (`row_inputs`: a value
+    per output row, e.g. a routing weight) and one per declared column input
+    (`col_inputs`: a value per output column, e.g. a per-channel scale), all
+    `f32` — or, after `tilefuse-vectorize-epilogue`, all `vector<Nxf32>` with
+    N = `tile.vector_width` (the N lanes are consecutive columns of one row:
+    a row input is the same in every lane). The block ends with
     `tilefuse.yield` of the result.
 
     A backward epilogue (made by `tilefuse-differentiate`) has `grad_wrt` set
@@ -62,6 +66,8 @@ def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
     DefaultValuedStrAttr<StrAttr, "row">:$b_layout,
     DefaultValuedStrAttr<StrAttr, "precise">:$mode,
     DefaultValuedAttr<StrArrayAttr, "{}">:$param_names,
+    DefaultValuedAttr<StrArrayAttr, "{}">:$row_inputs,
+    DefaultValuedAttr<StrArrayAttr, "{}">:$col_inputs,
     UnitAttr:$gated,
     UnitAttr:$has_bias,
     UnitAttr:$has_residual,
@@ -82,6 +88,10 @@ def Tilefuse_MatmulOp : Tilefuse_Op<"matmul", [
     /// Number of leading region arguments that are inputs: the forward
     /// inputs, preceded by the incoming gradient dy in a backward epilogue.
     unsigned getNumInputs() { return getNumForwardInputs() + (isBackward() ? 1 : 0); }
+    /// Index of the first row-input block argument (after the parameters);
+    /// the column inputs follow the row inputs.
+    unsigned getFirstRowInputIndex() { return getNumInputs() + getParamNames().size(); }
+    unsigned getFirstColInputIndex() { return getFirstRowInputIndex() + getRowInputs().size(); }
     ::mlir::Block &getBody() { return getEpilogue().front(); }
     YieldOp getYield();
   }];

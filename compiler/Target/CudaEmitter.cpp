@@ -9,6 +9,13 @@
 //   struct TfEpilogueOut { unsigned short|float v[N]; };
 //   TfEpilogueOut tf_epilogue(const float (&x)[N], const TfEpilogueParams&)
 // A backward epilogue (grad_wrt) takes `dy` first and defines TF_EPILOGUE_GRAD 1.
+// Declared row/column inputs (row_inputs, col_inputs) add, only when there is one:
+//   #define TF_EPILOGUE_ROW_INPUTS R     #define TF_EPILOGUE_COL_INPUTS C
+//   struct TfEpilogueOperands { float row[max(R,1)]; float col[max(C,1)][N]; };
+//   tf_epilogue(x, params, const TfEpilogueOperands& operands)
+// The N lanes of one call are consecutive columns of ONE row: the template
+// fills row[k] with row input k at that row and col[k][i] with column input k
+// at the lane's column (declaration order).
 // Element-wise ops run in a per-lane loop; the final rounding to bf16/f16 is
 // done after it with packed conversions (tf::pack_bf16x2 etc.).
 //
@@ -22,6 +29,7 @@
 #include <fmt/args.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -182,7 +190,16 @@ class EpilogueEmitter {
     fieldNames_ = makeCudaFieldNames(names);
     for (size_t k = 0; k < fieldNames_.size(); ++k)
       exprs_[body.getArgument(numInputs + k)] = Expr{"params." + fieldNames_[k]};
+
+    for (auto name : op_.getRowInputs()) rowNames_.push_back(cast<StringAttr>(name).str());
+    for (auto name : op_.getColInputs()) colNames_.push_back(cast<StringAttr>(name).str());
+    for (size_t k = 0; k < rowNames_.size(); ++k)
+      exprs_[body.getArgument(op_.getFirstRowInputIndex() + k)] = Expr{fmt::format("operands.row[{}]", k)};
+    for (size_t k = 0; k < colNames_.size(); ++k)
+      exprs_[body.getArgument(op_.getFirstColInputIndex() + k)] = Expr{fmt::format("operands.col[{}][i]", k)};
   }
+
+  bool hasOperands() const { return !rowNames_.empty() || !colNames_.empty(); }
 
   /// Names of the array arguments, in block-argument order.
   std::vector<std::string> inputNames() {
@@ -385,7 +402,12 @@ class EpilogueEmitter {
       text += fmt::format("{}const float (&{})[TF_EPILOGUE_VEC],\n", first ? "" : indent, name);
       first = false;
     }
-    text += indent + "const TfEpilogueParams& params) {\n";
+    if (hasOperands()) {
+      text += indent + "const TfEpilogueParams& params,\n";
+      text += indent + "const TfEpilogueOperands& operands) {\n";
+    } else {
+      text += indent + "const TfEpilogueParams& params) {\n";
+    }
     return text;
   }
 
@@ -415,6 +437,22 @@ class EpilogueEmitter {
     }
     text += "};\n\n";
 
+    if (hasOperands()) {
+      text += fmt::format("#define TF_EPILOGUE_ROW_INPUTS {}\n", rowNames_.size());
+      text += fmt::format("#define TF_EPILOGUE_COL_INPUTS {}\n", colNames_.size());
+      text += "// Declared f32 inputs: row[k] is row input k at this call's row (one row\n";
+      text += "// per call), col[k][i] column input k at lane i's column.\n";
+      text += "struct TfEpilogueOperands {\n";
+      text += fmt::format("  float row[{}];", std::max<size_t>(rowNames_.size(), 1));
+      for (size_t k = 0; k < rowNames_.size(); ++k)
+        text += fmt::format("{} [{}] \"{}\"", k ? "," : "  //", k, oneLine(rowNames_[k]));
+      text += "\n";
+      text += fmt::format("  float col[{}][TF_EPILOGUE_VEC];", std::max<size_t>(colNames_.size(), 1));
+      for (size_t k = 0; k < colNames_.size(); ++k)
+        text += fmt::format("{} [{}] \"{}\"", k ? "," : "  //", k, oneLine(colNames_[k]));
+      text += "\n};\n\n";
+    }
+
     text += "struct alignas(TF_EPILOGUE_VEC * TF_EPILOGUE_OUT_BYTES) TfEpilogueOut {\n";
     text += fmt::format("  {} v[TF_EPILOGUE_VEC];\n",
                         output_ == OutputKind::F32 ? "float" : "unsigned short");
@@ -431,6 +469,8 @@ class EpilogueEmitter {
   Operation* finalTrunc_ = nullptr;
   std::vector<std::string> paramNames_;
   std::vector<std::string> fieldNames_;
+  std::vector<std::string> rowNames_;  ///< declared row inputs, in order
+  std::vector<std::string> colNames_;  ///< declared column inputs, in order
   llvm::DenseMap<Value, Expr> exprs_;
   std::string lane_;  ///< statements of the per-lane loop body
   int nextTemp_ = 0;

@@ -15,6 +15,7 @@
 // compiling (MatmulOp::compile) still works.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,9 @@ struct Shape {
 /// Runtime parameters of the activation by name, e.g. {{"a", 0.2f}}.
 using Params = std::map<std::string, float, std::less<>>;
 
+/// Row inputs and column inputs one op may declare (each kind).
+inline constexpr int kMaxRowColInputs = 4;
+
 /// What is fused: fixed when the op is created (each combination is one kernel).
 struct MatmulOptions {
   /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",
@@ -49,6 +53,16 @@ struct MatmulOptions {
   DType dtype = DType::BF16;
   /// Add a per-column bias (N values in `dtype`) before the activation.
   bool bias = false;
+  /// Names the activation reads as per-row / per-column f32 vectors that
+  /// each launch supplies (MatmulArgs::row_inputs / col_inputs, same order),
+  /// e.g. row_inputs = {"route"} (a token's routing weight), col_inputs =
+  /// {"s"} (a per-channel scale) for "gelu(x * s) * route". At most
+  /// kMaxRowColInputs each; every one must be read by the activation
+  /// (docs/dsl.md, "Row and column inputs"). mma.sync kernels only for now:
+  /// on Hopper such an op runs the sm_90 kernel (Unsupported when
+  /// Arch::Sm90a is forced); forward ops only.
+  std::vector<std::string> row_inputs;
+  std::vector<std::string> col_inputs;
   /// Add a residual beta·C (M x N in the output type) before the activation.
   bool residual = false;
   /// Also store the pre-activation value alpha·A·B + bias + beta·C (M x N, output type).
@@ -106,6 +120,16 @@ struct MatmulArgs {
   int batch = 1;                        ///< independent problems, strides below
   long long stride_a = kPackedStride, stride_b = kPackedStride, stride_c = kPackedStride,
             stride_d = kPackedStride, stride_aux = kPackedStride;  ///< 0 broadcasts (e.g. one B)
+  /// The declared row inputs (options.row_inputs order): M f32 values each,
+  /// 4-byte aligned; stride_row_inputs[k] elements between batches
+  /// (kPackedStride: M; 0: one vector for every batch). Likewise the column
+  /// inputs with N values. Unused slots must stay null.
+  std::array<const float*, kMaxRowColInputs> row_inputs{};
+  std::array<const float*, kMaxRowColInputs> col_inputs{};
+  std::array<long long, kMaxRowColInputs> stride_row_inputs{kPackedStride, kPackedStride, kPackedStride,
+                                                             kPackedStride};
+  std::array<long long, kMaxRowColInputs> stride_col_inputs{kPackedStride, kPackedStride, kPackedStride,
+                                                             kPackedStride};
 };
 
 /// What compiling one kernel variant produced (no GPU needed).

@@ -32,6 +32,16 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
                                   "not store: on Hopper force Arch::Sm90 (the mma.sync kernel) or leave "
                                   "MatmulOptions::arch unset, which chooses it",
                                   o.activation));
+  if (o.row_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs) ||
+      o.col_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs))
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("the op declares {} row and {} column input(s); a fused GEMM takes at most "
+                                  "{} of each (kMaxRowColInputs)",
+                                  o.row_inputs.size(), o.col_inputs.size(), kMaxRowColInputs));
+  if ((!o.row_inputs.empty() || !o.col_inputs.empty()) && o.arch == compiler::Arch::Sm90a)
+    return make_error(ErrorCode::Unsupported,
+                      "row_inputs / col_inputs are read by the mma.sync kernels only for now: on Hopper force "
+                      "Arch::Sm90 or leave MatmulOptions::arch unset, which chooses it");
   if (!gated && o.gate_interleave != 0)
     return invalid(fmt::format("gate_interleave = {} but activation '{}' is not gated (it uses x, "
                                "not gate and up): leave gate_interleave at 0",
@@ -79,7 +89,7 @@ Runtime::Runtime(const RuntimeOptions& options, bool shared_cache)
 }
 
 Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
-  auto resolved = dsl::resolve(options.activation);
+  auto resolved = dsl::resolve(options.activation, {options.row_inputs, options.col_inputs});
   if (!resolved) return resolved.take_error();
   if (auto ok = check_options(options, resolved->analysis.inputs); !ok) return ok.take_error();
 
@@ -96,6 +106,8 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   spec.residual = options.residual;
   spec.aux = options.aux;
   spec.gate_interleave = options.gate_interleave;
+  spec.row_inputs = options.row_inputs;
+  spec.col_inputs = options.col_inputs;
   spec.precision = options.precision;
   for (compiler::Arch arch : compiler::kAllArchs) {
     state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
@@ -133,6 +145,8 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   operands.residual = options.residual;
   operands.aux = options.aux;
   operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
+  operands.row_inputs = options.row_inputs;
+  operands.col_inputs = options.col_inputs;
 
   MatmulOp op;
   op.state_ = std::move(state);

@@ -23,6 +23,10 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
   if (options.dtype == DType::F32)
     return invalid("dtype f32 is not a tensor-core input type: dY and W must be bf16 or f16");
+  if (!options.row_inputs.empty() || !options.col_inputs.empty())
+    return make_error(ErrorCode::Unsupported,
+                      "row_inputs / col_inputs are not supported by the backward GEMM yet: create the "
+                      "backward op without them");
   if (options.bias || options.residual || options.gate_interleave != 0)
     return invalid("the backward GEMM takes no bias, residual or gate_interleave (the bias gradient is "
                    "the column sum of dZ and is not fused)");

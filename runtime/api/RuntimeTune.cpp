@@ -75,6 +75,10 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
     return make_error(ErrorCode::Unsupported,
                       "tuning a backward op (Runtime::matmul_backward) is not supported yet: it "
                       "launches with the mma.sync heuristic tile or MatmulOptions::tile");
+  if (!state.options.row_inputs.empty() || !state.options.col_inputs.empty())
+    return make_error(ErrorCode::Unsupported,
+                      "tuning an op with row_inputs / col_inputs is not supported yet: it launches with the "
+                      "heuristic tile or MatmulOptions::tile");
   if (state.options.tile)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "

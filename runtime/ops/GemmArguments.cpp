@@ -188,3 +188,51 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
 }
 
 }  // namespace tilefuse::ops
+
+namespace tilefuse::ops {
+
+Expected<OperandVectors> make_operand_vectors(const GemmOperands& operands, const MatmulArgs& args) {
+  OperandVectors vectors;
+  vectors.rows = static_cast<int>(operands.row_inputs.size());
+  vectors.cols = static_cast<int>(operands.col_inputs.size());
+  for (bool columns : {false, true}) {
+    const std::vector<std::string>& names = columns ? operands.col_inputs : operands.row_inputs;
+    const auto& pointers = columns ? args.col_inputs : args.row_inputs;
+    const auto& strides = columns ? args.stride_col_inputs : args.stride_row_inputs;
+    const char* field = columns ? "col_inputs" : "row_inputs";
+    const long long length = columns ? args.shape.n : args.shape.m;
+    for (std::size_t k = 0; k < pointers.size(); ++k) {
+      if (k >= names.size()) {
+        if (pointers[k])
+          return invalid(fmt::format("MatmulArgs::{}[{}] is set but the op declares {} {} input(s) "
+                                     "(MatmulOptions::{}): pass nullptr or declare it",
+                                     field, k, names.size(), columns ? "column" : "row", field));
+        continue;
+      }
+      if (!pointers[k])
+        return invalid(fmt::format("the activation reads the {} input '{}' but MatmulArgs::{}[{}] is null: "
+                                   "pass a device pointer to {} f32 values ({})",
+                                   columns ? "column" : "row", names[k], field, k, columns ? "N" : "M",
+                                   columns ? "one per output column" : "one per output row"));
+      if (reinterpret_cast<std::uintptr_t>(pointers[k]) % alignof(float) != 0)
+        return make_error(ErrorCode::Unsupported,
+                          fmt::format("MatmulArgs::{}[{}] ('{}') = {} is not 4-byte aligned: the vector "
+                                      "holds f32 values",
+                                      field, k, names[k], static_cast<const void*>(pointers[k])));
+      long long stride = length;
+      if (args.batch > 1) {
+        stride = strides[k] == kPackedStride ? length : strides[k];
+        if (stride != 0 && stride < length)
+          return invalid(fmt::format("MatmulArgs::stride_{}[{}] ('{}') = {} with batch = {}: pass "
+                                     "kPackedStride ({} values per batch), 0 (one vector for every "
+                                     "batch) or a stride >= {}",
+                                     field, k, names[k], strides[k], args.batch, length, length));
+      }
+      (columns ? vectors.col : vectors.row)[k] = pointers[k];
+      (columns ? vectors.col_batch_stride : vectors.row_batch_stride)[k] = stride;
+    }
+  }
+  return vectors;
+}
+
+}  // namespace tilefuse::ops

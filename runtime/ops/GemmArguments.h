@@ -4,6 +4,9 @@
 // that a bad argument is an error that says what to fix, never a wrong result.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "runtime/ops/GemmParams.h"
 #include "tilefuse/error.hpp"
 #include "tilefuse/tilefuse.hpp"
@@ -23,6 +26,8 @@ struct GemmOperands {
   /// The backward GEMMs read aux (z, or [gate | up]); forward ops write it.
   bool aux_is_input = false;
   int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
+  /// Declared row / column inputs (MatmulOptions::row_inputs / col_inputs).
+  std::vector<std::string> row_inputs, col_inputs;
 };
 
 /// Checks `args` against `operands` and fills the kernel's parameters
@@ -30,5 +35,11 @@ struct GemmOperands {
 /// unexpected or inconsistent argument; Unsupported for an alignment the
 /// kernel cannot serve. Allocates nothing on success.
 Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const MatmulArgs& args);
+
+/// Checks the row/column input vectors of `args` against the declared ones
+/// (a declared input needs a non-null, 4-byte aligned pointer; an undeclared
+/// slot must be null; a batch stride is kPackedStride, 0, or >= the vector
+/// length) and resolves their batch strides.
+Expected<OperandVectors> make_operand_vectors(const GemmOperands& operands, const MatmulArgs& args);
 
 }  // namespace tilefuse::ops

@@ -12,10 +12,18 @@
 //   offset 160  float alpha, beta
 //   offset 168  TfEpilogueParams                P floats (or 1 empty byte)
 //   size        round_up(168 + max(4P, 1), 8)   (8 = the struct's alignment)
+//
+// An activation with declared row/column inputs (R row, C column) appends
+// TfOperandVectors at that size: max(R,1) pointers, max(R,1) batch strides,
+// max(C,1) pointers, max(C,1) batch strides (8 bytes each).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <span>
+
+#include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse::ops {
 
@@ -63,16 +71,39 @@ constexpr std::size_t kernel_params_bytes(std::size_t parameter_count) {
 static_assert(kernel_params_bytes(0) == 176 && kernel_params_bytes(1) == 176 &&
               kernel_params_bytes(2) == 176 && kernel_params_bytes(3) == 184);
 
+/// The declared row/column input vectors of one launch (TfOperandVectors),
+/// batch strides resolved (0 broadcasts).
+struct OperandVectors {
+  int rows = 0, cols = 0;
+  std::array<const float*, kMaxRowColInputs> row{}, col{};
+  std::array<long long, kMaxRowColInputs> row_batch_stride{}, col_batch_stride{};
+};
+
+/// sizeof(TfOperandVectors) for `rows` row and `cols` column inputs; 0 when
+/// there are none (the kernel then has no such member).
+constexpr std::size_t operand_vectors_bytes(int rows, int cols) {
+  if (rows == 0 && cols == 0) return 0;
+  return 16 * static_cast<std::size_t>(std::max(rows, 1) + std::max(cols, 1));
+}
+
+/// sizeof(TfGemmParams) with declared row/column inputs appended.
+constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows, int cols) {
+  return kernel_params_bytes(parameter_count) + operand_vectors_bytes(rows, cols);
+}
+static_assert(kernel_params_bytes(0, 1, 1) == 176 + 32 && kernel_params_bytes(3, 0, 2) == 184 + 48);
+
 /// The bytes of one TfGemmParams, aligned like it; passed as the kernel's
 /// single argument (cuLaunchKernel copies `size` bytes from `bytes`).
 struct KernelParamBuffer {
-  alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams)];
+  alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams, kMaxRowColInputs,
+                                                                kMaxRowColInputs)];
   std::size_t size = 0;
 };
 
 /// Lays out `params` followed by `epilogue_values` (at most
-/// kMaxEpilogueParams; the caller checks) into `out`; padding bytes are zero.
+/// kMaxEpilogueParams; the caller checks), then `vectors` when it declares
+/// any, into `out`; padding bytes are zero.
 void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
-                        KernelParamBuffer& out);
+                        KernelParamBuffer& out, const OperandVectors& vectors = {});
 
 }  // namespace tilefuse::ops

@@ -115,6 +115,8 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
                                    std::span<const float> values) {
   auto params = ops::make_gemm_params(operands, args);
   if (!params) return params.take_error();
+  auto vectors = ops::make_operand_vectors(operands, args);
+  if (!vectors) return vectors.take_error();
   if (values.size() != parameters.size())
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("activation '{}' takes {} runtime parameter(s) but {} value(s) "
@@ -152,7 +154,7 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!kernel) return kernel.take_error();
 
   ops::KernelParamBuffer buffer;
-  ops::pack_kernel_params(*params, values, buffer);
+  ops::pack_kernel_params(*params, values, buffer, *vectors);
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();

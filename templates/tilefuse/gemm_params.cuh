@@ -6,6 +6,21 @@
 // TfGemmConfig::kInputBf16 says) or the output type for D, C and aux.
 #pragma once
 
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+// Declared row and column inputs (the epilogue's TfEpilogueOperands): f32
+// vectors in device memory, in declaration order. Row input k of output row
+// `row` in batch b is row[k][b * row_batch_stride[k] + row]; column inputs
+// likewise with the output column. A batch stride of 0 broadcasts one vector.
+// Arrays have at least one slot (C++ has no empty arrays); unused slots are null.
+#define TF_OPERAND_SLOTS(count) ((count) > 0 ? (count) : 1)
+struct TfOperandVectors {
+  const float* row[TF_OPERAND_SLOTS(TF_EPILOGUE_ROW_INPUTS)];
+  long long row_batch_stride[TF_OPERAND_SLOTS(TF_EPILOGUE_ROW_INPUTS)];
+  const float* col[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)];
+  long long col_batch_stride[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)];
+};
+#endif
+
 struct TfGemmParams {
   const unsigned short* a;       // M x K, row-major, leading dimension lda
   const unsigned short* b;       // B: K x N row-major (ldb) or N x K (col-major B, ldb);
@@ -20,6 +35,9 @@ struct TfGemmParams {
   long long batch_stride_a, batch_stride_b, batch_stride_c, batch_stride_d, batch_stride_aux;
   float alpha, beta;
   TfEpilogueParams epilogue;     // runtime parameters of the activation
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+  TfOperandVectors operands;     // declared row/column inputs (only when there are some)
+#endif
 };
 
 // The layout the host packs (runtime/ops/GemmParams.h, kernel_params_bytes):
@@ -32,6 +50,36 @@ constexpr unsigned long long kTfGemmParamsEpilogueOffset = 7 * 8 + 13 * 8 + 2 * 
 static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
               "TfGemmParams assumes 64-bit pointers (as the host's GemmParams)");
 static_assert(alignof(TfGemmParams) == 8, "TfGemmParams is 8-byte aligned (kGemmParamsAlign)");
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+static_assert(sizeof(TfGemmParams) ==
+                  (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8 + sizeof(TfOperandVectors),
+              "TfGemmParams: 168 bytes of fixed fields, TfEpilogueParams, padding to 8, then "
+              "TfOperandVectors (runtime/ops/GemmParams.h packs exactly this)");
+static_assert(sizeof(TfOperandVectors) ==
+                  16 * (TF_OPERAND_SLOTS(TF_EPILOGUE_ROW_INPUTS) + TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)),
+              "TfOperandVectors: a pointer and a stride per slot");
+
+namespace tf {
+// Row inputs of output row `row` (batch `batch`) into the epilogue's operands.
+__device__ __forceinline__ void load_row_operands(const TfGemmParams& p, long long batch, long long row,
+                                                  TfEpilogueOperands& operands) {
+#pragma unroll
+  for (int k = 0; k < TF_EPILOGUE_ROW_INPUTS; ++k)
+    operands.row[k] = p.operands.row[k][batch * p.operands.row_batch_stride[k] + row];
+}
+// Column inputs of the TF_EPILOGUE_VEC columns from `col` (0 past N).
+__device__ __forceinline__ void load_column_operands(const TfGemmParams& p, long long batch, long long col,
+                                                     float (&values)[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)]
+                                                                    [TF_EPILOGUE_VEC]) {
+#pragma unroll
+  for (int k = 0; k < TF_EPILOGUE_COL_INPUTS; ++k)
+#pragma unroll
+    for (int j = 0; j < TF_EPILOGUE_VEC; ++j)
+      values[k][j] = col + j < p.n ? p.operands.col[k][batch * p.operands.col_batch_stride[k] + col + j] : 0.0f;
+}
+}  // namespace tf
+#else
 static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8,
               "TfGemmParams: 168 bytes of fixed fields, then TfEpilogueParams, rounded up to 8 "
               "(runtime/ops/GemmParams.h packs exactly this)");
+#endif

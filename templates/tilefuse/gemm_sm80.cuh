@@ -66,6 +66,9 @@ static_assert(kThreads >= 64 && kThreads <= 512, "2 to 16 warps per block");
 static_assert((kBM * kChunksPerRowA) % kThreads == 0, "A tile chunks must split evenly over threads");
 static_assert((kBStage / 8) % kThreads == 0, "B tile chunks must split evenly over threads");
 static_assert(TF_EPILOGUE_VEC == 4, "the sm80 epilogue hands 4 adjacent columns to tf_epilogue");
+#if defined(TF_EPILOGUE_ROW_INPUTS) && defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
+#error "row/column inputs are not supported in a backward epilogue yet"
+#endif
 static_assert(Cfg::kGateInterleave == 0 || Cfg::kGateInterleave % 8 == 0,
               "gate/up interleave block must be a multiple of 8 (one 16-byte chunk)");
 static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual),
@@ -399,6 +402,14 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
 
   void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * TF_EPILOGUE_OUT_BYTES;
   const long long warp_row0 = m0 + warp_m * kWM, warp_col0 = n0 + warp_n * kWN;
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+  // A lane walks one fixed group of 4 columns (32 lanes x 4 = 128 columns per
+  // step, kWN divides 128), so its column inputs are loaded once, here; the
+  // row inputs once per row below (the lanes of a row read the same address).
+  static_assert(128 % kWN == 0, "a lane's epilogue columns must not change between steps");
+  float column_values[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)][TF_EPILOGUE_VEC];
+  tf::load_column_operands(p, batch, warp_col0 + (lane * 4) % kWN, column_values);
+#endif
 #pragma unroll 1
   for (int it = 0; it < kEpilogueIterations; ++it) {
     const int index = (it * 32 + lane) * 4;
@@ -409,6 +420,17 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     const float4 staged = ld_shared_f32x4(s_stage + (r * kStageStride + c) * 4);
     x[0] = staged.x, x[1] = staged.y, x[2] = staged.z, x[3] = staged.w;
     TfEpilogueOut out;
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+    TfEpilogueOperands operands;
+    tf::load_row_operands(p, batch, row, operands);
+#pragma unroll
+    for (int k = 0; k < TF_EPILOGUE_COL_INPUTS; ++k)
+#pragma unroll
+      for (int j = 0; j < TF_EPILOGUE_VEC; ++j) operands.col[k][j] = column_values[k][j];
+#define TF_EPILOGUE_OPERANDS_ARG , operands
+#else
+#define TF_EPILOGUE_OPERANDS_ARG
+#endif
 #if TF_EPILOGUE_GATED && defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
     // Gated backward: D row = [dgate (N) | dup (N)]. The dup half starts N
     // elements in, so its 4-element vector store is aligned only if 4 | N.
@@ -436,7 +458,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
       store_output_floats(p.aux, aux_row, col, p.n, x);
       store_output_floats(p.aux, aux_row + p.n, col, p.n, up, p.n % 4 == 0);
     }
-    out = tf_epilogue(x, up, p.epilogue);
+    out = tf_epilogue(x, up, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #elif defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
     float z[4];
 #pragma unroll
@@ -457,8 +479,9 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
       x[j] = v;
     }
     if constexpr (Cfg::kHasAux) store_output_floats(p.aux, batch * p.batch_stride_aux + row * p.ld_aux, col, p.n, x);
-    out = tf_epilogue(x, p.epilogue);
+    out = tf_epilogue(x, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #endif
+#undef TF_EPILOGUE_OPERANDS_ARG
     store_outputs(d, row * p.ldd, col, p.n, out);
   }
 }

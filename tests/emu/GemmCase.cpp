@@ -164,7 +164,7 @@ std::vector<double> side_by_side(const std::vector<double>& left, const std::vec
 CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOptions& options) {
   CaseOutcome outcome;
   Failures failures;
-  auto activation = tilefuse::dsl::resolve(v.expression);
+  auto activation = tilefuse::dsl::resolve(v.expression, {v.row_inputs, v.col_inputs});
   if (!activation) {
     outcome.failures.push_back("the activation does not resolve: " + activation.error().message);
     return outcome;
@@ -268,6 +268,30 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
           z[static_cast<std::size_t>((bb * s.m + i) * aux_cols + j)] =
               out.write(aux->data(), aux->index(bb, i, j), 4 * uniform(random));
   }
+  // Row and column inputs: f32, batch x M or batch x N, one vector for every
+  // batch (stride 0) when the weights are shared, else one per batch.
+  std::vector<std::unique_ptr<StoredMatrix>> operand_vectors;
+  const ElementType f32{4, false};
+  auto fill_operands = [&](const std::vector<std::string>& names, long long length,
+                           std::map<std::string, std::vector<double>>& logical) {
+    for (const std::string& name : names) {
+      const unsigned stored_batches = s.shared_weights ? 1 : batch;
+      auto& vec = operand_vectors.emplace_back(
+          std::make_unique<StoredMatrix>(1, length, round8(length), s.shared_weights ? 0 : round8(length) + 8,
+                                         stored_batches, f32));
+      std::vector<double>& values = logical[name];
+      values.resize(static_cast<std::size_t>(batch * length));
+      for (unsigned bb = 0; bb < stored_batches; ++bb)
+        for (long long j = 0; j < length; ++j) {
+          const double value = vec->type.write(vec->data(), vec->index(bb, 0, j), 0.5 + uniform(random));
+          for (unsigned target = bb; target < batch; target += stored_batches)
+            values[static_cast<std::size_t>(target * length + j)] = value;
+        }
+      vec->take_snapshot();
+    }
+  };
+  fill_operands(v.row_inputs, s.m, ref.row_inputs);
+  fill_operands(v.col_inputs, s.n, ref.col_inputs);
   StoredMatrix* z_input = v.backward ? aux.get() : nullptr;
   for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input})
     if (input) input->take_snapshot();
@@ -289,6 +313,12 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   args.batch_stride_aux = aux ? aux->batch_stride : 0;
   args.alpha = static_cast<float>(ref.alpha), args.beta = static_cast<float>(ref.beta);
   args.epilogue_parameters = parameter_floats;
+  for (std::size_t k = 0; k < operand_vectors.size(); ++k) {
+    const StoredMatrix& vec = *operand_vectors[k];
+    const bool row = k < v.row_inputs.size();
+    (row ? args.row_inputs : args.col_inputs).push_back(static_cast<const float*>(vec.buffer->data()));
+    (row ? args.row_input_batch_strides : args.col_input_batch_strides).push_back(vec.batch_stride);
+  }
   args.batch = batch;
 
   for (std::string& violation : v.run(args, options)) failures.add("emulator: " + violation);
@@ -329,6 +359,10 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     if (input)
       if (auto guard = input->buffer->check_guards(names[index]); !guard.empty()) failures.add(guard);
     ++index;
+  }
+  for (const auto& vec : operand_vectors) {
+    if (!vec->unchanged()) failures.add("a row/column input vector was modified");
+    if (auto guard = vec->buffer->check_guards("row/column input"); !guard.empty()) failures.add(guard);
   }
   outcome.failures = std::move(failures.list);
   return outcome;

@@ -27,6 +27,10 @@ struct GemmArguments {
   long long batch_stride_a = 0, batch_stride_b = 0, batch_stride_c = 0, batch_stride_d = 0, batch_stride_aux = 0;
   float alpha = 1.0f, beta = 0.0f;
   std::vector<float> epilogue_parameters;  ///< in the activation's parameter order
+  /// Declared row / column inputs (f32 vectors, declaration order) and their
+  /// batch strides in elements (0: one vector for every batch).
+  std::vector<const float*> row_inputs, col_inputs;
+  std::vector<long long> row_input_batch_strides, col_input_batch_strides;
   unsigned batch = 1;
 };
 
@@ -47,6 +51,7 @@ struct GemmVariant {
   int block_m = 0, block_n = 0, block_k = 0, warp_m = 0, warp_n = 0, stages = 0, group_m = 0;
   bool input_bf16 = true, b_col_major = false, bias = false, residual = false, aux = false;
   bool gated = false;
+  std::vector<std::string> row_inputs, col_inputs;  ///< declared (tilefuse emit --row/--col)
   bool backward = false;  ///< a backward epilogue (TF_EPILOGUE_GRAD): aux is the input z
   int gate_interleave = 0;
   int out_bytes = 2;  ///< 2: bf16 or f16 (out_bf16), 4: fp32

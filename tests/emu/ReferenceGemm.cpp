@@ -21,6 +21,8 @@ tilefuse::Expected<ReferenceResult> reference_gemm(const ReferenceProblem& p,
       for (long long j = 0; j < p.n; ++j) {
         const std::size_t at = static_cast<std::size_t>((b * p.m + i) * p.n + j);
         tilefuse::dsl::InputValues inputs;
+        for (const auto& [name, values] : p.row_inputs) inputs.rows[name] = values[b * p.m + i];
+        for (const auto& [name, values] : p.col_inputs) inputs.cols[name] = values[b * p.n + j];
         if (p.gated) {
           inputs.gate = product(p.weights, b, i, j);
           inputs.up = product(p.up_weights, b, i, j);

@@ -4,6 +4,8 @@
 // A is batch x M x K, weights batch x K x N, C batch x M x N.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "dsl/Interpreter.h"
@@ -17,6 +19,9 @@ struct ReferenceProblem {
   bool gated = false, has_bias = false, has_residual = false;
   double alpha = 1.0, beta = 0.0;
   std::vector<double> a, weights, up_weights, bias, c;
+  /// Declared row / column inputs by name: batch x M (rows) or batch x N
+  /// (columns) values each.
+  std::map<std::string, std::vector<double>> row_inputs, col_inputs;
 };
 
 struct ReferenceResult {

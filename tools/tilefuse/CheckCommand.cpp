@@ -55,6 +55,18 @@ int run_check(const CheckOptions& options) {
   auto params = options.expression.parameter_values();
   if (!params) return report_error(params.error());
   if (options.grad) return run_check_gradient(options, *spec, *params);
+  // Row/column inputs are checked at one value each (--row NAME=VALUE).
+  for (bool columns : {false, true}) {
+    auto given = options.expression.operand_values(columns);
+    if (!given) return report_error(given.error());
+    for (const auto& [name, values] : *given) {
+      if (values.size() > 1)
+        return report_error(make_error(ErrorCode::InvalidInput,
+                                       fmt::format("{} {}: check takes one value (the sweep runs over x)",
+                                                   columns ? "--col" : "--row", name)));
+      if (values.size() == 1) (*params)[name] = values[0];
+    }
+  }
   const compiler::ErrorBound mode_bound =
       spec->precision == compiler::Precision::Fast ? compiler::kFastBound : compiler::kPreciseBound;
   const compiler::ErrorBound bound{options.relative.value_or(mode_bound.relative),

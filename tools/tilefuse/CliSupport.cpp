@@ -73,6 +73,12 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options, bool exp
   file->excludes(text);
   app.add_option("--mode", mode, "precision mode: precise (default) or fast");
   app.add_option("--param,-p", params, "runtime parameter value NAME=VALUE (repeatable)");
+  app.add_option("--row", rows,
+                 "declare a per-row f32 input NAME (MatmulOptions::row_inputs); NAME=V[,V...] also gives "
+                 "its value(s) for eval/check (repeatable)");
+  app.add_option("--col", cols,
+                 "declare a per-column f32 input NAME (MatmulOptions::col_inputs); NAME=V[,V...] also "
+                 "gives its value(s) for eval/check (repeatable)");
   if (with_target_options) {
     app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90 (Hopper, mma.sync), sm_90a (Hopper, wgmma)");
     app.add_option("--dtype", dtype, "input dtype: bf16 (default) or f16");
@@ -130,6 +136,8 @@ Expected<compiler::KernelSpec> ExpressionOptions::kernel_spec() const {
                       "for an fp32 output)");
   auto output = compiler::parse_dtype(out_dtype.empty() ? dtype : out_dtype);
   if (!output) return output.take_error();
+  for (const auto& [items, names] : {std::pair{&rows, &spec.row_inputs}, {&cols, &spec.col_inputs}})
+    for (const auto& item : *items) names->push_back(item.substr(0, item.find('=')));
   spec.precision = *precision;
   spec.arch = *target;
   spec.input_type = *input;
@@ -150,6 +158,24 @@ Expected<dsl::ParameterValues> ExpressionOptions::parameter_values() const {
       return make_error(ErrorCode::InvalidInput,
                         fmt::format("--param '{}' takes exactly one value", item));
     values[item.substr(0, eq)] = (*parsed)[0];
+  }
+  return values;
+}
+
+Expected<std::map<std::string, std::vector<float>>> ExpressionOptions::operand_values(bool columns) const {
+  const char* flag = columns ? "--col" : "--row";
+  std::map<std::string, std::vector<float>> values;
+  for (const auto& item : columns ? cols : rows) {
+    const auto eq = item.find('=');
+    if (eq == 0)
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("{} '{}' has no name; write {} NAME or {} NAME=VALUE", flag, item, flag, flag));
+    std::string name = item.substr(0, eq);
+    std::vector<float>& list = values[name];
+    if (eq == std::string::npos) continue;
+    auto parsed = parse_value_list(item.substr(eq + 1), fmt::format("{} {}", flag, name));
+    if (!parsed) return parsed.take_error();
+    list = std::move(*parsed);
   }
   return values;
 }

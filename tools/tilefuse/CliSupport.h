@@ -2,6 +2,7 @@
 // reporting, and the options every expression-taking subcommand accepts.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,8 @@ void set_expression_source_name(std::string name);
 /// Each subcommand registers its options on `root` and a callback that runs
 /// after a successful parse and stores its exit code in `exit_code`.
 
-/// --expr/--expr-file/--mode/--arch/--dtype/--out-dtype/--param, shared by
-/// emit, eval, check, compile and tune.
+/// --expr/--expr-file/--mode/--arch/--dtype/--out-dtype/--param/--row/--col,
+/// shared by emit, eval, check, compile and tune.
 struct ExpressionOptions {
   std::string expr;
   /// --expr-file: the expression is read from this file ("-": standard
@@ -41,6 +42,9 @@ struct ExpressionOptions {
   std::string dtype = "bf16";
   std::string out_dtype;  ///< defaults to dtype
   std::vector<std::string> params;  ///< NAME=VALUE
+  /// Declared row / column inputs: NAME, or NAME=V[,V...] with the values
+  /// (one per evaluated point, or one for all) that eval and check use.
+  std::vector<std::string> rows, cols;
 
   /// `expression_required`: one of --expr and --expr-file must be given
   /// (checked by load_expression, so that the error can name both).
@@ -51,6 +55,9 @@ struct ExpressionOptions {
   Expected<void> load_expression();
   Expected<compiler::KernelSpec> kernel_spec() const;
   Expected<dsl::ParameterValues> parameter_values() const;
+  /// The values given with --row (or --col with `columns`), by name; a
+  /// declaration without values maps to an empty list.
+  Expected<std::map<std::string, std::vector<float>>> operand_values(bool columns) const;
 
  private:
   bool expression_required_ = true;

@@ -31,10 +31,36 @@ Expected<std::vector<float>> ordered_parameters(const std::vector<std::string>& 
   return values;
 }
 
+/// One array per declared row input then per column input (in the
+/// epilogue's order), each of `points` values: a single --row/--col value is
+/// used for every point.
+Expected<std::vector<std::vector<float>>> operand_arrays(const EvalOptions& options,
+                                                         const compiler::CpuEpilogue& cpu, std::size_t points) {
+  std::vector<std::vector<float>> arrays;
+  for (bool columns : {false, true}) {
+    auto given = options.expression.operand_values(columns);
+    if (!given) return given.take_error();
+    const char* flag = columns ? "--col" : "--row";
+    for (const auto& name : columns ? cpu.col_inputs() : cpu.row_inputs()) {
+      const std::vector<float>& values = (*given)[name];
+      if (values.empty())
+        return make_error(ErrorCode::InvalidInput,
+                          fmt::format("missing value for {} input '{}'; pass it with {} {}=VALUE",
+                                      columns ? "column" : "row", name, flag, name));
+      if (values.size() != 1 && values.size() != points)
+        return make_error(ErrorCode::InvalidInput,
+                          fmt::format("{} {} has {} values for {} points; give one value, or one per point",
+                                      flag, name, values.size(), points));
+      arrays.push_back(values.size() == 1 ? std::vector<float>(points, values[0]) : values);
+    }
+  }
+  return arrays;
+}
+
 /// --grad: the derivative with respect to each input (dy = 1), one point per
 /// line; a gated expression prints "dgate dup".
-int print_gradient(const compiler::KernelSpec& spec, const dsl::ParameterValues& params,
-                   const std::vector<std::vector<float>>& columns) {
+int print_gradient(const EvalOptions& options, const compiler::KernelSpec& spec,
+                   const dsl::ParameterValues& params, const std::vector<std::vector<float>>& columns) {
   auto gradient = compiler::compile_gradient_for_cpu(spec);
   if (!gradient) return report_error(gradient.error());
   auto param_values = ordered_parameters(gradient->partials.front()->parameters(), params);
@@ -42,6 +68,9 @@ int print_gradient(const compiler::KernelSpec& spec, const dsl::ParameterValues&
   const std::vector<float> ones(columns[0].size(), 1.0f);
   std::vector<const float*> inputs = {ones.data()};
   for (const auto& column : columns) inputs.push_back(column.data());
+  auto operands = operand_arrays(options, *gradient->partials.front(), columns[0].size());
+  if (!operands) return report_error(operands.error());
+  for (const auto& array : *operands) inputs.push_back(array.data());
   std::vector<std::vector<float>> partials;
   for (const auto& partial : gradient->partials) {
     std::vector<float> out(columns[0].size());
@@ -60,7 +89,7 @@ int run_eval(const EvalOptions& options) {
   if (!spec) return report_error(spec.error());
   auto params = options.expression.parameter_values();
   if (!params) return report_error(params.error());
-  auto resolved = dsl::resolve(options.expression.expr);
+  auto resolved = dsl::resolve(options.expression.expr, {spec->row_inputs, spec->col_inputs});
   if (!resolved) return report_error(resolved.error());
   const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
 
@@ -90,7 +119,7 @@ int run_eval(const EvalOptions& options) {
     columns.push_back(std::move(*values));
   }
 
-  if (options.grad) return print_gradient(*spec, *params, columns);
+  if (options.grad) return print_gradient(options, *spec, *params, columns);
   auto cpu = compiler::compile_for_cpu(*spec);
   if (!cpu) return report_error(cpu.error());
   std::vector<float> param_values;
@@ -112,6 +141,9 @@ int run_eval(const EvalOptions& options) {
   std::vector<float> out(columns[0].size());
   std::vector<const float*> inputs;
   for (const auto& column : columns) inputs.push_back(column.data());
+  auto operands = operand_arrays(options, **cpu, columns[0].size());
+  if (!operands) return report_error(operands.error());
+  for (const auto& array : *operands) inputs.push_back(array.data());
   if (auto ok = (*cpu)->evaluate(inputs, param_values, out); !ok) return report_error(ok.error());
   for (float value : out) fmt::print("{:.9g}\n", value);
   return kExitOk;

@@ -36,3 +36,10 @@ tilefuse_emu_variant(swiglu_backward_bf16_colb EXPR "silu(gate)*up" DTYPE bf16 O
   TILE 64 64 32 32 32 3 8 COL_MAJOR_B GRAD)
 tilefuse_emu_variant(geglu_backward_f16_f32out_rowb EXPR "gelu(gate)*up" DTYPE f16 OUT f32
   TILE 64 64 32 32 32 2 8 GRAD)
+# Declared row and column inputs (issue 15): a per-channel scale inside the
+# activation and a per-token routing weight outside it, f32 vectors read once
+# per row / per column by the epilogue; a gated one with a row input too.
+tilefuse_emu_variant(gelu_scaled_routed_bf16_colb EXPR "gelu(x * s) * route" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B BIAS ROWS route COLS s)
+tilefuse_emu_variant(swiglu_routed_f16_f32out_rowb EXPR "silu(gate) * up * route" DTYPE f16 OUT f32
+  TILE 64 128 32 32 64 2 8 ROWS route)

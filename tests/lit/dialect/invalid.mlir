@@ -144,3 +144,12 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, grad_wrt = "x
 ^bb0(%dy: f32, %x: f32):
   tilefuse.yield %x : f32
 }
+
+// -----
+
+// Declared row and column inputs are block arguments after the parameters.
+// expected-error @below {{epilogue expects 4 block arguments (1 input(s) + 1 parameter(s) + 1 row input(s) + 1 column input(s)), got 3}}
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, param_names = ["a"], row_inputs = ["route"], col_inputs = ["s"]} {
+^bb0(%x: f32, %a: f32, %route: f32):
+  tilefuse.yield %x : f32
+}

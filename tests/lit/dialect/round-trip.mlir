@@ -37,3 +37,20 @@ tilefuse.matmul attributes {input_type = f16, output_type = f16, gated,
   %o = arith.truncf %m : vector<2xf32> to vector<2xf16>
   tilefuse.yield %o : vector<2xf16>
 }
+
+// Declared row and column inputs: block arguments after the parameters.
+// CHECK-LABEL: tilefuse.matmul attributes
+// CHECK-SAME:  col_inputs = ["s"]
+// CHECK-SAME:  param_names = ["a"]
+// CHECK-SAME:  row_inputs = ["route"]
+// CHECK-NEXT:  ^bb0(%[[X:.*]]: f32, %[[A:.*]]: f32, %[[R:.*]]: f32, %[[S:.*]]: f32):
+// CHECK-NEXT:  %[[M:.*]] = arith.mulf %[[X]], %[[S]] : f32
+// CHECK-NEXT:  %[[N:.*]] = arith.mulf %[[M]], %[[R]] : f32
+// CHECK-NEXT:  tilefuse.yield %[[N]] : f32
+tilefuse.matmul attributes {input_type = bf16, output_type = bf16, param_names = ["a"], row_inputs = ["route"],
+    col_inputs = ["s"]} {
+^bb0(%x: f32, %a: f32, %route: f32, %s: f32):
+  %m = arith.mulf %x, %s : f32
+  %n = arith.mulf %m, %route : f32
+  tilefuse.yield %n : f32
+}

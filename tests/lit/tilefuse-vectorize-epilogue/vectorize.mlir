@@ -85,3 +85,20 @@ tilefuse.matmul attributes {input_type = bf16, output_type = bf16, source = "pre
   %r = arith.addf %s, %f : f32
   tilefuse.yield %r : f32
 }
+
+// -----
+
+// Row and column inputs widen like every other argument (a row input's lanes
+// all hold the same row's value).
+// CHECK-LABEL: source = "row_col"
+// CHECK-NEXT:  ^bb0(%[[X:.*]]: vector<4xf32>, %[[R:.*]]: vector<4xf32>, %[[S:.*]]: vector<4xf32>):
+// CHECK-NEXT:  %[[M:.*]] = arith.mulf %[[X]], %[[S]] : vector<4xf32>
+// CHECK-NEXT:  %[[N:.*]] = arith.mulf %[[M]], %[[R]] : vector<4xf32>
+tilefuse.matmul attributes {input_type = bf16, output_type = f32, row_inputs = ["route"], col_inputs = ["s"],
+    source = "row_col",
+    tile = #tilefuse.tile<block_m = 128, block_n = 128, block_k = 32, warp_m = 64, warp_n = 64, stages = 3, vector_width = 4, group_m = 8>} {
+^bb0(%x: f32, %route: f32, %s: f32):
+  %m = arith.mulf %x, %s : f32
+  %n = arith.mulf %m, %route : f32
+  tilefuse.yield %n : f32
+}

@@ -75,8 +75,15 @@ TEST(GemmParams, BufferHoldsTheMaximumParameterCount) {
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) + 0.5f;
   KernelParamBuffer buffer;
   pack_kernel_params(distinct_params(), values, buffer);
-  EXPECT_EQ(buffer.size, sizeof(buffer.bytes));
+  EXPECT_EQ(buffer.size, kernel_params_bytes(kMaxEpilogueParams));
   EXPECT_EQ(read_at<float>(buffer, 168 + 4 * (kMaxEpilogueParams - 1)), values.back());
+  // With the most row and column inputs too (issue 15), the buffer is full.
+  OperandVectors vectors;
+  vectors.rows = vectors.cols = kMaxRowColInputs;
+  for (int k = 0; k < kMaxRowColInputs; ++k) vectors.col_batch_stride[k] = 1000 + k;
+  pack_kernel_params(distinct_params(), values, buffer, vectors);
+  EXPECT_EQ(buffer.size, sizeof(buffer.bytes));
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 8), 1000 + kMaxRowColInputs - 1);
 }
 
 // What NVRTC makes of the real gemm_params.cuh with a TfEpilogueParams of
