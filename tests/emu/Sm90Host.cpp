@@ -95,7 +95,7 @@ Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArgumen
   }
   static_assert(sizeof(ops::Sm90KernelParams) == 512);
   std::memcpy(out.kernel_params.data(), &*encoded, sizeof(ops::Sm90KernelParams));
-  auto launch = ops::persistent_gemm_launch_config(tile, c.gated, args.m, args.n, args.batch,
+  auto launch = ops::persistent_gemm_launch_config(tile, c.gated, args.m, args.n, args.k, args.batch,
                                                    static_cast<int>(sm_count == 0 ? kDefaultEmulatedSms : sm_count));
   if (!launch) {
     out.error = "persistent_gemm_launch_config: " + launch.error().message;
