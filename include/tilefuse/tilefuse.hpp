@@ -58,9 +58,8 @@ struct MatmulOptions {
   /// e.g. row_inputs = {"route"} (a token's routing weight), col_inputs =
   /// {"s"} (a per-channel scale) for "gelu(x * s) * route". At most
   /// kMaxRowColInputs each; every one must be read by the activation
-  /// (docs/dsl.md, "Row and column inputs"). mma.sync kernels only for now:
-  /// on Hopper such an op runs the sm_90 kernel (Unsupported when
-  /// Arch::Sm90a is forced); forward ops only.
+  /// (docs/dsl.md, "Row and column inputs"). Forward ops only (not
+  /// matmul_backward, not Runtime::tune yet).
   std::vector<std::string> row_inputs;
   std::vector<std::string> col_inputs;
   /// Add a residual beta·C (M x N in the output type) before the activation.

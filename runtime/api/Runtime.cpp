@@ -38,10 +38,6 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
                       fmt::format("the op declares {} row and {} column input(s); a fused GEMM takes at most "
                                   "{} of each (kMaxRowColInputs)",
                                   o.row_inputs.size(), o.col_inputs.size(), kMaxRowColInputs));
-  if ((!o.row_inputs.empty() || !o.col_inputs.empty()) && o.arch == compiler::Arch::Sm90a)
-    return make_error(ErrorCode::Unsupported,
-                      "row_inputs / col_inputs are read by the mma.sync kernels only for now: on Hopper force "
-                      "Arch::Sm90 or leave MatmulOptions::arch unset, which chooses it");
   if (!gated && o.gate_interleave != 0)
     return invalid(fmt::format("gate_interleave = {} but activation '{}' is not gated (it uses x, "
                                "not gate and up): leave gate_interleave at 0",

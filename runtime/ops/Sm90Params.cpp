@@ -44,8 +44,6 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
 
 bool sm90a_kernel_serves(const GemmOperands& operands) {
   if (operands.gated && operands.aux) return false;
-  // Row/column inputs are loaded by the mma.sync epilogue only (for now).
-  if (!operands.row_inputs.empty() || !operands.col_inputs.empty()) return false;
   const int ib = operands.gated ? operands.gate_interleave : 0;
   return ib == 0 || operands.b_col_major || ib % static_cast<int>(kBoxN) == 0;
 }

@@ -22,12 +22,29 @@ using namespace tf::gemm_io;  // input_to_float, output_to_float, store_outputs,
 /// Finishes outputs (row, col .. col+3) of batch `batch` from the fp32
 /// accumulators `x` (and `up` for a gated op). The caller guarantees
 /// row < M and col < N; columns past N are neither read nor written.
+/// With declared row/column inputs (TF_EPILOGUE_ROW_INPUTS), `column_values`
+/// holds the column inputs of col .. col+3 (the caller loads them once per
+/// column group, tf::load_column_operands); the row inputs are loaded here.
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+__device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, long long row, long long col,
+                                       float (&x)[4], const float (&up)[4],
+                                       const float (&column_values)[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)][4]) {
+  TfEpilogueOperands operands;
+  tf::load_row_operands(p, batch, row, operands);
+#pragma unroll
+  for (int k = 0; k < TF_EPILOGUE_COL_INPUTS; ++k)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) operands.col[k][j] = column_values[k][j];
+#define TF_EPILOGUE_OPERANDS_ARG , operands
+#else
 __device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, long long row, long long col,
                                        float (&x)[4], const float (&up)[4]) {
+#define TF_EPILOGUE_OPERANDS_ARG
+#endif
   void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * TF_EPILOGUE_OUT_BYTES;
   TfEpilogueOut out;
 #if TF_EPILOGUE_GATED
-  out = tf_epilogue(x, up, p.epilogue);
+  out = tf_epilogue(x, up, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #else
   (void)up;
 #pragma unroll
@@ -40,8 +57,9 @@ __device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, l
     x[j] = v;
   }
   if constexpr (Cfg::kHasAux) store_output_floats(p.aux, batch * p.batch_stride_aux + row * p.ld_aux, col, p.n, x);
-  out = tf_epilogue(x, p.epilogue);
+  out = tf_epilogue(x, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #endif
+#undef TF_EPILOGUE_OPERANDS_ARG
   store_outputs(d, row * p.ldd, col, p.n, out);
 }
 

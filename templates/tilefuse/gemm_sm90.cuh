@@ -389,6 +389,16 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
       const int mi = slice / kChunks, chunk = slice % kChunks;
       const long long row0 = tc.m0 + row_offset + mi * 64 + warp * 16;
       const long long col0 = tc.n0 + chunk * kEpiCols;
+#if defined(TF_EPILOGUE_ROW_INPUTS)
+      // A lane's 4 columns stay the same for every step of this chunk
+      // (kEpiCols divides 128): load its column inputs once, here.
+      static_assert(128 % kEpiCols == 0, "a lane's epilogue columns must not change between steps");
+      float column_values[TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)][4];
+      tf::load_column_operands(p, tc.batch, col0 + (lane * 4) % kEpiCols, column_values);
+#define TF_COLUMN_VALUES_ARG , column_values
+#else
+#define TF_COLUMN_VALUES_ARG
+#endif
 #pragma unroll 1
       for (int it = 0; it < 16 * kEpiCols / 128; ++it) {
         const int index = (it * 32 + lane) * 4;
@@ -402,8 +412,9 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
           const float4 staged_up = ld_shared_f32x4(s_staging + ((16 + r) * kEpiStride + c) * 4);
           up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
         }
-        epilogue::finish(p, tc.batch, row, col, x, up);
+        epilogue::finish(p, tc.batch, row, col, x, up TF_COLUMN_VALUES_ARG);
       }
+#undef TF_COLUMN_VALUES_ARG
       __syncwarp();  // the slice is read before the next one overwrites it
     }
   }

@@ -27,11 +27,9 @@ int run_compile(const CompileCliOptions& options) {
   spec->aux = options.aux;
   spec->b_col_major = options.b_col_major;
   const auto kind = options.kernel == "gemm" ? ops::KernelKind::Gemm : ops::KernelKind::Elementwise;
-  if ((!spec->row_inputs.empty() || !spec->col_inputs.empty()) &&
-      (kind != ops::KernelKind::Gemm || spec->arch == compiler::Arch::Sm90a))
+  if ((!spec->row_inputs.empty() || !spec->col_inputs.empty()) && kind != ops::KernelKind::Gemm)
     return report_error(make_error(ErrorCode::Unsupported,
-                                   "--row/--col inputs are read by the mma.sync GEMM kernel only for now: use "
-                                   "--kernel gemm with --arch sm_80, sm_86, sm_89 or sm_90"));
+                                   "--row/--col inputs are read by the GEMM kernels only: use --kernel gemm"));
 
   const auto start = std::chrono::steady_clock::now();
   auto build = ops::build_fused_kernel(*spec, kind, runtime::process_kernel_cache());

@@ -23,3 +23,9 @@ tilefuse_emu_variant(sm90_leaky_bf16_f32out_epilogue_inputs EXPR "leaky_relu(x, 
   TILE 64 128 64 64 128 3 8 BIAS RESIDUAL AUX SM90)
 tilefuse_emu_variant(sm90_gelu_f16_bf16out_epilogue_inputs_colb_coop256 EXPR "gelu(x)" DTYPE f16 OUT bf16
   TILE 256 128 64 128 128 3 8 COL_MAJOR_B BIAS RESIDUAL AUX SM90)
+# Declared row and column inputs (issue 15): per-channel scale inside the
+# activation, per-token routing weight outside it; a gated one with a row input.
+tilefuse_emu_variant(sm90_gelu_scaled_routed_bf16_colb EXPR "gelu(x * s) * route" DTYPE bf16 OUT bf16
+  TILE 128 64 64 64 64 3 2 COL_MAJOR_B BIAS ROWS route COLS s SM90)
+tilefuse_emu_variant(sm90_swiglu_routed_f16_f32out_pingpong64 EXPR "silu(gate) * up * route" DTYPE f16 OUT f32
+  TILE 64 64 64 64 64 3 8 ROWS route SM90)

@@ -139,3 +139,39 @@ TEST_F(Sm80Launch, BackwardOpReadsZFromAux) {
 
 }  // namespace
 }  // namespace tilefuse::fakedriver
+
+namespace tilefuse::fakedriver {
+namespace {
+
+/// Row/column inputs (issue 15): the vectors travel after the epilogue
+/// parameters (TfOperandVectors), and the launch's argument has exactly the
+/// size of the TfGemmParams NVRTC compiled.
+TEST_F(Sm80Launch, RowAndColumnInputsFollowTheEpilogueParameters) {
+  Runtime rt = heuristic_runtime();
+  auto op = rt.matmul({.activation = "gelu(x * s) * route + a", .dtype = DType::BF16, .row_inputs = {"route"},
+                       .col_inputs = {"s"}});
+  ASSERT_TRUE(op) << op.error().message;
+  const long long m = 64, n = 64, k = 64;
+  const int batch = 2;
+  DeviceMemory a(batch * m * k * 2), b(k * n * 2), d(batch * m * n * 2), route(batch * m * 4), s(n * 4);
+  MatmulArgs args{.a = a.get(), .b = b.get(), .d = d.get(), .shape = {m, n, k}, .batch = batch, .stride_b = 0};
+  args.row_inputs[0] = static_cast<const float*>(route.get());
+  args.col_inputs[0] = static_cast<const float*>(s.get());
+  args.stride_col_inputs[0] = 0;  // one scale vector for both batches
+  fake().tf_fake_clear_log();
+  ASSERT_TRUE((*op)(nullptr, args, {{"a", 0.25f}})) << "launch failed";
+  auto all = launches();
+  ASSERT_EQ(all.size(), 1u);
+  ResolvedArgs r{.a = a.get(), .b = b.get(), .d = d.get(), .m = m, .n = n, .k = k, .lda = k, .ldb = n, .ldc = n,
+                 .ldd = n, .ld_aux = n, .stride_a = m * k, .stride_b = 0, .stride_c = m * n, .stride_d = m * n,
+                 .stride_aux = m * n, .alpha = 1.0f, .beta = 1.0f};
+  std::vector<unsigned char> expected = pack_expected_params(r, {0.25f});
+  const long long operands[4] = {reinterpret_cast<long long>(route.get()), m,  // row[0], its batch stride
+                                 reinterpret_cast<long long>(s.get()), 0};     // col[0], broadcast
+  const auto* operand_bytes = reinterpret_cast<const unsigned char*>(operands);
+  expected.insert(expected.end(), operand_bytes, operand_bytes + sizeof(operands));
+  expect_params(*all[0], expected);
+}
+
+}  // namespace
+}  // namespace tilefuse::fakedriver

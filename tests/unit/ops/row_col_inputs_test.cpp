@@ -45,11 +45,6 @@ TEST(RowColInputs, DeclarationErrorsAreInvalidInputWithPositions) {
 }
 
 TEST(RowColInputs, CombinationsNotServedYetAreUnsupported) {
-  MatmulOptions sm90a = scaled_routed();
-  sm90a.arch = Arch::Sm90a;
-  auto forced = memory_runtime().matmul(sm90a);
-  ASSERT_FALSE(forced);
-  EXPECT_EQ(forced.error().code, ErrorCode::Unsupported) << forced.error().message;
   auto backward = memory_runtime().matmul_backward(scaled_routed());
   ASSERT_FALSE(backward);
   EXPECT_EQ(backward.error().code, ErrorCode::Unsupported) << backward.error().message;
@@ -127,8 +122,9 @@ TEST(RowColInputs, KernelParameterBytesAppendTheVectorsAfterTheEpilogueParameter
   EXPECT_EQ(word(216), 40);      // col_batch_stride[1]
 }
 
-TEST(RowColInputs, Sm80KernelsCompileWithoutSpills) {
-  // NVRTC for sm_80 at the default tile of a large problem and a narrowed one.
+TEST(RowColInputs, Sm80AndSm90aKernelsCompileWithoutSpills) {
+  // NVRTC for sm_80 (mma.sync) and sm_90a (wgmma) at the default tile of a
+  // large problem and a narrowed one.
   Runtime rt = memory_runtime();
   const MatmulOptions variants[] = {
       scaled_routed(),
@@ -140,12 +136,14 @@ TEST(RowColInputs, Sm80KernelsCompileWithoutSpills) {
     SCOPED_TRACE(options.activation);
     auto op = rt.matmul(options);
     ASSERT_TRUE(op) << op.error().message;
-    for (Shape shape : {Shape{4096, 4096, 4096}, Shape{64, 4096, 4096}}) {
-      auto info = op->compile(shape, Arch::Sm80);
+    for (auto [arch, shape] : {std::pair{Arch::Sm80, Shape{4096, 4096, 4096}}, {Arch::Sm80, Shape{64, 4096, 4096}},
+                               {Arch::Sm90a, Shape{4096, 4096, 4096}}, {Arch::Sm90a, Shape{64, 4096, 4096}}}) {
+      auto info = op->compile(shape, arch);
       ASSERT_TRUE(info) << info.error().message << "\n" << info.error().detail;
       EXPECT_EQ(info->spill_bytes, 0) << compiler::to_string(info->tile) << ": " << info->registers << " registers";
-      std::printf("[ row/col inputs ] %s  sm_80 %s: %d registers, %d spill bytes, %.0f ms\n",
-                  options.activation.c_str(), compiler::to_string(info->tile).c_str(), info->registers,
+      std::printf("[ row/col inputs ] %s  %s %s: %d registers, %d spill bytes, %.0f ms\n",
+                  options.activation.c_str(), info->arch.c_str(), compiler::to_string(info->tile).c_str(),
+                  info->registers,
                   info->spill_bytes, info->compile_ms);
     }
   }
