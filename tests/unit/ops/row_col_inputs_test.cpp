@@ -140,9 +140,9 @@ TEST(RowColInputs, Sm80AndSm90aKernelsCompileWithoutSpills) {
                                {Arch::Sm90a, Shape{4096, 4096, 4096}}, {Arch::Sm90a, Shape{64, 4096, 4096}}}) {
       auto info = op->compile(shape, arch);
       ASSERT_TRUE(info) << info.error().message << "\n" << info.error().detail;
-      EXPECT_EQ(info->spill_bytes, 0) << compiler::to_string(info->tile) << ": " << info->registers << " registers";
+      EXPECT_EQ(info->spill_bytes, 0) << tilefuse::to_string(info->tile) << ": " << info->registers << " registers";
       std::printf("[ row/col inputs ] %s  %s %s: %d registers, %d spill bytes, %.0f ms\n",
-                  options.activation.c_str(), info->arch.c_str(), compiler::to_string(info->tile).c_str(),
+                  options.activation.c_str(), info->arch.c_str(), tilefuse::to_string(info->tile).c_str(),
                   info->registers,
                   info->spill_bytes, info->compile_ms);
     }
