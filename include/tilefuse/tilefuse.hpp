@@ -44,6 +44,26 @@ using Params = std::map<std::string, float, std::less<>>;
 /// Row inputs and column inputs one op may declare (each kind).
 inline constexpr int kMaxRowColInputs = 4;
 
+/// How the rows of a grouped (mixture-of-experts) GEMM belong to its groups
+/// (experts). Every group e multiplies its rows of A by its own weights B[e];
+/// one launch covers all groups, reading the group sizes from device memory
+/// (no host synchronization: the launch can be captured in a CUDA graph).
+enum class GroupLayout {
+  /// A plain (batched) GEMM.
+  None,
+  /// A is [T, K] with the tokens sorted by group; MatmulArgs::group_offsets
+  /// holds E+1 ascending device int32 row offsets (offsets[0] = 0,
+  /// offsets[E] = T = shape.m): group e owns rows [offsets[e], offsets[e+1]).
+  /// D (and C, aux, row inputs) are [T, ...] in the same row order. Groups
+  /// may be empty; any sizes (not multiples of the tile).
+  Contiguous,
+  /// A is [E, M_max, K] (shape.m = M_max; MatmulArgs::group_rows holds E
+  /// device int32 valid-row counts in [0, M_max]): the decode case. D is
+  /// [E, M_max, N]; rows past a group's count are neither read for a result
+  /// nor written.
+  Masked,
+};
+
 /// What is fused: fixed when the op is created (each combination is one kernel).
 struct MatmulOptions {
   /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",
@@ -82,6 +102,13 @@ struct MatmulOptions {
   Precision precision = Precision::Precise;
   /// Force a tile (the autotuner does); default: the target's heuristic for the launch shape.
   std::optional<TileConfig> tile;
+  /// A grouped GEMM (mixture of experts): one launch for MatmulArgs::groups
+  /// experts with per-expert B (MatmulArgs::stride_b between experts,
+  /// packed: one K x N / N x K matrix each; gated: W_gate and W_up each
+  /// [E, ...], or one interleaved [E, ...] matrix), per-expert bias
+  /// (stride_bias) and column inputs (stride_col_inputs); row inputs follow
+  /// A's rows. See GroupLayout. Forward and matmul_backward ops.
+  GroupLayout grouped = GroupLayout::None;
   /// Compile for this architecture instead of the current device's. A device
   /// loads the kernel's cubin (same major, equal or newer minor) or JITs its
   /// PTX (a newer major, e.g. Arch::Sm80 on Hopper); a launch on a device
@@ -129,6 +156,18 @@ struct MatmulArgs {
                                                              kPackedStride};
   std::array<long long, kMaxRowColInputs> stride_col_inputs{kPackedStride, kPackedStride, kPackedStride,
                                                              kPackedStride};
+  /// Grouped ops (MatmulOptions::grouped) only; `batch` must then stay 1.
+  /// groups: E >= 1 experts. Contiguous: group_offsets = E+1 device int32
+  /// (group_rows null). Masked: group_rows = E device int32 counts
+  /// (group_offsets null); A, D, C, aux and row inputs are batch-strided by
+  /// expert (stride_a, stride_d, ... with the packed defaults M_max x ld).
+  /// B, bias and column inputs are per expert in both layouts.
+  int groups = 0;
+  const int* group_offsets = nullptr;
+  const int* group_rows = nullptr;
+  /// Elements between the bias vectors of consecutive experts (grouped ops;
+  /// kPackedStride: N; 0: one bias shared by every expert).
+  long long stride_bias = kPackedStride;
 };
 
 /// What compiling one kernel variant produced (no GPU needed).

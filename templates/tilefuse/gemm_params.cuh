@@ -21,6 +21,17 @@ struct TfOperandVectors {
 };
 #endif
 
+#if defined(TF_GEMM_GROUPED)
+// A grouped GEMM's group sizes (tilefuse/grouped.cuh; TF_GEMM_GROUPED 1:
+// contiguous, 2: masked). `rows`: contiguous, E+1 row offsets; masked, E
+// valid-row counts (device int32). Follows TfOperandVectors when both exist.
+struct TfGroupedParams {
+  const int* rows;
+  long long groups;             // E >= 1
+  long long bias_group_stride;  // elements between the experts' bias vectors (0: shared)
+};
+#endif
+
 struct TfGemmParams {
   const unsigned short* a;       // M x K, row-major, leading dimension lda
   const unsigned short* b;       // B: K x N row-major (ldb) or N x K (col-major B, ldb);
@@ -37,6 +48,9 @@ struct TfGemmParams {
   TfEpilogueParams epilogue;     // runtime parameters of the activation
 #if defined(TF_EPILOGUE_ROW_INPUTS)
   TfOperandVectors operands;     // declared row/column inputs (only when there are some)
+#endif
+#if defined(TF_GEMM_GROUPED)
+  TfGroupedParams grouped;       // grouped GEMM (only for a grouped op)
 #endif
 };
 
