@@ -19,9 +19,10 @@ namespace tf::epilogue {
 using Cfg = TfGemmConfig;
 using namespace tf::gemm_io;  // input_to_float, output_to_float, store_outputs, store_output_floats
 
-/// Finishes outputs (row, col .. col+3) of batch `batch` from the fp32
-/// accumulators `x` (and `up` for a gated op). The caller guarantees
-/// row < M and col < N; columns past N are neither read nor written.
+/// Finishes outputs (row, col .. col+3) of batch `batch` (grouped: the group)
+/// from the fp32 accumulators `x` (and `up` for a gated op). The caller
+/// guarantees row < M (grouped: below the group's end) and col < N; columns
+/// past N are neither read nor written.
 /// With declared row/column inputs (TF_EPILOGUE_ROW_INPUTS), `column_values`
 /// holds the column inputs of col .. col+3 (the caller loads them once per
 /// column group, tf::load_column_operands); the row inputs are loaded here.
@@ -47,11 +48,17 @@ __device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, l
   out = tf_epilogue(x, up, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #else
   (void)up;
+#if defined(TF_GEMM_GROUPED)
+  // Grouped: `batch` is the group, and each group (expert) has its bias.
+  const long long bias_offset = batch * p.grouped.bias_group_stride;
+#else
+  constexpr long long bias_offset = 0;  // one bias for every batch
+#endif
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     const long long cj = col + j;
     float v = p.alpha * x[j];
-    if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(p.bias[cj]) : 0.0f;
+    if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(p.bias[bias_offset + cj]) : 0.0f;
     if constexpr (Cfg::kHasResidual)
       v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
     x[j] = v;

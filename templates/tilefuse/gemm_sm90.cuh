@@ -38,6 +38,17 @@
 // Tails: TMA zero-fills out-of-bounds boxes (M, N, K); the epilogue guards
 // every store. Batches: the 5th (or 3rd) tensor-map coordinate.
 //
+// Grouped (TF_GEMM_GROUPED, tilefuse/grouped.cuh): the batch is the group
+// (expert), and the tiles are those of every group in turn, found on the
+// device from the group sizes. The producer and each consumer walk the
+// block's tiles (blockIdx.x, + gridDim.x, ...) with a cursor each, so they
+// see the same sequence without talking; the walk ends at the first tile
+// past the last group (the host only bounds the count: some blocks may get
+// no tile). A is one [T, K] map with global rows (contiguous; its batch
+// coordinate stays 0) or [E, M_max, K] batched by group (masked); B is
+// batched by group as a batched GEMM's. The epilogue stores rows below the
+// group's end only.
+//
 // Host contract (runtime/ops/Sm90Params.cpp, GemmGeometry.cpp): the kernel's second parameter is
 // TfSm90Params with tensor maps encoded for exactly these boxes; grid.x =
 // min(tiles, SMs), 128 * 3 threads, kSmemBytes of dynamic shared memory.
@@ -46,6 +57,9 @@
 #include "tilefuse/ptx_sm80.cuh"  // bf16/f16 conversions
 #include "tilefuse/ptx_sm90.cuh"
 #include "tilefuse/gemm_params.cuh"
+#if defined(TF_GEMM_GROUPED)
+#include "tilefuse/grouped.cuh"
+#endif
 #include "tilefuse/gemm_epilogue.cuh"
 #include "tilefuse/watchdog_sm90.cuh"  // empty unless TILEFUSE_WATCHDOG
 
@@ -129,14 +143,18 @@ constexpr unsigned kStageTxBytes = kStageBytes;
 static_assert(kStageBytes % 1024 == 0, "stages must keep the 1024-byte swizzle alignment");
 static_assert(kWN % kEpiCols == 0, "warp_n must be a multiple of the epilogue chunk");
 
-/// Output tile `t` (batch-major; inside a batch grouped like Triton's GROUP_M so
-/// that kGroupM tile rows sweep N together and their panels stay in L2).
-struct TileCoord {
-  long long m0, n0;
+/// One output tile: rows [m0, m0 + kBM) and columns [n0, n0 + kBN) of batch
+/// (grouped: group) `batch`, of which rows >= row_end are no output's.
+struct OutputTile {
+  long long m0, n0, row_end;
   int batch;
 };
-__device__ __forceinline__ TileCoord tile_coord(const TfGemmParams& p, unsigned tiles_m, unsigned tiles_n,
-                                                unsigned t) {
+
+#if !defined(TF_GEMM_GROUPED)
+/// Output tile `t` (batch-major; inside a batch grouped like Triton's GROUP_M so
+/// that kGroupM tile rows sweep N together and their panels stay in L2).
+__device__ __forceinline__ OutputTile tile_coord(const TfGemmParams& p, unsigned tiles_m, unsigned tiles_n,
+                                                 unsigned t) {
   // 32-bit: the host keeps tiles_m * tiles_n * batches below 2^31
   // (persistent_gemm_launch_config); a 64-bit division is a long instruction
   // sequence in both tile loops, and more code for NVRTC.
@@ -145,12 +163,48 @@ __device__ __forceinline__ TileCoord tile_coord(const TfGemmParams& p, unsigned 
   const unsigned per_group = Cfg::kGroupM * tiles_n;
   const unsigned first_m = (pid / per_group) * Cfg::kGroupM;
   const unsigned group_rows = tiles_m - first_m < Cfg::kGroupM ? tiles_m - first_m : Cfg::kGroupM;
-  TileCoord c;
+  OutputTile c;
   c.m0 = static_cast<long long>(first_m + (pid % per_group) % group_rows) * kBM;
   c.n0 = static_cast<long long>((pid % per_group) / group_rows) * kBN;
+  c.row_end = p.m;
   c.batch = static_cast<int>(t / per_batch);
   return c;
 }
+#endif
+
+/// The launch's output tiles as one walker (the producer thread, or one
+/// consumer warpgroup) visits them: find(t) is false past the last tile.
+/// Every walker asks for increasing t (the grouped cursor only moves forward).
+struct TileSchedule {
+  unsigned tiles_n;
+#if defined(TF_GEMM_GROUPED)
+  grouped::TileCursor<kBM, kBN, Cfg::kGroupM> cursor;
+#else
+  unsigned tiles_m, tiles;
+#endif
+
+  __device__ __forceinline__ TileSchedule(const TfGemmParams& p, const TfSm90Params& tma) {
+    tiles_n = static_cast<unsigned>((p.n + kBN - 1) / kBN);
+#if defined(TF_GEMM_GROUPED)
+    (void)tma;
+#else
+    tiles_m = static_cast<unsigned>((p.m + kBM - 1) / kBM);
+    tiles = tiles_m * tiles_n * static_cast<unsigned>(tma.batch_count);
+#endif
+  }
+
+  __device__ __forceinline__ bool find(const TfGemmParams& p, unsigned t, OutputTile& out) {
+#if defined(TF_GEMM_GROUPED)
+    if (!cursor.seek(p, tiles_n, t)) return false;
+    const grouped::GroupTile g = cursor.tile(tiles_n, t);
+    out.m0 = g.m0, out.n0 = g.n0, out.row_end = g.row_end, out.batch = g.group;
+#else
+    if (t >= tiles) return false;
+    out = tile_coord(p, tiles_m, tiles_n, t);
+#endif
+    return true;
+  }
+};
 
 /// The B box(es) of operand `which` (0 gate, 1 up) for output columns
 /// [n0, n0 + kBN) and K rows [k0, k0 + 64) → stage buffer `dst`.
@@ -237,9 +291,6 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   }
   __syncthreads();
 
-  const unsigned tiles_m = static_cast<unsigned>((p.m + kBM - 1) / kBM);
-  const unsigned tiles_n = static_cast<unsigned>((p.n + kBN - 1) / kBN);
-  const unsigned tiles = tiles_m * tiles_n * static_cast<unsigned>(tma.batch_count);
   const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
 
   if (warpgroup == 0) {
@@ -248,9 +299,10 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
     if (threadIdx.x == 0) {
       int stage = 0;
       unsigned phase = 0;
+      TileSchedule schedule(p, tma);
+      OutputTile tc;
 #pragma unroll 1
-      for (unsigned t = blockIdx.x; t < tiles; t += gridDim.x) {
-        const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
+      for (unsigned t = blockIdx.x; schedule.find(p, t, tc); t += gridDim.x) {
         const int a_batch = tc.batch * tma.a_batched, b_batch = tc.batch * tma.b_batched;
 #pragma unroll 1
         for (int kt = 0; kt < k_tiles; ++kt) {
@@ -283,17 +335,25 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   float acc[kNumB][kMI][kAccPerBlock];
   unsigned local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
   unsigned turn = 0;                          // this consumer's tiles so far
+  TileSchedule schedule(p, tma);
+  OutputTile tc;
 #pragma unroll 1
-  for (unsigned t = blockIdx.x + local * gridDim.x; t < tiles;
+  for (unsigned t = blockIdx.x + local * gridDim.x; schedule.find(p, t, tc);
        t += tile_step * gridDim.x, local += tile_step, ++turn) {
     // Ping-pong turn taking: consumer 1's n-th mainloop follows consumer 0's
     // n-th, consumer 0's n-th (n >= 1) follows consumer 1's (n-1)-th. Neither
     // can run two turns ahead, so the parity of the turn identifies the phase.
+    // The block's tiles are a prefix of its sequence (local 0, 1, ..., L-1;
+    // grouped too: a tile exists iff its index is below the device-side
+    // total), consumer 0 taking the even ones: consumer 1's n-th tile exists
+    // only if consumer 0's n-th does, consumer 0's n-th only if consumer 1's
+    // (n-1)-th does, so every turn waited for is taken, and a consumer whose
+    // sequence ended (or never began: a block with no tile, or one tile)
+    // leaves without waiting.
     if constexpr (kPingPong) {
       if (consumer == 1) wait_barrier(order(0), turn & 1, consumer, kWaitOrder, 0, t);
       else if (turn > 0) wait_barrier(order(1), (turn - 1) & 1, consumer, kWaitOrder, 1, t);
     }
-    const TileCoord tc = tile_coord(p, tiles_m, tiles_n, t);
     // The ring position of this tile's first k-tile: every tile has k_tiles.
     const long long ring = static_cast<long long>(local) * k_tiles;
     int stage = static_cast<int>(ring % kStages);
@@ -404,7 +464,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
         const int index = (it * 32 + lane) * 4;
         const int r = index / kEpiCols, c = index % kEpiCols;
         const long long row = row0 + r, col = col0 + c;
-        if (row >= p.m || col >= p.n) continue;
+        if (row >= tc.row_end || col >= p.n) continue;  // tails; grouped: the group's last row
         const float4 staged = ld_shared_f32x4(s_staging + (r * kEpiStride + c) * 4);
         float x[4] = {staged.x, staged.y, staged.z, staged.w};
         float up[4] = {0.0f, 0.0f, 0.0f, 0.0f};
