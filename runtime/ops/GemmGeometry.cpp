@@ -19,25 +19,6 @@ long long ceil_div(long long a, long long b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-long long grouped_row_tiles_bound(const GroupedShape& grouped, long long m, int block_m) {
-  switch (grouped.layout) {
-    case GroupLayout::None: break;
-    case GroupLayout::Contiguous: {
-      // ceil(n / BM) <= (n + BM - 1) / BM for each of the at most min(E, T)
-      // non-empty groups (an empty group has no tile); their rows sum to T.
-      const long long nonempty = std::min(grouped.groups, m);
-      return (m + nonempty * (block_m - 1)) / block_m;
-    }
-    case GroupLayout::Masked: return grouped.groups * ceil_div(m, block_m);
-  }
-  return ceil_div(m, block_m);
-}
-
-long long grouped_rows_per_group(const GroupedShape& grouped, long long m) {
-  if (grouped.layout == GroupLayout::Contiguous && grouped.groups > 0) return ceil_div(m, grouped.groups);
-  return m;
-}
-
 Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                    long long m, long long n, long long batch) {
   const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n);
@@ -61,8 +42,7 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
 
 Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                               long long m, long long n, long long k,
-                                                              long long batch, int sm_count,
-                                                              const GroupedShape& grouped) {
+                                                              long long batch, int sm_count) {
   if (sm_count < 1)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the persistent sm_90a GEMM needs the device's multiprocessor count, got {}; "
@@ -81,24 +61,14 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
                                     "coordinates; split the problem into launches of fewer than 2^31 along {} "
                                     "(or force the sm_90 mma.sync kernel, MatmulOptions::arch = Arch::Sm90)",
                                     name, extent, name));
-  // The kernel numbers output tiles (batches or groups included) with
-  // 32-bit integers. Grouped: the bound over every group size the layout allows.
-  const long long tiles = grouped_row_tiles_bound(grouped, m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
-  if (tiles > kMaxGridX) {
-    if (grouped.grouped())
-      return make_error(ErrorCode::Unsupported,
-                        fmt::format("a grouped GEMM of {} groups ({} rows {}) and N = {} may need up to {} "
-                                    "output tiles of {}x{}, more than the {} one persistent sm_90a launch "
-                                    "numbers: split the groups or the tokens into several launches",
-                                    grouped.groups, m,
-                                    grouped.layout == GroupLayout::Masked ? "each at most" : "in all", n, tiles,
-                                    tile.block_m, tile.block_n, kMaxGridX));
+  const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
+  // The kernel numbers output tiles (batches included) with 32-bit integers.
+  if (tiles > kMaxGridX)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("a batch of {} {}x{} outputs needs {} output tiles of {}x{}, more than the "
                                   "{} one persistent sm_90a launch numbers: split the problem into several "
                                   "launches",
                                   batch, m, n, tiles, tile.block_m, tile.block_n, kMaxGridX));
-  }
   const compiler::Mainloop mainloop = compiler::Mainloop::WgmmaWarpSpecialized;
   runtime::LaunchConfig config;
   config.grid[0] = static_cast<unsigned>(std::max(1LL, std::min<long long>(tiles, sm_count)));
@@ -108,12 +78,11 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
 }
 
 compiler::TileConfig sm90_schedule_for_tile_count(compiler::TileConfig tile, long long m, long long n,
-                                                  long long batch, int sm_count, const GroupedShape& grouped) {
+                                                  long long batch, int sm_count) {
   constexpr int kWgmmaM = 64;  // rows of one consumer's wgmma; the cooperative split needs 2 x 64
   const bool ping_pong = tile.block_m == tile.warp_m;
   if (sm_count < 1 || !ping_pong || tile.block_m < 2 * kWgmmaM) return tile;
-  const long long tiles =
-      grouped_row_tiles_bound(grouped, m, tile.block_m) * ceil_div(n, tile.block_n) * std::max(batch, 1LL);
+  const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * std::max(batch, 1LL);
   if (tiles > sm_count) return tile;
   tile.warp_m = tile.block_m / 2;
   return tile;

@@ -74,13 +74,9 @@ Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler:
 }
 
 Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands, const compiler::TileConfig& tile,
-                              long long launch_batch, const GroupedShape& grouped) {
+                              long long batch) {
   Sm90MapShapes out;
-  // Grouped: the group is the batch coordinate of B (and of a masked A); a
-  // contiguous A is one [T, K] matrix whose rows the kernel addresses globally.
-  const long long batch = grouped.grouped() ? grouped.groups : launch_batch;
-  const bool a_per_batch = grouped.layout != GroupLayout::Contiguous;
-  out.a_batched = a_per_batch && batch > 1 && p.batch_stride_a != 0;
+  out.a_batched = batch > 1 && p.batch_stride_a != 0;
   out.b_batched = batch > 1 && p.batch_stride_b != 0;
   const auto bytes = [](long long elements) { return static_cast<cuuint64_t>(elements) * kElementBytes; };
   const auto u64 = [](long long v) { return static_cast<cuuint64_t>(v); };
@@ -119,13 +115,11 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands,
 
 Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& p,
                                               const GemmOperands& operands, compiler::DType input_type,
-                                              const compiler::TileConfig& tile, long long batch,
-                                              const GroupedShape& grouped) {
+                                              const compiler::TileConfig& tile, long long batch) {
   if (auto ok = check_sm90_operands(operands, tile); !ok) return ok.take_error();
-  const Sm90MapShapes shapes = sm90_map_shapes(p, operands, tile, batch, grouped);
+  const Sm90MapShapes shapes = sm90_map_shapes(p, operands, tile, batch);
   Sm90KernelParams out;
-  // A grouped kernel counts its tiles from the group sizes, not from batch_count.
-  out.batch_count = static_cast<int>(grouped.grouped() ? grouped.groups : batch);
+  out.batch_count = static_cast<int>(batch);
   out.a_batched = shapes.a_batched ? 1 : 0;
   out.b_batched = shapes.b_batched ? 1 : 0;
   auto map_a = encode(api, p.a, shapes.a, input_type, "A");
@@ -150,8 +144,6 @@ struct Sm90ParamsKey {
   const void* op = nullptr;
   const void *a = nullptr, *b = nullptr, *b_up = nullptr;
   long long m = 0, n = 0, k = 0, lda = 0, ldb = 0, batch_stride_a = 0, batch_stride_b = 0, batch = 0;
-  GroupLayout layout = GroupLayout::None;
-  long long groups = 0;
   compiler::TileConfig tile;
   compiler::DType input_type = compiler::DType::BF16;
   bool gated = false, b_col_major = false;
@@ -163,7 +155,7 @@ struct Sm90ParamsKey {
 Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runtime::DriverApi& api,
                                                      const GemmParams& p, const GemmOperands& operands,
                                                      compiler::DType input_type, const compiler::TileConfig& tile,
-                                                     long long batch, const GroupedShape& grouped) {
+                                                     long long batch) {
   struct Entry {
     Sm90ParamsKey key;
     Sm90KernelParams value;
@@ -182,8 +174,6 @@ Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runti
                           p.batch_stride_a,
                           p.batch_stride_b,
                           batch,
-                          grouped.layout,
-                          grouped.groups,
                           tile,
                           input_type,
                           operands.gated,
@@ -191,7 +181,7 @@ Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runti
                           operands.gate_interleave};
   if (last.valid && last.key == key) return &last.value;
   last.valid = false;
-  auto encoded = encode_sm90_params(api, p, operands, input_type, tile, batch, grouped);
+  auto encoded = encode_sm90_params(api, p, operands, input_type, tile, batch);
   if (!encoded) return encoded.take_error();
   last.key = key;
   last.value = *encoded;

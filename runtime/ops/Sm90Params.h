@@ -12,7 +12,6 @@
 #include "compiler/Types.h"
 #include "runtime/Driver.h"
 #include "runtime/ops/GemmArguments.h"
-#include "runtime/ops/GemmGeometry.h"
 #include "runtime/ops/GemmParams.h"
 #include "tilefuse/error.hpp"
 
@@ -44,17 +43,12 @@ struct TmaMapShape {
 
 /// The maps of one launch, before encoding (pure arithmetic: unit-tested
 /// against the kernel's box coordinates without a GPU).
-/// Grouped launches (`grouped`; `batch` is then 1) cover the expert
-/// dimension as a batch of E: B (and W_up) is [E, K, N] or [E, N, K], batched
-/// by group like a batched GEMM's weights; A is the one [T, K] matrix of every
-/// group, not batched (contiguous: the kernel addresses its global rows), or
-/// [E, M_max, K] batched by group (masked).
 struct Sm90MapShapes {
   TmaMapShape a, b;  ///< b also describes W_up (separate weights: same shape)
   bool a_batched = false, b_batched = false;
 };
 Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& operands,
-                              const compiler::TileConfig& tile, long long batch, const GroupedShape& grouped = {});
+                              const compiler::TileConfig& tile, long long batch);
 
 /// Whether the sm_90a kernel serves `operands` whatever the tile: not a
 /// gated op with aux (no [gate | up] store) nor a row-major interleaved
@@ -74,17 +68,16 @@ Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler:
 /// rejects a map. Costs two or three cuTensorMapEncodeTiled calls (host only).
 Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& params,
                                               const GemmOperands& operands, compiler::DType input_type,
-                                              const compiler::TileConfig& tile, long long batch,
-                                              const GroupedShape& grouped = {});
+                                              const compiler::TileConfig& tile, long long batch);
 
 /// encode_sm90_params behind a one-entry cache per thread: a launch with the
-/// same op, tile, pointers, shape, leading dimensions, strides and batch (or groups) as
+/// same op, tile, pointers, shape, leading dimensions, strides and batch as
 /// this thread's previous sm_90a launch reuses its tensor maps (the common
 /// case of a layer called again on the same buffers) instead of encoding two
 /// or three again. Allocates nothing.
 Expected<const Sm90KernelParams*> cached_sm90_params(const void* op, const runtime::DriverApi& api,
                                                      const GemmParams& params, const GemmOperands& operands,
                                                      compiler::DType input_type, const compiler::TileConfig& tile,
-                                                     long long batch, const GroupedShape& grouped = {});
+                                                     long long batch);
 
 }  // namespace tilefuse::ops
