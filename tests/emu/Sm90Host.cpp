@@ -36,6 +36,12 @@ const tilefuse::runtime::DriverApi& emulated_driver() {
   return api;
 }
 
+tilefuse::GroupLayout group_layout(const Sm90Configuration& c) {
+  if (c.grouped == 1) return tilefuse::GroupLayout::Contiguous;
+  if (c.grouped == 2) return tilefuse::GroupLayout::Masked;
+  return tilefuse::GroupLayout::None;
+}
+
 /// Reads the wgmma.mma_async of the production kernel source for `c`.
 std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::compiler::TileConfig& tile,
                                   Sm90HostLaunch& out) {
@@ -45,6 +51,7 @@ std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::co
   spec.b_col_major = c.b_col_major;
   spec.bias = c.bias, spec.residual = c.residual, spec.aux = c.aux;
   spec.gate_interleave = c.gate_interleave;
+  spec.grouped = group_layout(c);
   spec.arch = compiler::Arch::Sm90a;
   compiler::CompiledEpilogue epilogue;  // the epilogue text does not matter here
   epilogue.tile = tile;
@@ -81,10 +88,13 @@ Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArgumen
   operands.b_col_major = c.b_col_major;
   operands.bias = c.bias, operands.residual = c.residual, operands.aux = c.aux;
   operands.output_bytes = c.out_bytes;
+  operands.grouped = group_layout(c);
   compiler::TileConfig tile{c.block_m, c.block_n, 64, c.warp_m, c.warp_n, c.stages, 4, c.group_m};
+  // Grouped: the experts are the batch of every host function (MatmulOp.cpp).
+  const long long batch = c.grouped ? args.groups : args.batch;
 
   auto encoded = ops::encode_sm90_params(emulated_driver(), p, operands,
-                                         c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16, tile, args.batch);
+                                         c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16, tile, batch);
   if (!encoded) {
     out.error = "encode_sm90_params: " + encoded.error().message;
     return out;
@@ -95,8 +105,9 @@ Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArgumen
   }
   static_assert(sizeof(ops::Sm90KernelParams) == 512);
   std::memcpy(out.kernel_params.data(), &*encoded, sizeof(ops::Sm90KernelParams));
-  auto launch = ops::persistent_gemm_launch_config(tile, c.gated, args.m, args.n, args.k, args.batch,
-                                                   static_cast<int>(sm_count == 0 ? kDefaultEmulatedSms : sm_count));
+  auto launch = ops::persistent_gemm_launch_config(tile, c.gated, args.m, args.n, args.k, batch,
+                                                   static_cast<int>(sm_count == 0 ? kDefaultEmulatedSms : sm_count),
+                                                   operands.grouped);
   if (!launch) {
     out.error = "persistent_gemm_launch_config: " + launch.error().message;
     return out;

@@ -24,6 +24,7 @@ struct Sm90Configuration {
   bool gated = false;
   int gate_interleave = 0;
   int out_bytes = 2;
+  int grouped = 0;  ///< TF_GEMM_GROUPED: 0 not grouped, 1 contiguous, 2 masked
 };
 
 struct Sm90HostLaunch {
@@ -40,6 +41,8 @@ struct Sm90HostLaunch {
 /// SMs of the emulated device when RunOptions::sm_count is 0.
 constexpr unsigned kDefaultEmulatedSms = 2;
 
+/// Grouped configurations: the launch's groups are `args.groups` (the host
+/// never reads the group sizes, as in production).
 Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& config, const GemmArguments& args, unsigned sm_count);
 
 }  // namespace emu

@@ -29,3 +29,23 @@ tilefuse_emu_variant(sm90_gelu_scaled_routed_bf16_colb EXPR "gelu(x * s) * route
   TILE 128 64 64 64 64 3 2 COL_MAJOR_B BIAS ROWS route COLS s SM90)
 tilefuse_emu_variant(sm90_swiglu_routed_f16_f32out_pingpong64 EXPR "silu(gate) * up * route" DTYPE f16 OUT f32
   TILE 64 64 64 64 64 3 8 ROWS route SM90)
+# Grouped GEMMs (issue 15, mixture of experts; GROUPED contiguous|masked):
+# the persistent loops walk the tiles of every expert (tilefuse/grouped.cuh),
+# A covers the expert dimension (masked) or one [T, K] matrix (contiguous).
+# Cases: gemm_sm90_grouped_emulation_test.cpp. Plain with a bias per expert
+# and row/column inputs (cooperative), gated with separate weights
+# (ping-pong), interleaved row-major weights (cooperative), the default
+# 128x128 ping-pong tile, bias + residual + aux with a row input (masked,
+# ping-pong), interleaved column-major weights (masked); every output type.
+tilefuse_emu_variant(sm90_grouped_contiguous_gelu_scaled_routed_bf16_colb_coop EXPR "gelu(x * s) * route" DTYPE bf16
+  OUT bf16 TILE 128 64 64 64 64 3 2 COL_MAJOR_B BIAS ROWS route COLS s GROUPED contiguous SM90)
+tilefuse_emu_variant(sm90_grouped_contiguous_swiglu_f16_rowb_separate_pingpong64 EXPR "silu(gate)*up" DTYPE f16
+  OUT f16 TILE 64 64 64 64 64 3 8 GROUPED contiguous SM90)
+tilefuse_emu_variant(sm90_grouped_contiguous_swiglu_bf16_f32out_rowb_interleave64_coop EXPR "silu(gate)*up"
+  DTYPE bf16 OUT f32 TILE 128 64 64 64 64 3 2 INTERLEAVE 64 GROUPED contiguous SM90)
+tilefuse_emu_variant(sm90_grouped_contiguous_gelu_f16_colb_default EXPR "gelu(x)" DTYPE f16 OUT f16
+  TILE 128 128 64 128 128 4 8 COL_MAJOR_B GROUPED contiguous SM90)
+tilefuse_emu_variant(sm90_grouped_masked_routed_epilogue_inputs_bf16_f32out_rowb_pingpong EXPR "x * route"
+  DTYPE bf16 OUT f32 TILE 64 128 64 64 128 3 8 BIAS RESIDUAL AUX ROWS route GROUPED masked SM90)
+tilefuse_emu_variant(sm90_grouped_masked_geglu_bf16_colb_interleave16 EXPR "gelu(gate)*up" DTYPE bf16 OUT bf16
+  TILE 64 64 64 64 64 3 8 COL_MAJOR_B INTERLEAVE 16 GROUPED masked SM90)
