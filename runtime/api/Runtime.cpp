@@ -32,12 +32,6 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
                                   "not store: on Hopper force Arch::Sm90 (the mma.sync kernel) or leave "
                                   "MatmulOptions::arch unset, which chooses it",
                                   o.activation));
-  if (o.grouped != GroupLayout::None && o.arch == compiler::Arch::Sm90a)
-    return make_error(ErrorCode::Unsupported,
-                      fmt::format("MatmulOptions::grouped = {} is not served by the sm_90a (wgmma) kernel yet: on "
-                                  "Hopper force Arch::Sm90 (the mma.sync kernel) or leave MatmulOptions::arch "
-                                  "unset, which chooses it",
-                                  to_string(o.grouped)));
   if (o.row_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs) ||
       o.col_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs))
     return make_error(ErrorCode::Unsupported,

@@ -41,9 +41,15 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
 }
 
 long long grouped_tile_rows_bound(compiler::GroupLayout layout, long long m, long long groups, int block_m) {
-  // Contiguous: sum ceil(n_e/BM) <= sum (n_e + BM-1)/BM = (T + E(BM-1))/BM,
-  // and the left side is an integer, so the floor bounds it too.
-  if (layout == compiler::GroupLayout::Contiguous) return (m + groups * (block_m - 1)) / block_m;
+  // Contiguous: sum ceil(n_e/BM) <= sum (n_e + BM-1)/BM = (T + E'(BM-1))/BM
+  // over the E' <= min(E, T) non-empty groups (an empty one has no tile;
+  // T rows fill at most T groups), and the left side is an integer, so the
+  // floor bounds it too. min(E, T) matters for decode: T = 64 rows over
+  // E = 128 experts is at most 64 tile rows, not 127.
+  if (layout == compiler::GroupLayout::Contiguous) {
+    const long long nonempty = std::min(groups, m);
+    return (m + nonempty * (block_m - 1)) / block_m;
+  }
   return groups * ceil_div(m, block_m);
 }
 
@@ -70,7 +76,8 @@ Expected<runtime::LaunchConfig> grouped_gemm_launch_config(const compiler::TileC
 
 Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                               long long m, long long n, long long k,
-                                                              long long batch, int sm_count) {
+                                                              long long batch, int sm_count,
+                                                              compiler::GroupLayout grouped) {
   if (sm_count < 1)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the persistent sm_90a GEMM needs the device's multiprocessor count, got {}; "
@@ -89,14 +96,27 @@ Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::Ti
                                     "coordinates; split the problem into launches of fewer than 2^31 along {} "
                                     "(or force the sm_90 mma.sync kernel, MatmulOptions::arch = Arch::Sm90)",
                                     name, extent, name));
-  const long long tiles = ceil_div(m, tile.block_m) * ceil_div(n, tile.block_n) * batch;
-  // The kernel numbers output tiles (batches included) with 32-bit integers.
-  if (tiles > kMaxGridX)
+  // The kernel numbers output tiles (batches or groups included) with
+  // 32-bit integers. Grouped: the sizes are on the device, so the tile count
+  // is bounded over every split the layout allows (grouped_tile_rows_bound).
+  const long long tile_rows = grouped == compiler::GroupLayout::None
+                                  ? ceil_div(m, tile.block_m) * batch
+                                  : grouped_tile_rows_bound(grouped, m, batch, tile.block_m);
+  const long long tiles = tile_rows * ceil_div(n, tile.block_n);
+  if (tiles > kMaxGridX) {
+    if (grouped != compiler::GroupLayout::None)
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("a grouped ({}) GEMM of {} experts, M = {} and N = {} may need up to {} "
+                                    "output tiles of {}x{}, more than the {} one persistent sm_90a launch "
+                                    "numbers: split the experts or the tokens into several launches",
+                                    to_string(grouped), batch, m, n, tiles, tile.block_m, tile.block_n,
+                                    kMaxGridX));
     return make_error(ErrorCode::Unsupported,
                       fmt::format("a batch of {} {}x{} outputs needs {} output tiles of {}x{}, more than the "
                                   "{} one persistent sm_90a launch numbers: split the problem into several "
                                   "launches",
                                   batch, m, n, tiles, tile.block_m, tile.block_n, kMaxGridX));
+  }
   const compiler::Mainloop mainloop = compiler::Mainloop::WgmmaWarpSpecialized;
   runtime::LaunchConfig config;
   config.grid[0] = static_cast<unsigned>(std::max(1LL, std::min<long long>(tiles, sm_count)));

@@ -26,8 +26,9 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
 /// blockIdx.x numbers the tiles of all groups, group after group; the group
 /// sizes are on the device, so the grid is an upper bound of the tile count
 /// and the blocks past the device-computed total exit at once. Contiguous
-/// (m = T rows in E groups): sum_e ceil(n_e / BM) <= floor((T + E·(BM-1)) / BM)
-/// tile rows; masked (m = M_max): E · ceil(M_max / BM). Times ceil(n / BN).
+/// (m = T rows in E groups): sum_e ceil(n_e / BM) <= floor((T + E'·(BM-1)) / BM)
+/// tile rows with E' = min(E, T) (at most T groups are non-empty); masked
+/// (m = M_max): E · ceil(M_max / BM). Times ceil(n / BN).
 /// grid.y = 1. Unsupported when the bound exceeds CUDA's grid limit.
 Expected<runtime::LaunchConfig> grouped_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                            compiler::GroupLayout layout, long long m, long long n,
@@ -40,13 +41,17 @@ long long grouped_tile_rows_bound(compiler::GroupLayout layout, long long m, lon
 /// per multiprocessor, at most one per output tile (batches included), each
 /// walking tiles blockIdx.x, blockIdx.x + gridDim.x, ...; 384 threads (one
 /// producer and two consumer warpgroups) and the wgmma mainloop's shared
-/// memory. InvalidInput for sm_count < 1; Unsupported when the tile count
-/// does not fit the kernel's 64-bit tile index arithmetic in int batches, or
-/// when M, N or K reaches 2^31 (TMA box coordinates are 32-bit signed: the
-/// kernel would wrap them and load the wrong rows).
-Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
-                                                              long long m, long long n, long long k,
-                                                              long long batch, int sm_count);
+/// memory. Grouped (`grouped` not None; `batch` is then the number of
+/// experts E and m is T or M_max): the kernel counts the tiles from the
+/// device's group sizes, so the grid is min(SMs, grouped_tile_rows_bound x
+/// tiles along N); a block that finds no tile exits. InvalidInput for
+/// sm_count < 1; Unsupported when the tile count (grouped: its bound) does
+/// not fit the kernel's 32-bit tile index, or when M, N or K reaches 2^31
+/// (TMA box coordinates are 32-bit signed: the kernel would wrap them and
+/// load the wrong rows).
+Expected<runtime::LaunchConfig> persistent_gemm_launch_config(
+    const compiler::TileConfig& tile, bool gated, long long m, long long n, long long k, long long batch,
+    int sm_count, compiler::GroupLayout grouped = compiler::GroupLayout::None);
 
 /// The sm_90a heuristic tile for a launch of `batch` m x n outputs on
 /// `sm_count` multiprocessors (0: unknown, `tile` unchanged). A ping-pong

@@ -148,12 +148,10 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   // stay on the mma.sync template everywhere.
   const bool wgmma = !backward && targets[static_cast<size_t>(arch)]->mainloop() ==
                                       compiler::Mainloop::WgmmaWarpSpecialized;
-  if (wgmma && grouped)  // MatmulState::launch_arch never picks it; only a forced Arch::Sm90a gets here
-    return make_error(ErrorCode::Unsupported,
-                      "a grouped op is not served by the sm_90a (wgmma) kernel yet: force Arch::Sm90 (the "
-                      "mma.sync kernel) or leave MatmulOptions::arch unset, which chooses it on Hopper");
-  auto config = wgmma    ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, s.k, args.batch,
-                                                              device->sm_count)
+  // Grouped on sm_90a: the experts are the batch of the tensor maps and of
+  // the launch bound (the persistent loops walk the expert tiles).
+  auto config = wgmma    ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, s.k, tile_batch,
+                                                              device->sm_count, operands.grouped)
                 : grouped ? ops::grouped_gemm_launch_config(tile, operands.gated, operands.grouped, s.m, s.n,
                                                             args.groups)
                           : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
@@ -175,7 +173,7 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();
-    auto tma = ops::cached_sm90_params(this, **api, *params, operands, spec.input_type, tile, args.batch);
+    auto tma = ops::cached_sm90_params(this, **api, *params, operands, spec.input_type, tile, tile_batch);
     if (!tma) return tma.take_error();
     void* kernel_args[] = {buffer.bytes, const_cast<ops::Sm90KernelParams*>(*tma)};
     return runtime::launch(**kernel, *config, stream, kernel_args);

@@ -44,16 +44,11 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
 
 bool sm90a_kernel_serves(const GemmOperands& operands) {
   if (operands.gated && operands.aux) return false;
-  if (operands.grouped != GroupLayout::None) return false;  // gemm_sm90.cuh has no grouped schedule yet
   const int ib = operands.gated ? operands.gate_interleave : 0;
   return ib == 0 || operands.b_col_major || ib % static_cast<int>(kBoxN) == 0;
 }
 
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile) {
-  if (operands.grouped != GroupLayout::None)
-    return make_error(ErrorCode::Unsupported,
-                      "a grouped op is not served by the sm_90a (wgmma) kernel yet: on Hopper leave "
-                      "MatmulOptions::arch unset (the sm_90 mma.sync kernel is chosen) or force Arch::Sm90");
   if (operands.gated && operands.aux)
     return make_error(ErrorCode::Unsupported,
                       "a gated op with aux ([gate | up] for the backward) is not served by the sm_90a (wgmma) "
@@ -81,7 +76,10 @@ Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler:
 Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands, const compiler::TileConfig& tile,
                               long long batch) {
   Sm90MapShapes out;
-  out.a_batched = batch > 1 && p.batch_stride_a != 0;
+  // Grouped: `batch` is the number of experts, the batch coordinate of B
+  // (and of a masked A); a contiguous A is one [T, K] matrix whose rows the
+  // kernel addresses globally (its batch stride is 0 as well).
+  out.a_batched = operands.grouped != GroupLayout::Contiguous && batch > 1 && p.batch_stride_a != 0;
   out.b_batched = batch > 1 && p.batch_stride_b != 0;
   const auto bytes = [](long long elements) { return static_cast<cuuint64_t>(elements) * kElementBytes; };
   const auto u64 = [](long long v) { return static_cast<cuuint64_t>(v); };

@@ -42,7 +42,11 @@ struct TmaMapShape {
 };
 
 /// The maps of one launch, before encoding (pure arithmetic: unit-tested
-/// against the kernel's box coordinates without a GPU).
+/// against the kernel's box coordinates without a GPU). A grouped op
+/// (operands.grouped) passes the number of experts E as `batch`: B (and
+/// W_up) is [E, K, N] or [E, N, K], batched by expert like a batched GEMM's
+/// weights; A is [E, M_max, K] batched by expert (masked) or the one [T, K]
+/// matrix of every expert (contiguous: not batched, global rows).
 struct Sm90MapShapes {
   TmaMapShape a, b;  ///< b also describes W_up (separate weights: same shape)
   bool a_batched = false, b_batched = false;
@@ -51,7 +55,6 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& oper
                               const compiler::TileConfig& tile, long long batch);
 
 /// Whether the sm_90a kernel serves `operands` whatever the tile: not a
-/// grouped op (no grouped schedule yet), not a
 /// gated op with aux (no [gate | up] store) nor a row-major interleaved
 /// weight whose gate_interleave is not a multiple of 64 (one TMA box row).
 /// Where it does not, Hopper launches run the sm_90 mma.sync kernel.

@@ -17,7 +17,7 @@
 namespace tf::epilogue {
 
 using Cfg = TfGemmConfig;
-using namespace tf::gemm_io;  // input_to_float, output_to_float, store_outputs, store_output_floats
+using namespace tf::gemm_io;  // input_to_float, output_to_float, bias_of, store_outputs, store_output_floats
 
 /// Finishes outputs (row, col .. col+3) of batch `batch` (grouped: the group)
 /// from the fp32 accumulators `x` (and `up` for a gated op). The caller
@@ -48,17 +48,12 @@ __device__ __forceinline__ void finish(const TfGemmParams& p, long long batch, l
   out = tf_epilogue(x, up, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #else
   (void)up;
-#if defined(TF_GEMM_GROUPED)
-  // Grouped: `batch` is the group, and each group (expert) has its bias.
-  const long long bias_offset = batch * p.grouped.bias_group_stride;
-#else
-  constexpr long long bias_offset = 0;  // one bias for every batch
-#endif
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     const long long cj = col + j;
     float v = p.alpha * x[j];
-    if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(p.bias[bias_offset + cj]) : 0.0f;
+    // Grouped: the expert's bias (bias_of).
+    if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(bias_of(p, batch)[cj]) : 0.0f;
     if constexpr (Cfg::kHasResidual)
       v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
     x[j] = v;

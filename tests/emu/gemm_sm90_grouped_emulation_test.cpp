@@ -68,7 +68,7 @@ TEST(GroupedGemmSm90EmulationEdges, MaskedLaunchWithEveryGroupEmptyWritesNothing
     if (v.grouped != 2) continue;
     for (unsigned sms : {1u, 3u}) {
       RunOptions options{3, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads, sms};
-      const CaseOutcome outcome = run_gemm_case(v, grouped_shape(40, 72, 24, {0, 0, 0}), options);
+      const CaseOutcome outcome = run_gemm_case(v, fit_to_variant(grouped_shape(40, 72, 24, {0, 0, 0}), v), options);
       std::string report;
       for (const std::string& failure : outcome.failures) report += "\n  " + failure;
       EXPECT_TRUE(outcome.failures.empty()) << v.name << " on " << sms << " SMs:" << report;

@@ -30,10 +30,6 @@ int run_compile(const CompileCliOptions& options) {
   if (spec->grouped != compiler::GroupLayout::None && kind != ops::KernelKind::Gemm)
     return report_error(make_error(ErrorCode::InvalidInput,
                                    "--grouped builds the grouped GEMM kernel: use --kernel gemm"));
-  if (spec->grouped != compiler::GroupLayout::None && spec->arch == compiler::Arch::Sm90a)
-    return report_error(make_error(ErrorCode::Unsupported,
-                                   "--grouped is not served by the sm_90a (wgmma) kernel yet: use --arch sm_90 "
-                                   "(the mma.sync kernel on Hopper)"));
   if ((!spec->row_inputs.empty() || !spec->col_inputs.empty()) && kind != ops::KernelKind::Gemm)
     return report_error(make_error(ErrorCode::Unsupported,
                                    "--row/--col inputs are read by the GEMM kernels only: use --kernel gemm"));

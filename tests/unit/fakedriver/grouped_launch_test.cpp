@@ -1,8 +1,8 @@
 // Grouped ops (issue 15) through the real Runtime::matmul launch path: the
 // mma.sync kernel's grid is the upper bound of the tiles of every expert on
 // grid.x, and TfGroupedParams follows the operand vectors in the bytes the
-// cubin's TfGemmParams has. On Hopper a grouped op runs the sm_90 mma.sync
-// kernel (the wgmma kernel has no grouped schedule yet).
+// cubin's TfGemmParams has. On Hopper a grouped op runs the wgmma kernel
+// (sm90_launch_test.cpp) unless the sm_90 mma.sync kernel is forced.
 #include "FakeDriverTest.h"
 
 namespace tilefuse::fakedriver {
@@ -65,10 +65,10 @@ TEST_F(GroupedLaunch, ContiguousDownProjectionOnSm80) {
   expect_params(*all[0], expected);
 }
 
-TEST_F(GroupedLaunch, MaskedGatedOpOnHopperRunsTheSm90MmaSyncKernel) {
+TEST_F(GroupedLaunch, MaskedGatedOpForcedToSm90RunsTheMmaSyncKernel) {
   use_device(kSm90Device);
   auto op = heuristic_runtime().matmul({.activation = "silu(gate) * up", .dtype = DType::BF16,
-                                        .grouped = GroupLayout::Masked});
+                                        .grouped = GroupLayout::Masked, .arch = Arch::Sm90});
   ASSERT_TRUE(op) << op.error().message;
   const long long m_max = 96, n = 64, k = 64, experts = 4;
   DeviceMemory a(experts * m_max * k * 2), gate(experts * k * n * 2), up(experts * k * n * 2),

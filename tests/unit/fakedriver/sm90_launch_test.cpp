@@ -164,5 +164,113 @@ TEST_F(Sm90Launch, ParameterisedOpAndRepeatedLaunchesReuseTheMaps) {
   EXPECT_EQ(tensor_map_encodes().size(), 2u) << "D is not in a map: the second launch reuses A's and B's";
 }
 
+// ---- grouped (mixture-of-experts) ops: the experts are the batch of B --------
+
+void append_words(std::vector<unsigned char>& bytes, std::initializer_list<long long> words) {
+  for (long long w : words) {
+    const auto* raw = reinterpret_cast<const unsigned char*>(&w);
+    bytes.insert(bytes.end(), raw, raw + sizeof w);
+  }
+}
+
+// Contiguous: A is the one [T, K] matrix of every expert (no batch
+// coordinate: the kernel addresses its global rows), B [E, N, K] is batched
+// by expert; the grid is min(SMs, the bound of the tiles over every split of
+// T rows into E groups); TfGroupedParams follows the operand vectors.
+TEST_F(Sm90Launch, GroupedContiguousOpMapsTheExpertsAsBatchOfB) {
+  Runtime rt = heuristic_runtime();
+  auto op = rt.matmul({.activation = "x * route", .dtype = DType::BF16, .row_inputs = {"route"},
+                       .b_col_major = true, .grouped = GroupLayout::Contiguous});
+  ASSERT_TRUE(op) << op.error().message;
+  const long long t = 300, n = 128, k = 64, experts = 8;
+  DeviceMemory a(t * k * 2), b(experts * n * k * 2), d(t * n * 2), route(t * 4), offsets((experts + 1) * 4);
+  MatmulArgs args{.a = a.get(), .b = b.get(), .d = d.get(), .shape = {t, n, k}};
+  args.row_inputs[0] = static_cast<const float*>(route.get());
+  args.groups = static_cast<int>(experts);
+  args.group_offsets = static_cast<const int*>(offsets.get());
+  ASSERT_TRUE((*op)(nullptr, args)) << "launch failed";
+  auto all = launches();
+  ASSERT_EQ(all.size(), 1u);
+  const TfFakeLaunch& l = *all[0];
+  expect_launch_invariants(l);
+  // The tile the launch chose: for the mean expert's rows (38: a 64-row tile).
+  auto kernel = op->compile(Shape{ceil_div(t, experts), n, k}, Arch::Sm90a);
+  ASSERT_TRUE(kernel) << kernel.error().message;
+  const TileConfig& tile = kernel->tile;
+  const long long bound_rows = (t + experts * (tile.block_m - 1)) / tile.block_m;
+  EXPECT_EQ(l.grid[0], std::min<long long>(bound_rows * ceil_div(n, tile.block_n), kSm90SmCount))
+      << compiler::to_string(tile);
+  EXPECT_EQ(l.block[0], 384u);
+  ResolvedArgs r{.a = a.get(), .b = b.get(), .d = d.get(), .m = t, .n = n, .k = k, .lda = k, .ldb = k, .ldc = n,
+                 .ldd = n, .ld_aux = n, .stride_a = 0, .stride_b = n * k, .stride_c = 0, .stride_d = 0,
+                 .stride_aux = 0, .alpha = 1.0f, .beta = 1.0f};
+  std::vector<unsigned char> expected = pack_expected_params(r, {});
+  append_words(expected, {reinterpret_cast<long long>(route.get()), 0, 0, 0});  // route: one [T] vector
+  append_words(expected, {reinterpret_cast<long long>(offsets.get()), experts, 0});
+  expect_first_param(l, expected);
+
+  expect_tensor_maps_within_limits();
+  const TfFakeTensorMapEncode *map_a = map_at(l, kMapA), *map_b = map_at(l, kMapB);
+  ASSERT_TRUE(map_a && map_b) << "a map in TfSm90Params is none of the encoded ones";
+  EXPECT_EQ(map_a->dims[0], static_cast<cuuint64_t>(k));
+  EXPECT_EQ(map_a->dims[1], static_cast<cuuint64_t>(t)) << "A: the T rows of every expert";
+  EXPECT_EQ(map_a->dims[2], 1u) << "a contiguous A has no expert coordinate";
+  EXPECT_EQ(map_b->global_address, b.get());
+  EXPECT_EQ(map_b->dims[0], static_cast<cuuint64_t>(k));  // col-major [E, N, K]: K innermost
+  EXPECT_EQ(map_b->dims[1], static_cast<cuuint64_t>(n));
+  EXPECT_EQ(map_b->dims[2], static_cast<cuuint64_t>(experts)) << "B: one N x K weight per expert";
+  EXPECT_EQ(map_b->strides[1], static_cast<cuuint64_t>(n * k * 2));
+  EXPECT_EQ(int_at(l, kBatchCount), experts);
+  EXPECT_EQ(int_at(l, kABatched), 0);
+  EXPECT_EQ(int_at(l, kBBatched), 1);
+}
+
+// Masked: A [E, M_max, K] and both weights [E, K, N] are batched by expert;
+// the grid is min(SMs, E x ceil(M_max / BM) x tiles along N).
+TEST_F(Sm90Launch, GroupedMaskedGatedOpMapsASlabPerExpert) {
+  Runtime rt = heuristic_runtime();
+  auto op = rt.matmul({.activation = "silu(gate) * up", .dtype = DType::BF16, .grouped = GroupLayout::Masked});
+  ASSERT_TRUE(op) << op.error().message;
+  const long long m_max = 96, n = 64, k = 64, experts = 4;
+  DeviceMemory a(experts * m_max * k * 2), gate(experts * k * n * 2), up(experts * k * n * 2),
+      d(experts * m_max * n * 2), counts(experts * 4);
+  MatmulArgs args{.a = a.get(), .b = gate.get(), .b_up = up.get(), .d = d.get(), .shape = {m_max, n, k}};
+  args.groups = static_cast<int>(experts);
+  args.group_rows = static_cast<const int*>(counts.get());
+  ASSERT_TRUE((*op)(nullptr, args)) << "launch failed";
+  auto all = launches();
+  ASSERT_EQ(all.size(), 1u);
+  const TfFakeLaunch& l = *all[0];
+  expect_launch_invariants(l);
+  auto kernel = op->compile(Shape{m_max, n, k}, Arch::Sm90a);
+  ASSERT_TRUE(kernel) << kernel.error().message;
+  const TileConfig& tile = kernel->tile;
+  EXPECT_EQ(l.grid[0], std::min<long long>(experts * ceil_div(m_max, tile.block_m) * ceil_div(n, tile.block_n),
+                                           kSm90SmCount));
+  ResolvedArgs r{.a = a.get(), .b = gate.get(), .b_up = up.get(), .d = d.get(), .m = m_max, .n = n, .k = k,
+                 .lda = k, .ldb = n, .ldc = n, .ldd = n, .ld_aux = n, .stride_a = m_max * k, .stride_b = k * n,
+                 .stride_c = m_max * n, .stride_d = m_max * n, .stride_aux = m_max * n, .alpha = 1.0f,
+                 .beta = 1.0f};
+  std::vector<unsigned char> expected = pack_expected_params(r, {});
+  append_words(expected, {reinterpret_cast<long long>(counts.get()), experts, 0});
+  expect_first_param(l, expected);
+
+  expect_tensor_maps_within_limits();
+  EXPECT_EQ(tensor_map_encodes().size(), 3u) << "A, W_gate, W_up";
+  const TfFakeTensorMapEncode *map_a = map_at(l, kMapA), *map_gate = map_at(l, kMapB), *map_up = map_at(l, kMapUp);
+  ASSERT_TRUE(map_a && map_gate && map_up) << "a map in TfSm90Params is none of the encoded ones";
+  EXPECT_EQ(map_a->dims[1], static_cast<cuuint64_t>(m_max));
+  EXPECT_EQ(map_a->dims[2], static_cast<cuuint64_t>(experts)) << "A: one M_max x K slab per expert";
+  EXPECT_EQ(map_a->strides[1], static_cast<cuuint64_t>(m_max * k * 2));
+  for (const TfFakeTensorMapEncode* w : {map_gate, map_up}) {
+    EXPECT_EQ(w->dims[2], static_cast<cuuint64_t>(experts));
+    EXPECT_EQ(w->strides[1], static_cast<cuuint64_t>(k * n * 2));
+  }
+  EXPECT_EQ(map_up->global_address, up.get());
+  EXPECT_EQ(int_at(l, kBatchCount), experts);
+  EXPECT_EQ(int_at(l, kABatched), 1);
+  EXPECT_EQ(int_at(l, kBBatched), 1);
+}
+
 }  // namespace
 }  // namespace tilefuse::fakedriver
