@@ -75,6 +75,8 @@ TEST(GroupedGemmSm90EmulationEdges, MaskedLaunchWithEveryGroupEmptyWritesNothing
       ++runs;
     }
   }
+  if (runs == 0 && !std::string(TILEFUSE_EMU_SM90_ONLY).empty())
+    GTEST_SKIP() << "no masked variant among the ones built (" TILEFUSE_EMU_SM90_ONLY ")";
   EXPECT_GT(runs, 0) << "no masked sm_90a variant is registered";
 }
 

@@ -197,6 +197,8 @@ TEST_F(Sm90Launch, GroupedContiguousOpMapsTheExpertsAsBatchOfB) {
   auto kernel = op->compile(Shape{ceil_div(t, experts), n, k}, Arch::Sm90a);
   ASSERT_TRUE(kernel) << kernel.error().message;
   const TileConfig& tile = kernel->tile;
+  EXPECT_EQ(tile.block_m, 64) << "a 64-row tile for experts of ~38 rows";
+  EXPECT_EQ(l.shared_bytes, static_cast<unsigned>(kernel->shared_bytes)) << "the launch ran that tile";
   const long long bound_rows = (t + experts * (tile.block_m - 1)) / tile.block_m;
   EXPECT_EQ(l.grid[0], std::min<long long>(bound_rows * ceil_div(n, tile.block_n), kSm90SmCount))
       << compiler::to_string(tile);

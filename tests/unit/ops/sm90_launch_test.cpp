@@ -78,6 +78,39 @@ TEST(PersistentLaunch, ExtentsOfTwoToThe31AreUnsupportedAndSaySplit) {
   EXPECT_TRUE(edge) << edge.error().message;
 }
 
+// Grouped ops (issue 15): the tiles are counted on the device, so the grid
+// is min(SMs, the bound over every split the layout allows), batch = experts.
+TEST(PersistentLaunch, GroupedGridIsTheBoundOfTheExpertTilesCappedBySms) {
+  const TileConfig tile{64, 128, 64, 64, 128, 4, 4, 8};
+  using compiler::GroupLayout;
+  // Contiguous, 300 rows in 8 experts: at most (300 + 8 * 63) / 64 = 12 tile rows.
+  auto contiguous = persistent_gemm_launch_config(tile, false, 300, 128, 64, 8, 132, GroupLayout::Contiguous);
+  ASSERT_TRUE(contiguous) << contiguous.error().message;
+  EXPECT_EQ(contiguous->grid[0], 12u);
+  EXPECT_EQ(contiguous->block[0], 384u);
+  // Decode: 64 rows over 128 experts fill at most 64 of them: 64 tile rows, not 127.
+  auto decode = persistent_gemm_launch_config(tile, false, 64, 128, 64, 128, 132, GroupLayout::Contiguous);
+  ASSERT_TRUE(decode);
+  EXPECT_EQ(decode->grid[0], 64u);
+  // Masked, 4 slabs of 96 rows: 4 x 2 tile rows x 3 tile columns; 132 SMs cap 16 x 2 x 8.
+  auto masked = persistent_gemm_launch_config(tile, false, 96, 300, 64, 4, 132, GroupLayout::Masked);
+  ASSERT_TRUE(masked);
+  EXPECT_EQ(masked->grid[0], 24u);
+  auto capped = persistent_gemm_launch_config(tile, false, 128, 1024, 64, 16, 132, GroupLayout::Masked);
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->grid[0], 132u);
+  // The bound past 2^31 tiles is refused (32-bit tile index), naming the experts.
+  auto over = persistent_gemm_launch_config(tile, false, 1LL << 20, 1LL << 17, 64, 1 << 14, 132, GroupLayout::Masked);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::Unsupported);
+  EXPECT_NE(over.error().message.find("16384 experts"), std::string::npos) << over.error().message;
+  EXPECT_NE(over.error().message.find("split the experts"), std::string::npos) << over.error().message;
+  // T = 2^31 rows is still a 32-bit TMA coordinate too many.
+  auto rows = persistent_gemm_launch_config(tile, false, 1LL << 31, 128, 64, 8, 132, GroupLayout::Contiguous);
+  ASSERT_FALSE(rows);
+  EXPECT_NE(rows.error().message.find("M = 2147483648"), std::string::npos) << rows.error().message;
+}
+
 // Issue 13: with no more tiles than SMs, every block of a ping-pong launch
 // gets at most one tile and its second consumer idles: the heuristic splits
 // the same block cooperatively. More tiles than SMs keep ping-pong.
