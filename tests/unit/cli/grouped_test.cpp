@@ -1,5 +1,6 @@
 // --grouped contiguous|masked on emit and compile (issue 15): the kernel
-// source defines TF_GEMM_GROUPED, and bad uses exit 2 with the reason.
+// source defines TF_GEMM_GROUPED (for the mma.sync and the wgmma template),
+// and bad uses exit 2 with the reason.
 #include <gtest/gtest.h>
 
 #include "unit/cli/CliRunner.h"
@@ -34,9 +35,23 @@ TEST(CliGrouped, BadUsesExitTwoWithTheReason) {
       run_cli({"compile", "--expr", "gelu(x)", "--grouped", "masked", "--kernel", "elementwise"});
   EXPECT_EQ(elementwise.exit_code, 2) << describe(elementwise);
   EXPECT_TRUE(contains(elementwise.err, "use --kernel gemm")) << elementwise.err;
-  const CliResult wgmma = run_cli({"compile", "--expr", "gelu(x)", "--grouped", "masked", "--arch", "sm_90a"});
-  EXPECT_EQ(wgmma.exit_code, 2) << describe(wgmma);
-  EXPECT_TRUE(contains(wgmma.err, "--arch sm_90")) << wgmma.err;
+}
+
+// The wgmma kernel serves grouped ops too: the layout is defined before
+// gemm_sm90.cuh, and the kernel compiles (no driver needed).
+TEST(CliGrouped, Sm90aKernelIsGroupedToo) {
+  const CliResult source =
+      run_cli({"emit", "--expr", "gelu(x)", "--grouped", "masked", "--arch", "sm_90a", "--stage", "kernel"});
+  ASSERT_EQ(source.exit_code, 0) << describe(source);
+  const auto define = source.out.find("#define TF_GEMM_GROUPED 2");
+  ASSERT_NE(define, std::string::npos) << source.out;
+  EXPECT_LT(define, source.out.find("#include \"tilefuse/gemm_sm90.cuh\"")) << source.out;
+  const CliResult wgmma =
+      run_cli({"compile", "--expr", "gelu(x)", "--grouped", "contiguous", "--arch", "sm_90a", "--json"});
+  ASSERT_EQ(wgmma.exit_code, 0) << describe(wgmma);
+  EXPECT_TRUE(contains(wgmma.out, "\"grouped\": \"contiguous\"")) << wgmma.out;
+  EXPECT_TRUE(contains(wgmma.out, "\"arch\": \"sm_90a\"")) << wgmma.out;
+  EXPECT_TRUE(contains(wgmma.out, "\"spill_bytes\": 0")) << wgmma.out;
 }
 
 }  // namespace
