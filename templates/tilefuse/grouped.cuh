@@ -69,7 +69,16 @@ struct TileCursor {
 #pragma unroll 1
     while (group < p.grouped.groups) {
       if (!loaded) {
+        // Contiguous: a group starts no earlier than the previous one ends,
+        // so that offsets that are not monotone (the host cannot check device
+        // data) still give at most T rows in all, the tile count stays under
+        // the host's grid bound and nothing is stored twice.
+        const long long previous_end = end;
         group_row_range(p, group, begin, end);
+        if constexpr (kContiguous) {
+          begin = begin < previous_end ? previous_end : begin;
+          end = end < begin ? begin : end;
+        }
         tiles_m = static_cast<unsigned>((end - begin + kBlockM - 1) / kBlockM);
         count = tiles_m * tiles_n;
         loaded = true;

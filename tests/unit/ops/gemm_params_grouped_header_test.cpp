@@ -115,11 +115,14 @@ TEST(GroupedTileCursor, NumbersTheTilesOfEveryGroupAndSkipsEmptyOnes) {
 
 TEST(GroupedTileCursor, ClampsOffsetsItCannotTrust) {
   // Offsets past T and a decreasing pair: rows stay inside [0, T), the
-  // decreasing group reads as empty.
+  // decreasing group reads as empty, and a group starts no earlier than the
+  // previous one ended (group 2 would start at 20: rows 20..39 stored twice;
+  // in all at most T rows, so the host's grid bound holds for any offsets).
   const std::vector<int> offsets = {-5, 40, 20, 500};
   const std::vector<Tile> tiles = tiles_of(offsets, 100, 64, 64);
-  const std::vector<Tile> expected = {{0, 0, 40, 0}, {20, 0, 100, 2}, {84, 0, 100, 2}};
+  const std::vector<Tile> expected = {{0, 0, 40, 0}, {40, 0, 100, 2}};
   EXPECT_EQ(tiles, expected);
+  EXPECT_LE(static_cast<long long>(tiles.size()), grouped_tile_rows_bound(GroupLayout::Contiguous, 100, 3, 64));
 }
 
 TEST(GroupedTileCursor, ContiguousGridBoundCoversTheWorstSplit) {
