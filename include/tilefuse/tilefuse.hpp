@@ -261,6 +261,12 @@ struct TuneOptions {
   bool simulate = false;
   /// Architecture to tune for; default: the current GPU's (sm_80 when simulating).
   std::optional<Arch> arch;
+  /// Grouped ops (MatmulOptions::grouped) only, and required for them: the
+  /// experts E of the tuned problems. Each Shape's m is then the token rows T
+  /// (Contiguous) or M_max (Masked); candidates are timed with balanced
+  /// routing (offsets on the device) and recorded per (E, layout, T bucket,
+  /// N, K), which launches with that many groups look up.
+  int experts = 0;
 };
 
 /// The outcome of tuning one shape.

@@ -19,6 +19,13 @@ namespace tilefuse::tune {
 /// (blocks of gate_interleave gate features, then as many up features) and n
 /// otherwise; W_up (gated, not interleaved) is shaped like B; bias has n
 /// values, C is m x n.
+///
+/// Grouped (mixture of experts): `group_offsets` holds E+1 ascending row
+/// offsets (offsets[0] = 0, offsets[E] = m); row r belongs to the group e with
+/// offsets[e] <= r < offsets[e+1] and is multiplied by that group's weights:
+/// B, W_up and bias hold E of the matrices/vectors above, one after the other.
+/// A masked problem with every group full ([E, M_max, K] packed) is the
+/// contiguous one with offsets e x M_max.
 struct HostGemm {
   long long m = 0, n = 0, k = 0;
   bool gated = false;
@@ -26,10 +33,12 @@ struct HostGemm {
   bool b_col_major = false;
   float alpha = 1.0f, beta = 1.0f;  ///< single-input only (as MatmulArgs)
   std::span<const float> a, b, b_up, bias, c;  ///< bias / c empty when absent
+  std::span<const int> group_offsets;          ///< empty: not grouped
 };
 
 /// The reference of element (row, col); InvalidInput for a position outside
-/// the output or an input span too short for the shape; the interpreter's
+/// the output, an input span too short for the shape or offsets that are not
+/// E+1 ascending values from 0 to m; the interpreter's
 /// error (e.g. a missing parameter value) otherwise.
 Expected<double> host_reference_element(const HostGemm& gemm, const dsl::ResolvedProgram& program,
                                         const dsl::ParameterValues& parameters, long long row, long long col);

@@ -29,6 +29,8 @@ struct TuneCliOptions {
   bool json = false, simulate = false, deterministic = false, retime = false;
   bool bias = false, residual = false, aux = false, b_col_major = false;
   std::size_t top = 10;
+  int experts = 0;     ///< > 0: grouped (mixture-of-experts) shapes
+  std::string layout;  ///< "contiguous" (default with --experts) | "masked"
   std::string export_file, import_file;
   bool arch_given = false;
 };
@@ -113,6 +115,17 @@ int run_tune(const TuneCliOptions& o) {
           make_error(ErrorCode::InvalidInput, "tilefuse tune --shapes needs --expr (or --expr-file)"));
     auto shapes = tune::parse_shape_list(o.shapes);
     if (!shapes) return report_error(shapes.error());
+    if (!o.layout.empty() && o.experts == 0)
+      return report_error(make_error(ErrorCode::InvalidInput,
+                                     "--layout is for grouped shapes: give --experts E as well"));
+    GroupLayout layout = GroupLayout::None;
+    if (o.experts != 0) {
+      auto parsed = tune::parse_layout(o.layout.empty() ? "contiguous" : o.layout);
+      if (!parsed) return report_error(parsed.error());
+      layout = *parsed;
+      shapes = tune::as_grouped(std::move(*shapes), o.experts, layout);
+      if (!shapes) return report_error(shapes.error());
+    }
     auto spec = o.expression.kernel_spec();
     if (!spec) return report_error(spec.error());
     if (!spec->row_inputs.empty() || !spec->col_inputs.empty())
@@ -175,6 +188,13 @@ void add_tune_command(CLI::App& root, int& exit_code) {
   // --import / --export alone need no expression.
   options->expression.add_to(*cmd, /*with_target_options=*/true, /*expression_required=*/false);
   cmd->add_option("--shapes", options->shapes, "problem shapes MxNxK[,MxNxK...], e.g. 128x14336x4096");
+  cmd->add_option("--experts", options->experts,
+                  "tune the grouped (mixture-of-experts) GEMM of E experts: each --shapes M is the "
+                  "token rows T (--layout contiguous) or the rows per expert M_max (masked)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--layout", options->layout,
+                  "grouped layout with --experts: contiguous (default; A is [T, K] sorted by expert) "
+                  "or masked (A is [E, M_max, K])");
   cmd->add_option("--budget-s", options->budget_s,
                   "stop timing new candidates after this many seconds (per shape)")
       ->check(CLI::PositiveNumber);
