@@ -34,6 +34,10 @@ struct KernelSpec {
   /// by name (dsl::OperandDeclarations; MatmulOptions::row_inputs/col_inputs).
   std::vector<std::string> row_inputs;
   std::vector<std::string> col_inputs;
+  /// A grouped (mixture-of-experts) GEMM: the generated source defines
+  /// TF_GEMM_GROUPED (1 contiguous, 2 masked) and includes
+  /// tilefuse/grouped.cuh. The epilogue itself does not change.
+  GroupLayout grouped = GroupLayout::None;
   Precision precision = Precision::Precise;
   Arch arch = Arch::Sm80;
   std::optional<std::array<long long, 3>> shape_hint;  ///< M, N, K for the tile heuristic

@@ -27,6 +27,24 @@ const char* to_string(DType d) {
   return "?";
 }
 
+const char* to_string(GroupLayout g) {
+  switch (g) {
+    case GroupLayout::None: return "none";
+    case GroupLayout::Contiguous: return "contiguous";
+    case GroupLayout::Masked: return "masked";
+  }
+  return "?";
+}
+
+Expected<GroupLayout> parse_group_layout(std::string_view text) {
+  for (GroupLayout g : {GroupLayout::None, GroupLayout::Contiguous, GroupLayout::Masked})
+    if (text == to_string(g)) return g;
+  return make_error(ErrorCode::InvalidInput,
+                    fmt::format("unknown grouped layout '{}'; expected 'contiguous' (A is [T, K], E+1 row "
+                                "offsets), 'masked' (A is [E, M_max, K], E row counts) or 'none'",
+                                text));
+}
+
 Expected<Precision> parse_precision(std::string_view text) {
   if (text == "precise") return Precision::Precise;
   if (text == "fast") return Precision::Fast;

@@ -14,11 +14,13 @@ using tilefuse::Arch;
 using tilefuse::kAllArchs;
 using tilefuse::kArchCount;
 using tilefuse::DType;
+using tilefuse::GroupLayout;
 using tilefuse::Precision;
 using tilefuse::TileConfig;
 
 using tilefuse::parse_arch;
 using tilefuse::parse_dtype;
+using tilefuse::parse_group_layout;
 using tilefuse::parse_precision;
 using tilefuse::to_string;
 

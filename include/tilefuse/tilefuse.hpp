@@ -44,26 +44,6 @@ using Params = std::map<std::string, float, std::less<>>;
 /// Row inputs and column inputs one op may declare (each kind).
 inline constexpr int kMaxRowColInputs = 4;
 
-/// How the rows of a grouped (mixture-of-experts) GEMM belong to its groups
-/// (experts). Every group e multiplies its rows of A by its own weights B[e];
-/// one launch covers all groups, reading the group sizes from device memory
-/// (no host synchronization: the launch can be captured in a CUDA graph).
-enum class GroupLayout {
-  /// A plain (batched) GEMM.
-  None,
-  /// A is [T, K] with the tokens sorted by group; MatmulArgs::group_offsets
-  /// holds E+1 ascending device int32 row offsets (offsets[0] = 0,
-  /// offsets[E] = T = shape.m): group e owns rows [offsets[e], offsets[e+1]).
-  /// D (and C, aux, row inputs) are [T, ...] in the same row order. Groups
-  /// may be empty; any sizes (not multiples of the tile).
-  Contiguous,
-  /// A is [E, M_max, K] (shape.m = M_max; MatmulArgs::group_rows holds E
-  /// device int32 valid-row counts in [0, M_max]): the decode case. D is
-  /// [E, M_max, N]; rows past a group's count are neither read for a result
-  /// nor written.
-  Masked,
-};
-
 /// What is fused: fixed when the op is created (each combination is one kernel).
 struct MatmulOptions {
   /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",

@@ -1,5 +1,5 @@
 // tilefuse — the plain value types of the public API (no MLIR, no CUDA):
-// element types, precision mode, target architecture, GEMM tile.
+// element types, precision mode, target architecture, grouped layout, GEMM tile.
 #pragma once
 
 #include <cstddef>
@@ -20,12 +20,34 @@ inline constexpr Arch kAllArchs[] = {Arch::Sm80, Arch::Sm86, Arch::Sm89, Arch::S
 inline constexpr std::size_t kArchCount = std::size(kAllArchs);
 enum class DType { BF16, F16, F32 };
 
+/// How the rows of a grouped (mixture-of-experts) GEMM belong to its groups
+/// (experts). Every group e multiplies its rows of A by its own weights B[e];
+/// one launch covers all groups, reading the group sizes from device memory
+/// (no host synchronization: the launch can be captured in a CUDA graph).
+enum class GroupLayout {
+  /// A plain (batched) GEMM.
+  None,
+  /// A is [T, K] with the tokens sorted by group; MatmulArgs::group_offsets
+  /// holds E+1 ascending device int32 row offsets (offsets[0] = 0,
+  /// offsets[E] = T = shape.m): group e owns rows [offsets[e], offsets[e+1]).
+  /// D (and C, aux, row inputs) are [T, ...] in the same row order. Groups
+  /// may be empty; any sizes (not multiples of the tile).
+  Contiguous,
+  /// A is [E, M_max, K] (shape.m = M_max; MatmulArgs::group_rows holds E
+  /// device int32 valid-row counts in [0, M_max]): the decode case. D is
+  /// [E, M_max, N]; rows past a group's count are neither read for a result
+  /// nor written.
+  Masked,
+};
+
 const char* to_string(Precision p);   // "precise" | "fast"
 const char* to_string(Arch a);        // "sm_80" | ... | "sm_90" | "sm_90a"
 const char* to_string(DType d);       // "bf16" | "f16" | "f32"
 Expected<Precision> parse_precision(std::string_view text);
 Expected<Arch> parse_arch(std::string_view text);
 Expected<DType> parse_dtype(std::string_view text);
+const char* to_string(GroupLayout g);  // "none" | "contiguous" | "masked"
+Expected<GroupLayout> parse_group_layout(std::string_view text);
 
 /// Mirrors #tilefuse.tile<...> (see compiler/Dialect/TilefuseDialect.td).
 struct TileConfig {

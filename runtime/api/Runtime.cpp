@@ -32,6 +32,12 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
                                   "not store: on Hopper force Arch::Sm90 (the mma.sync kernel) or leave "
                                   "MatmulOptions::arch unset, which chooses it",
                                   o.activation));
+  if (o.grouped != GroupLayout::None && o.arch == compiler::Arch::Sm90a)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("MatmulOptions::grouped = {} is not served by the sm_90a (wgmma) kernel yet: on "
+                                  "Hopper force Arch::Sm90 (the mma.sync kernel) or leave MatmulOptions::arch "
+                                  "unset, which chooses it",
+                                  to_string(o.grouped)));
   if (o.row_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs) ||
       o.col_inputs.size() > static_cast<std::size_t>(kMaxRowColInputs))
     return make_error(ErrorCode::Unsupported,
@@ -104,6 +110,7 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   spec.gate_interleave = options.gate_interleave;
   spec.row_inputs = options.row_inputs;
   spec.col_inputs = options.col_inputs;
+  spec.grouped = options.grouped;
   spec.precision = options.precision;
   for (compiler::Arch arch : compiler::kAllArchs) {
     state->targets[static_cast<size_t>(arch)] = compiler::make_target(arch);
@@ -143,6 +150,7 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
   operands.row_inputs = options.row_inputs;
   operands.col_inputs = options.col_inputs;
+  operands.grouped = options.grouped;
 
   MatmulOp op;
   op.state_ = std::move(state);

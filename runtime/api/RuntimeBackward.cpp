@@ -43,6 +43,8 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   spec.b_col_major = options.b_col_major;
   spec.precision = options.precision;
   spec.gradient = true;
+  // Grouped: the same expert layout as the forward (z/aux in A's row layout).
+  spec.grouped = options.grouped;
   // The backward epilogue lives in the mma.sync driver: its tile rules apply
   // on every architecture (sm_90a runs mma.sync too).
   for (compiler::Arch arch : compiler::kAllArchs) state->targets[static_cast<size_t>(arch)] = compiler::make_target(compiler::Arch::Sm80);
@@ -65,6 +67,7 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   operands.aux = true;  // z (gated: [gate | up]): read, not written
   operands.aux_is_input = true;
   operands.gated_backward = gated;
+  operands.grouped = options.grouped;
   operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
 
   MatmulOp op;

@@ -5,6 +5,7 @@
 
 #include "compiler/Target/TargetInfo.h"
 #include "compiler/Target/TilePruning.h"
+#include "runtime/ops/KernelSource.h"
 
 namespace tilefuse::ops {
 namespace {
@@ -48,7 +49,7 @@ Expected<std::string> backward_gemm_kernel_source(const compiler::KernelSpec& sp
       t.block_m, t.block_n, t.block_k, t.warp_m, t.warp_n, t.stages, t.group_m,
       spec.input_type == compiler::DType::BF16 ? "true" : "false", spec.b_col_major ? "true" : "false");
   const long long shared = compiler::tile_shared_bytes(compiler::Mainloop::MmaSyncMultistage, t, /*gated=*/false);
-  return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" +
+  return prologue(epilogue) + config + grouped_defines(spec.grouped) + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" +
          fmt::format("static_assert(tf::sm80::kSmemBytes == {}, \"the host (compiler/Target/TilePruning.cpp) "
                      "and gemm_sm80.cuh disagree on the shared memory of this tile\");\n",
                      shared);

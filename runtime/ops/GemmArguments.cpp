@@ -77,13 +77,87 @@ Expected<long long> batch_stride(const char* name, long long given, long long pa
   return stride;
 }
 
+const char* layout_name(GroupLayout layout) { return to_string(layout); }
+
+/// The grouping of a launch against the op's: a grouped op needs batch = 1,
+/// E >= 1 and exactly its layout's group-size array; a plain op none of the
+/// grouped arguments.
+Expected<void> check_grouping(const GemmOperands& operands, const MatmulArgs& args) {
+  if (operands.grouped == GroupLayout::None) {
+    if (args.groups != 0 || args.group_offsets || args.group_rows || args.stride_bias != kPackedStride)
+      return invalid("MatmulArgs::groups / group_offsets / group_rows / stride_bias are set but the op was "
+                     "created without MatmulOptions::grouped: create a grouped op (GroupLayout::Contiguous "
+                     "or Masked) or leave them at their defaults (0, nullptr, nullptr, kPackedStride)");
+    return {};
+  }
+  const bool contiguous = operands.grouped == GroupLayout::Contiguous;
+  const char* layout = layout_name(operands.grouped);
+  if (args.batch != 1)
+    return invalid(fmt::format("batch = {} with a grouped ({}) op: the experts are the batch; leave "
+                               "MatmulArgs::batch at 1 and pass the expert count as MatmulArgs::groups",
+                               args.batch, layout));
+  if (args.groups < 1)
+    return invalid(fmt::format("MatmulArgs::groups = {}: a grouped ({}) op needs E >= 1 experts; pass the "
+                               "number of experts (the length of the weight tensor's first dimension)",
+                               args.groups, layout));
+  if (contiguous) {
+    if (!args.group_offsets)
+      return invalid(fmt::format("the op is grouped contiguous but MatmulArgs::group_offsets is null: pass "
+                                 "a device pointer to E+1 = {} int32 row offsets (offsets[0] = 0, "
+                                 "offsets[E] = T = shape.m, ascending)",
+                                 static_cast<long long>(args.groups) + 1));
+    if (args.group_rows)
+      return invalid("the op is grouped contiguous (A is [T, K], rows given by group_offsets) but "
+                     "MatmulArgs::group_rows is set too: leave group_rows null, or create the op with "
+                     "GroupLayout::Masked for per-expert row counts");
+  } else {
+    if (!args.group_rows)
+      return invalid(fmt::format("the op is grouped masked but MatmulArgs::group_rows is null: pass a device "
+                                 "pointer to E = {} int32 valid-row counts, each in [0, M_max = shape.m]",
+                                 args.groups));
+    if (args.group_offsets)
+      return invalid("the op is grouped masked (A is [E, M_max, K], rows given by group_rows) but "
+                     "MatmulArgs::group_offsets is set too: leave group_offsets null, or create the op "
+                     "with GroupLayout::Contiguous for row offsets into one [T, K] matrix");
+  }
+  const int* sizes = contiguous ? args.group_offsets : args.group_rows;
+  if (reinterpret_cast<std::uintptr_t>(sizes) % alignof(int) != 0)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("MatmulArgs::{} = {} is not 4-byte aligned: it holds int32 values",
+                                  contiguous ? "group_offsets" : "group_rows", static_cast<const void*>(sizes)));
+  return {};
+}
+
+/// A contiguous grouped op's A, C, D or aux is one [T, ...] matrix: its
+/// batch stride is 0 whatever the expert; another given stride is a mistake.
+Expected<long long> contiguous_stride(const char* name, long long given) {
+  if (given != kPackedStride && given != 0)
+    return invalid(fmt::format("{} = {} with a grouped contiguous op: A, C, D and aux are single [T, ...] "
+                               "matrices whose rows the experts share through group_offsets; leave {} at "
+                               "kPackedStride",
+                               name, given, name));
+  return 0;
+}
+
 }  // namespace
 
 Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const MatmulArgs& args) {
   const Shape& s = args.shape;
+  if (operands.grouped != GroupLayout::None && s.m < 1)
+    return invalid(fmt::format(
+        "shape.m = {} with a grouped ({}) op: shape.m is {} and must be >= 1 (a launch without any "
+        "token has nothing to compute: skip it)",
+        s.m, layout_name(operands.grouped),
+        operands.grouped == GroupLayout::Contiguous ? "T, the rows of A (the sum of the group sizes)"
+                                                    : "M_max, the rows of each expert's slab of A"));
   if (s.m < 1 || s.n < 1 || s.k < 1)
     return invalid(fmt::format("shape M={} N={} K={}: every dimension must be >= 1", s.m, s.n, s.k));
   if (args.batch < 1) return invalid(fmt::format("batch = {} must be >= 1", args.batch));
+  if (auto ok = check_grouping(operands, args); !ok) return ok.take_error();
+  // The kernel's batch index: the expert of a grouped op.
+  const bool grouped = operands.grouped != GroupLayout::None;
+  const bool contiguous = operands.grouped == GroupLayout::Contiguous;
+  const int batches = grouped ? args.groups : args.batch;
   if (!args.a || !args.b || !args.d)
     return invalid(fmt::format("A, B and D must be device pointers (got a={}, b={}, d={})", args.a,
                                args.b, args.d));
@@ -180,11 +254,46 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
                  {"stride_aux", args.stride_aux, s.m * p.ld_aux, &p.batch_stride_aux,
                   operands.aux && !operands.aux_is_input}};
   for (const auto& st : strides) {
-    auto value = batch_stride(st.name, st.given, st.packed, args.batch, st.written);
+    // Contiguous grouped: A, C, D, aux are [T, ...] (B steps per expert).
+    auto value = contiguous && st.out != &p.batch_stride_b ? contiguous_stride(st.name, st.given)
+                                                           : batch_stride(st.name, st.given, st.packed, batches,
+                                                                          st.written);
     if (!value) return value.take_error();
     *st.out = *value;
   }
   return p;
+}
+
+Expected<GroupedParams> make_grouped_params(const GemmOperands& operands, const MatmulArgs& args) {
+  if (operands.grouped == GroupLayout::None)
+    return make_error(ErrorCode::Internal, "make_grouped_params called for an op that is not grouped; this is a "
+                                           "tilefuse bug, please report it");
+  if (auto ok = check_grouping(operands, args); !ok) return ok.take_error();
+  GroupedParams g;
+  g.rows = operands.grouped == GroupLayout::Contiguous ? args.group_offsets : args.group_rows;
+  g.groups = args.groups;
+  g.bias_group_stride = 0;
+  if (!operands.bias) {
+    if (args.stride_bias != kPackedStride)
+      return invalid(fmt::format("MatmulArgs::stride_bias = {} but the op has no bias: leave it at "
+                                 "kPackedStride or create the op with bias",
+                                 args.stride_bias));
+    return g;
+  }
+  const long long n = args.shape.n;
+  const long long stride = args.stride_bias == kPackedStride ? n : args.stride_bias;
+  if (stride < 0 || (stride != 0 && stride < n))
+    return invalid(fmt::format("MatmulArgs::stride_bias = {}: pass kPackedStride (one N = {} vector per "
+                               "expert, packed), 0 (one bias for every expert) or a stride >= N",
+                               args.stride_bias, n));
+  // bias is read as 8-byte aligned (checked for expert 0): 4 elements.
+  if (stride % 4 != 0)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("MatmulArgs::stride_bias = {} is not a multiple of 4 elements: every "
+                                  "expert's bias must be 8-byte aligned; pad the bias vectors",
+                                  stride));
+  g.bias_group_stride = stride;
+  return g;
 }
 
 }  // namespace tilefuse::ops
@@ -201,6 +310,11 @@ Expected<OperandVectors> make_operand_vectors(const GemmOperands& operands, cons
     const auto& strides = columns ? args.stride_col_inputs : args.stride_row_inputs;
     const char* field = columns ? "col_inputs" : "row_inputs";
     const long long length = columns ? args.shape.n : args.shape.m;
+    // Grouped: column inputs step per expert; row inputs follow A's rows
+    // (contiguous: one [T] vector; masked: per expert, like A).
+    const bool grouped = operands.grouped != GroupLayout::None;
+    const bool one_vector = operands.grouped == GroupLayout::Contiguous && !columns;
+    const int batches = grouped ? args.groups : args.batch;
     for (std::size_t k = 0; k < pointers.size(); ++k) {
       if (k >= names.size()) {
         if (pointers[k])
@@ -220,13 +334,22 @@ Expected<OperandVectors> make_operand_vectors(const GemmOperands& operands, cons
                                       "holds f32 values",
                                       field, k, names[k], static_cast<const void*>(pointers[k])));
       long long stride = length;
-      if (args.batch > 1) {
+      if (one_vector) {
+        if (strides[k] != kPackedStride && strides[k] != 0)
+          return invalid(fmt::format("MatmulArgs::stride_{}[{}] ('{}') = {} with a grouped contiguous op: "
+                                     "a row input is one [T] vector in A's row order; leave the stride at "
+                                     "kPackedStride",
+                                     field, k, names[k], strides[k]));
+        stride = 0;
+      } else if (batches > 1) {
         stride = strides[k] == kPackedStride ? length : strides[k];
         if (stride != 0 && stride < length)
-          return invalid(fmt::format("MatmulArgs::stride_{}[{}] ('{}') = {} with batch = {}: pass "
-                                     "kPackedStride ({} values per batch), 0 (one vector for every "
-                                     "batch) or a stride >= {}",
-                                     field, k, names[k], strides[k], args.batch, length, length));
+          return invalid(fmt::format("MatmulArgs::stride_{}[{}] ('{}') = {} with {} = {}: pass "
+                                     "kPackedStride ({} values per {}), 0 (one vector for every "
+                                     "{}) or a stride >= {}",
+                                     field, k, names[k], strides[k], grouped ? "groups" : "batch", batches,
+                                     length, grouped ? "expert" : "batch", grouped ? "expert" : "batch",
+                                     length));
       }
       (columns ? vectors.col : vectors.row)[k] = pointers[k];
       (columns ? vectors.col_batch_stride : vectors.row_batch_stride)[k] = stride;

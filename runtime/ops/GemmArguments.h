@@ -26,6 +26,9 @@ struct GemmOperands {
   /// The backward GEMMs read aux (z, or [gate | up]); forward ops write it.
   bool aux_is_input = false;
   int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
+  /// A grouped (mixture-of-experts) op (MatmulOptions::grouped): the
+  /// experts are the batch, MatmulArgs::groups of them; see make_gemm_params.
+  GroupLayout grouped = GroupLayout::None;
   /// Declared row / column inputs (MatmulOptions::row_inputs / col_inputs).
   std::vector<std::string> row_inputs, col_inputs;
 };
@@ -34,12 +37,30 @@ struct GemmOperands {
 /// (leading dimensions and strides resolved). InvalidInput for a missing,
 /// unexpected or inconsistent argument; Unsupported for an alignment the
 /// kernel cannot serve. Allocates nothing on success.
+///
+/// Grouped ops (operands.grouped): batch must be 1 and groups = E >= 1, with
+/// the group-size array of the layout (contiguous: group_offsets, masked:
+/// group_rows; the other one null). The batch index of the kernel is the
+/// expert, so the batch strides are resolved as for a batched GEMM of E:
+/// contiguous, A, D, C and aux are one [T, ...] matrix each (batch strides 0;
+/// a stride argument other than kPackedStride or 0 is rejected) and B steps
+/// per expert (stride_b, packed default one K x N / N x K matrix); masked,
+/// every stride is per expert with the packed defaults.
 Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const MatmulArgs& args);
+
+/// A grouped op's TfGroupedParams (the group-size array, E, the bias stride
+/// between experts: stride_bias, kPackedStride = N, 0 = one shared bias).
+/// Call after make_gemm_params succeeded (it checks the grouping); checks
+/// stride_bias. The group sizes live on the device and are not read: the
+/// kernel clamps them (templates/tilefuse/grouped.cuh).
+Expected<GroupedParams> make_grouped_params(const GemmOperands& operands, const MatmulArgs& args);
 
 /// Checks the row/column input vectors of `args` against the declared ones
 /// (a declared input needs a non-null, 4-byte aligned pointer; an undeclared
 /// slot must be null; a batch stride is kPackedStride, 0, or >= the vector
-/// length) and resolves their batch strides.
+/// length) and resolves their batch strides. Grouped ops: column inputs step
+/// per expert (stride_col_inputs, packed N); row inputs follow A's rows
+/// (contiguous: one [T] vector, stride 0; masked: per expert, packed M_max).
 Expected<OperandVectors> make_operand_vectors(const GemmOperands& operands, const MatmulArgs& args);
 
 }  // namespace tilefuse::ops

@@ -40,6 +40,34 @@ Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& t
   return config;
 }
 
+long long grouped_tile_rows_bound(compiler::GroupLayout layout, long long m, long long groups, int block_m) {
+  // Contiguous: sum ceil(n_e/BM) <= sum (n_e + BM-1)/BM = (T + E(BM-1))/BM,
+  // and the left side is an integer, so the floor bounds it too.
+  if (layout == compiler::GroupLayout::Contiguous) return (m + groups * (block_m - 1)) / block_m;
+  return groups * ceil_div(m, block_m);
+}
+
+Expected<runtime::LaunchConfig> grouped_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
+                                                           compiler::GroupLayout layout, long long m, long long n,
+                                                           long long groups) {
+  const long long rows = grouped_tile_rows_bound(layout, m, groups, tile.block_m);
+  const long long tiles_n = ceil_div(n, tile.block_n);
+  // The kernel numbers tiles in 32 bits (grouped.cuh); the grid limit is lower.
+  if (rows > kMaxGridX / tiles_n)
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("a grouped ({}) launch of {} rows in {} groups by N = {} may need up to {} x {} "
+                                  "blocks of {}x{}, more than CUDA's grid limit of {}: split the experts into "
+                                  "several launches",
+                                  to_string(layout), m, groups, n, rows, tiles_n, tile.block_m, tile.block_n,
+                                  kMaxGridX));
+  runtime::LaunchConfig config;
+  config.grid[0] = static_cast<unsigned>(rows * tiles_n);
+  config.grid[1] = 1;
+  config.block[0] = static_cast<unsigned>(tile.warps() * 32);
+  config.dynamic_shared_bytes = static_cast<unsigned>(compiler::tile_shared_bytes(tile, gated));
+  return config;
+}
+
 Expected<runtime::LaunchConfig> persistent_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                               long long m, long long n, long long k,
                                                               long long batch, int sm_count) {

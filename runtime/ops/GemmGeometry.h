@@ -22,6 +22,20 @@ namespace tilefuse::ops {
 Expected<runtime::LaunchConfig> gemm_launch_config(const compiler::TileConfig& tile, bool gated,
                                                    long long m, long long n, long long batch);
 
+/// A grouped op on the mma.sync kernel (gemm_sm80.cuh with TF_GEMM_GROUPED):
+/// blockIdx.x numbers the tiles of all groups, group after group; the group
+/// sizes are on the device, so the grid is an upper bound of the tile count
+/// and the blocks past the device-computed total exit at once. Contiguous
+/// (m = T rows in E groups): sum_e ceil(n_e / BM) <= floor((T + E·(BM-1)) / BM)
+/// tile rows; masked (m = M_max): E · ceil(M_max / BM). Times ceil(n / BN).
+/// grid.y = 1. Unsupported when the bound exceeds CUDA's grid limit.
+Expected<runtime::LaunchConfig> grouped_gemm_launch_config(const compiler::TileConfig& tile, bool gated,
+                                                           compiler::GroupLayout layout, long long m, long long n,
+                                                           long long groups);
+
+/// The upper bound of the tile rows above (exposed for tests).
+long long grouped_tile_rows_bound(compiler::GroupLayout layout, long long m, long long groups, int block_m);
+
 /// The persistent sm_90a kernel (templates/tilefuse/gemm_sm90.cuh): one block
 /// per multiprocessor, at most one per output tile (batches included), each
 /// walking tiles blockIdx.x, blockIdx.x + gridDim.x, ...; 384 threads (one

@@ -6,12 +6,16 @@
 namespace tilefuse::ops {
 
 void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
-                        KernelParamBuffer& out, const OperandVectors& vectors) {
-  out.size = kernel_params_bytes(epilogue_values.size(), vectors.rows, vectors.cols);
+                        KernelParamBuffer& out, const OperandVectors& vectors, const GroupedParams* grouped) {
+  out.size = kernel_params_bytes(epilogue_values.size(), vectors.rows, vectors.cols, grouped != nullptr);
   std::memset(out.bytes, 0, out.size);
   std::memcpy(out.bytes, &params, sizeof(GemmParams));
   if (!epilogue_values.empty())
     std::memcpy(out.bytes + kEpilogueParamsOffset, epilogue_values.data(), epilogue_values.size_bytes());
+  // The trailing blocks, in gemm_params.cuh's order: operand vectors, grouped.
+  if (grouped)
+    std::memcpy(out.bytes + kernel_params_bytes(epilogue_values.size(), vectors.rows, vectors.cols), grouped,
+                sizeof(GroupedParams));
   if (operand_vectors_bytes(vectors.rows, vectors.cols) == 0) return;
   // TfOperandVectors: row pointers, row strides, column pointers, column strides.
   std::byte* at = out.bytes + kernel_params_bytes(epilogue_values.size());

@@ -16,6 +16,10 @@
 // An activation with declared row/column inputs (R row, C column) appends
 // TfOperandVectors at that size: max(R,1) pointers, max(R,1) batch strides,
 // max(C,1) pointers, max(C,1) batch strides (8 bytes each).
+//
+// A grouped op (TF_GEMM_GROUPED, MatmulOptions::grouped) then appends
+// TfGroupedParams (24 bytes: the device group-size array, E, the bias stride
+// between experts). Later blocks (FP8) follow in the order of gemm_params.cuh.
 #pragma once
 
 #include <algorithm>
@@ -92,18 +96,38 @@ constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows,
 }
 static_assert(kernel_params_bytes(0, 1, 1) == 176 + 32 && kernel_params_bytes(3, 0, 2) == 184 + 48);
 
+/// TfGroupedParams (templates/tilefuse/gemm_params.cuh), field for field:
+/// a grouped op's group sizes. `rows`: contiguous, E+1 row offsets; masked,
+/// E valid-row counts (device int32).
+struct GroupedParams {
+  const int* rows = nullptr;
+  long long groups = 0;             ///< E >= 1
+  long long bias_group_stride = 0;  ///< elements between the experts' bias vectors (0: shared)
+};
+static_assert(offsetof(GroupedParams, rows) == 0 && offsetof(GroupedParams, groups) == 8 &&
+              offsetof(GroupedParams, bias_group_stride) == 16 && sizeof(GroupedParams) == 24 &&
+              alignof(GroupedParams) == 8);
+
+/// sizeof(TfGemmParams) with row/column inputs and, for a grouped op, TfGroupedParams.
+constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows, int cols, bool grouped) {
+  return kernel_params_bytes(parameter_count, rows, cols) + (grouped ? sizeof(GroupedParams) : 0);
+}
+static_assert(kernel_params_bytes(0, 0, 0, true) == 176 + 24 && kernel_params_bytes(3, 1, 1, true) == 184 + 32 + 24);
+
 /// The bytes of one TfGemmParams, aligned like it; passed as the kernel's
 /// single argument (cuLaunchKernel copies `size` bytes from `bytes`).
 struct KernelParamBuffer {
   alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams, kMaxRowColInputs,
-                                                                kMaxRowColInputs)];
+                                                                kMaxRowColInputs, /*grouped=*/true)];
   std::size_t size = 0;
 };
 
 /// Lays out `params` followed by `epilogue_values` (at most
 /// kMaxEpilogueParams; the caller checks), then `vectors` when it declares
-/// any, into `out`; padding bytes are zero.
+/// any, then `grouped` when given (a grouped op), into `out`; padding bytes
+/// are zero.
 void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
-                        KernelParamBuffer& out, const OperandVectors& vectors = {});
+                        KernelParamBuffer& out, const OperandVectors& vectors = {},
+                        const GroupedParams* grouped = nullptr);
 
 }  // namespace tilefuse::ops

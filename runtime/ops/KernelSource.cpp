@@ -20,6 +20,15 @@ std::string prologue(const compiler::CompiledEpilogue& epilogue) {
 
 }  // namespace
 
+std::string grouped_defines(compiler::GroupLayout layout) {
+  switch (layout) {
+    case compiler::GroupLayout::None: return "";
+    case compiler::GroupLayout::Contiguous: return "#define TF_GEMM_GROUPED 1  // contiguous: E+1 row offsets\n";
+    case compiler::GroupLayout::Masked: return "#define TF_GEMM_GROUPED 2  // masked: E valid-row counts\n";
+  }
+  return "";
+}
+
 std::string gemm_kernel_source(const compiler::KernelSpec& spec,
                                const compiler::CompiledEpilogue& epilogue) {
   const compiler::TileConfig& t = epilogue.tile;
@@ -43,7 +52,7 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
   const long long shared = compiler::tile_shared_bytes(mainloop, t, gated);
   if (mainloop == compiler::Mainloop::WgmmaWarpSpecialized) {
     const WgmmaShape wgmma{t.warp_n, spec.input_type == compiler::DType::BF16, !spec.b_col_major};
-    return prologue(epilogue) + config + "\n" + wgmma_wrapper_source(wgmma) +
+    return prologue(epilogue) + config + grouped_defines(spec.grouped) + "\n" + wgmma_wrapper_source(wgmma) +
            "\n#include \"tilefuse/gemm_sm90.cuh\"\n" +
            fmt::format("static_assert(tf::sm90::kSmemBytes == {}, \"the host (compiler/Target/TilePruning.cpp) "
                        "and gemm_sm90.cuh disagree on the shared memory of this tile\");\n",
@@ -53,7 +62,8 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
       "static_assert(tf::sm80::kSmemBytes == {}, \"the host (runtime/ops/GemmGeometry.cpp) and "
       "gemm_sm80.cuh disagree on the shared memory of this tile\");\n",
       shared);
-  return prologue(epilogue) + config + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" + shared_check;
+  return prologue(epilogue) + config + grouped_defines(spec.grouped) + "\n#include \"tilefuse/gemm_sm80.cuh\"\n" +
+         shared_check;
 }
 
 std::string elementwise_kernel_source(const compiler::CompiledEpilogue& epilogue) {

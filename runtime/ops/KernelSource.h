@@ -20,6 +20,12 @@ inline constexpr const char* kElementwiseKernelName = "tf_elementwise";
 std::string gemm_kernel_source(const compiler::KernelSpec& spec,
                                const compiler::CompiledEpilogue& epilogue);
 
+/// The macro lines a grouped kernel's source puts before the mainloop
+/// template: "#define TF_GEMM_GROUPED 1" (contiguous) or 2 (masked), which
+/// adds TfGroupedParams to TfGemmParams and makes the template include
+/// tilefuse/grouped.cuh; empty for GroupLayout::None.
+std::string grouped_defines(compiler::GroupLayout layout);
+
 /// The element-wise kernel source (epilogue applied to a flat fp32 tensor).
 std::string elementwise_kernel_source(const compiler::CompiledEpilogue& epilogue);
 

@@ -117,6 +117,13 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!params) return params.take_error();
   auto vectors = ops::make_operand_vectors(operands, args);
   if (!vectors) return vectors.take_error();
+  const bool grouped = operands.grouped != GroupLayout::None;
+  ops::GroupedParams grouped_params;
+  if (grouped) {
+    auto made = ops::make_grouped_params(operands, args);
+    if (!made) return made.take_error();
+    grouped_params = *made;
+  }
   if (values.size() != parameters.size())
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("activation '{}' takes {} runtime parameter(s) but {} value(s) "
@@ -130,16 +137,26 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
     if (auto ok = check_loadable(arch, device->arch, device->ordinal); !ok)
       return ok;
   const Shape& s = args.shape;
-  auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal}, args.batch, device->sm_count);
+  // A grouped op's tile is chosen for one expert's rows: the mean group of a
+  // contiguous launch (the sizes are on the device), M_max for a masked one.
+  const long long tile_m = operands.grouped == GroupLayout::Contiguous ? (s.m + args.groups - 1) / args.groups : s.m;
+  const long long tile_batch = grouped ? args.groups : args.batch;
+  auto chosen = tile_for(arch, tile_m, s.n, s.k, ops::AdvisedDevice{device->ordinal}, tile_batch, device->sm_count);
   if (!chosen) return chosen.take_error();
   const compiler::TileConfig& tile = *chosen;
   // sm_90a: the persistent TMA/wgmma kernel (gemm_sm90.cuh); backward kernels
   // stay on the mma.sync template everywhere.
   const bool wgmma = !backward && targets[static_cast<size_t>(arch)]->mainloop() ==
                                       compiler::Mainloop::WgmmaWarpSpecialized;
-  auto config = wgmma ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, s.k, args.batch,
-                                                           device->sm_count)
-                      : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
+  if (wgmma && grouped)  // MatmulState::launch_arch never picks it; only a forced Arch::Sm90a gets here
+    return make_error(ErrorCode::Unsupported,
+                      "a grouped op is not served by the sm_90a (wgmma) kernel yet: force Arch::Sm90 (the "
+                      "mma.sync kernel) or leave MatmulOptions::arch unset, which chooses it on Hopper");
+  auto config = wgmma    ? ops::persistent_gemm_launch_config(tile, operands.gated, s.m, s.n, s.k, args.batch,
+                                                              device->sm_count)
+                : grouped ? ops::grouped_gemm_launch_config(tile, operands.gated, operands.grouped, s.m, s.n,
+                                                            args.groups)
+                          : ops::gemm_launch_config(tile, operands.gated, s.m, s.n, args.batch);
   if (!config) return config.take_error();
   if (static_cast<long long>(config->dynamic_shared_bytes) > device->max_shared_bytes)
     return make_error(ErrorCode::Unsupported,
@@ -154,7 +171,7 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!kernel) return kernel.take_error();
 
   ops::KernelParamBuffer buffer;
-  ops::pack_kernel_params(*params, values, buffer, *vectors);
+  ops::pack_kernel_params(*params, values, buffer, *vectors, grouped ? &grouped_params : nullptr);
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();

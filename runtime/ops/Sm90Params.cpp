@@ -44,11 +44,16 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
 
 bool sm90a_kernel_serves(const GemmOperands& operands) {
   if (operands.gated && operands.aux) return false;
+  if (operands.grouped != GroupLayout::None) return false;  // gemm_sm90.cuh has no grouped schedule yet
   const int ib = operands.gated ? operands.gate_interleave : 0;
   return ib == 0 || operands.b_col_major || ib % static_cast<int>(kBoxN) == 0;
 }
 
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile) {
+  if (operands.grouped != GroupLayout::None)
+    return make_error(ErrorCode::Unsupported,
+                      "a grouped op is not served by the sm_90a (wgmma) kernel yet: on Hopper leave "
+                      "MatmulOptions::arch unset (the sm_90 mma.sync kernel is chosen) or force Arch::Sm90");
   if (operands.gated && operands.aux)
     return make_error(ErrorCode::Unsupported,
                       "a gated op with aux ([gate | up] for the backward) is not served by the sm_90a (wgmma) "

@@ -51,6 +51,7 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& oper
                               const compiler::TileConfig& tile, long long batch);
 
 /// Whether the sm_90a kernel serves `operands` whatever the tile: not a
+/// grouped op (no grouped schedule yet), not a
 /// gated op with aux (no [gate | up] store) nor a row-major interleaved
 /// weight whose gate_interleave is not a multiple of 64 (one TMA box row).
 /// Where it does not, Hopper launches run the sm_90 mma.sync kernel.

@@ -2,7 +2,7 @@
 // store that every GEMM mainloop driver's epilogue uses (gemm_sm80.cuh,
 // gemm_epilogue.cuh for gemm_sm90.cuh): one copy, so both paths store alike.
 //
-// Needs, before inclusion: TfGemmConfig (kInputBf16), the generated epilogue
+// Needs, before inclusion: TfGemmConfig (kInputBf16), TfGemmParams, the generated epilogue
 // (TF_EPILOGUE_OUT_BYTES, TF_EPILOGUE_OUT_BF16, TfEpilogueOut) and
 // tf::bf16_bits_to_float / f16_bits_to_float / to_bf16_bits / to_f16_bits /
 // st_global (ptx_sm80.cuh). Global stores go through st_global, which the CPU
@@ -16,6 +16,18 @@ using Cfg = TfGemmConfig;
 __device__ __forceinline__ float input_to_float(unsigned short bits) {
   if constexpr (Cfg::kInputBf16) return bf16_bits_to_float(bits);
   else return f16_bits_to_float(bits);
+}
+
+/// The bias vector of batch `batch`: a grouped op's experts each have one
+/// (TfGroupedParams::bias_group_stride apart; 0 shares one), a batched GEMM
+/// shares one.
+__device__ __forceinline__ const unsigned short* bias_of(const TfGemmParams& p, long long batch) {
+#if defined(TF_GEMM_GROUPED)
+  return p.bias + batch * p.grouped.bias_group_stride;
+#else
+  (void)batch;
+  return p.bias;
+#endif
 }
 
 /// Output-dtype element → float (residual C).

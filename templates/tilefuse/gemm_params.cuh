@@ -64,15 +64,29 @@ constexpr unsigned long long kTfGemmParamsEpilogueOffset = 7 * 8 + 13 * 8 + 2 * 
 static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
               "TfGemmParams assumes 64-bit pointers (as the host's GemmParams)");
 static_assert(alignof(TfGemmParams) == 8, "TfGemmParams is 8-byte aligned (kGemmParamsAlign)");
+// The optional trailing blocks, in order (each present only with its macro).
 #if defined(TF_EPILOGUE_ROW_INPUTS)
-static_assert(sizeof(TfGemmParams) ==
-                  (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8 + sizeof(TfOperandVectors),
-              "TfGemmParams: 168 bytes of fixed fields, TfEpilogueParams, padding to 8, then "
-              "TfOperandVectors (runtime/ops/GemmParams.h packs exactly this)");
+constexpr unsigned long long kTfOperandVectorsBytes = sizeof(TfOperandVectors);
 static_assert(sizeof(TfOperandVectors) ==
                   16 * (TF_OPERAND_SLOTS(TF_EPILOGUE_ROW_INPUTS) + TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)),
               "TfOperandVectors: a pointer and a stride per slot");
+#else
+constexpr unsigned long long kTfOperandVectorsBytes = 0;
+#endif
+#if defined(TF_GEMM_GROUPED)
+constexpr unsigned long long kTfGroupedParamsBytes = sizeof(TfGroupedParams);
+static_assert(sizeof(TfGroupedParams) == 24 && alignof(TfGroupedParams) == 8,
+              "TfGroupedParams: a pointer and two long longs (runtime/ops/GemmParams.h, GroupedParams)");
+#else
+constexpr unsigned long long kTfGroupedParamsBytes = 0;
+#endif
+static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8 +
+                                          kTfOperandVectorsBytes + kTfGroupedParamsBytes,
+              "TfGemmParams: 168 bytes of fixed fields, TfEpilogueParams, padding to 8, then "
+              "TfOperandVectors (with row/column inputs), then TfGroupedParams (grouped ops): "
+              "runtime/ops/GemmParams.h packs exactly this");
 
+#if defined(TF_EPILOGUE_ROW_INPUTS)
 namespace tf {
 // Row inputs of output row `row` (batch `batch`) into the epilogue's operands.
 __device__ __forceinline__ void load_row_operands(const TfGemmParams& p, long long batch, long long row,
@@ -92,8 +106,4 @@ __device__ __forceinline__ void load_column_operands(const TfGemmParams& p, long
       values[k][j] = col + j < p.n ? p.operands.col[k][batch * p.operands.col_batch_stride[k] + col + j] : 0.0f;
 }
 }  // namespace tf
-#else
-static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8,
-              "TfGemmParams: 168 bytes of fixed fields, then TfEpilogueParams, rounded up to 8 "
-              "(runtime/ops/GemmParams.h packs exactly this)");
 #endif

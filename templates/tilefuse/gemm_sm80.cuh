@@ -8,6 +8,14 @@
 //                                                           dZ = (dY·Wᵀ) ⊙ act'(z)
 //   D = [dgate | dup](alpha * A·B, aux = [gate | up])       gated backward: M x 2N
 //
+// Grouped (TF_GEMM_GROUPED, tilefuse/grouped.cuh): any of the above per
+// expert in one launch. blockIdx.x numbers the tiles of all experts, expert
+// after expert; the block finds its expert with the tile cursor, which is
+// then the batch index of every pointer (the host set the batch strides of
+// the [T, ...] tensors of the contiguous layout to 0), and stores only the
+// rows before its expert's row end. The grid is an upper bound of the tile
+// count (the sizes are on the device): blocks past the last tile exit.
+//
 // Written once; the generator only supplies, before including this file:
 //   - the generated epilogue (tilefuse/epilogue_support.cuh + tf_epilogue, see
 //     compiler/Target/CudaEmitter.cpp), with TF_EPILOGUE_VEC == 4;
@@ -29,6 +37,9 @@
 
 #include "tilefuse/ptx_sm80.cuh"
 #include "tilefuse/gemm_params.cuh"
+#if defined(TF_GEMM_GROUPED)
+#include "tilefuse/grouped.cuh"
+#endif
 #include "tilefuse/gemm_epilogue_io.cuh"
 
 namespace tf::sm80 {
@@ -302,9 +313,23 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   extern __shared__ __align__(128) unsigned char tf_smem[];
 
   long long m0, n0;
+#if defined(TF_GEMM_GROUPED)
+  const unsigned tiles_n = static_cast<unsigned>((p.n + kBN - 1) / kBN);
+  grouped::TileCursor<kBM, kBN, Cfg::kGroupM> cursor;
+  if (!cursor.seek(p, tiles_n, blockIdx.x)) return;  // past the last tile (uniform per block)
+  const grouped::GroupTile group_tile = cursor.tile(tiles_n, blockIdx.x);
+  m0 = group_tile.m0, n0 = group_tile.n0;
+  const long long batch = group_tile.group;
+  // Rows from row_end on belong to the next expert (contiguous) or to none
+  // (masked): they go through the mainloop (A is read inside its bounds) but
+  // are never stored.
+  const long long row_end = group_tile.row_end;
+#else
   block_origin(p, m0, n0);
   if (m0 >= p.m || n0 >= p.n) return;
   const long long batch = blockIdx.y;
+  const long long row_end = p.m;
+#endif
   const unsigned short* a = p.a + batch * p.batch_stride_a;
   const unsigned short* b_ops[2] = {p.b + batch * p.batch_stride_b,
                                     kNumB == 2 && Cfg::kGateInterleave == 0 ? p.b_up + batch * p.batch_stride_b
@@ -401,6 +426,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   __syncwarp();
 
   void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * TF_EPILOGUE_OUT_BYTES;
+  const unsigned short* bias = bias_of(p, batch);  // per expert in a grouped op
+  (void)bias;
   const long long warp_row0 = m0 + warp_m * kWM, warp_col0 = n0 + warp_n * kWN;
 #if defined(TF_EPILOGUE_ROW_INPUTS)
   // A lane walks one fixed group of 4 columns (32 lanes x 4 = 128 columns per
@@ -415,7 +442,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     const int index = (it * 32 + lane) * 4;
     const int r = index / kWN, c = index % kWN;  // this lane's 4 columns of warp-tile row r
     const long long row = warp_row0 + r, col = warp_col0 + c;
-    if (row >= p.m || col >= p.n) continue;
+    if (row >= row_end || col >= p.n) continue;
     float x[4];
     const float4 staged = ld_shared_f32x4(s_stage + (r * kStageStride + c) * 4);
     x[0] = staged.x, x[1] = staged.y, x[2] = staged.z, x[3] = staged.w;
@@ -473,7 +500,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     for (int j = 0; j < 4; ++j) {
       const long long cj = col + j;
       float v = p.alpha * x[j];
-      if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(p.bias[cj]) : 0.0f;
+      if constexpr (Cfg::kHasBias) v += cj < p.n ? input_to_float(bias[cj]) : 0.0f;
       if constexpr (Cfg::kHasResidual)
         v += cj < p.n ? p.beta * output_to_float(p.c, batch * p.batch_stride_c + row * p.ldc + cj) : 0.0f;
       x[j] = v;

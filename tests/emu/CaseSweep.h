@@ -43,11 +43,15 @@ inline CaseShape fit_to_variant(CaseShape s, const GemmVariant& v) {
   return s;
 }
 
-inline std::vector<SweepCase> sweep_cases(std::span<const NamedShape> shapes, std::span<const Execution> executions) {
+/// The variants of one kind: plain (batched) ones, or with `grouped` the
+/// grouped ones (whose shapes carry group sizes).
+inline std::vector<SweepCase> sweep_cases(std::span<const NamedShape> shapes, std::span<const Execution> executions,
+                                          bool grouped = false) {
   std::vector<SweepCase> cases;
   for (const GemmVariant& v : registered_variants())
-    for (const NamedShape& s : shapes)
-      for (const Execution& e : executions) cases.push_back({&v, &s, &e});
+    if ((v.grouped != 0) == grouped)
+      for (const NamedShape& s : shapes)
+        for (const Execution& e : executions) cases.push_back({&v, &s, &e});
   return cases;
 }
 
@@ -70,8 +74,10 @@ inline void expect_case_matches_reference(const SweepCase& c) {
   const CaseOutcome outcome = run_gemm_case(*c.variant, shape, c.execution->options);
   std::string report;
   for (const std::string& failure : outcome.failures) report += "\n  " + failure;
+  std::string groups;
+  for (long long rows : shape.group_rows) groups += (groups.empty() ? " groups " : ",") + std::to_string(rows);
   EXPECT_TRUE(outcome.failures.empty()) << c.variant->name << " on " << shape.m << "x" << shape.n << "x" << shape.k
-                                        << " batch " << shape.batch << ":" << report;
+                                        << " batch " << shape.batch << groups << ":" << report;
   ::testing::Test::RecordProperty("relative_error", fmt::format("{:.3g}", outcome.relative_error));
 }
 

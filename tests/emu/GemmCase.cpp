@@ -76,13 +76,26 @@ struct Failures {
 };
 
 /// Checks one output matrix against its reference (logical batch x M x N).
+/// `valid_rows` (batch x M; empty: all): rows that hold results. The others
+/// must stay unwritten (a masked group's rows past its count).
 double check_output(const char* name, const StoredMatrix& out, const std::vector<double>& reference,
-                    const CaseShape& s, Failures& failures) {
+                    const CaseShape& s, Failures& failures, const std::vector<bool>& valid_rows = {}) {
   // 16-bit outputs round to 8 (bf16) or 11 (f16) bits; fp32 keeps ~24 bits
   // (the activation adds a few ulp). The absolute floor covers cancellation.
+  auto valid = [&](unsigned b, long long i) {
+    return valid_rows.empty() || valid_rows[static_cast<std::size_t>(b * s.m + i)];
+  };
   double sum_sq_ref = 0.0;
-  for (double v : reference) sum_sq_ref += v * v;
-  const double rms = std::sqrt(sum_sq_ref / static_cast<double>(reference.size()));
+  std::size_t valid_count = 0;
+  for (unsigned b = 0; b < s.batch; ++b)
+    for (long long i = 0; i < s.m; ++i)
+      if (valid(b, i))
+        for (long long j = 0; j < s.n; ++j) {
+          const double v = reference[static_cast<std::size_t>((b * s.m + i) * s.n + j)];
+          sum_sq_ref += v * v;
+          ++valid_count;
+        }
+  const double rms = std::sqrt(sum_sq_ref / static_cast<double>(std::max<std::size_t>(valid_count, 1)));
   const double relative_bound = out.type.bytes == 4 ? 1e-5 : (out.type.bf16 ? 1.0 / 256 : 1.0 / 2048);
   const double absolute_floor = 1e-3 * rms + 1e-30;
   // f16 spaces its subnormals 2^-24 apart: a tiny output is off by up to half
@@ -95,7 +108,7 @@ double check_output(const char* name, const StoredMatrix& out, const std::vector
   std::vector<bool> logical(static_cast<std::size_t>(out.elements()), false);
   for (unsigned b = 0; b < s.batch; ++b)
     for (long long i = 0; i < s.m; ++i)
-      for (long long j = 0; j < s.n; ++j) {
+      for (long long j = 0; j < s.n && valid(b, i); ++j) {
         const long long at = out.index(b, i, j);
         logical[static_cast<std::size_t>(at)] = true;
         const double want = reference[static_cast<std::size_t>((b * s.m + i) * s.n + j)];
@@ -116,8 +129,8 @@ double check_output(const char* name, const StoredMatrix& out, const std::vector
   for (long long at = 0; at < out.elements(); ++at)
     if (!logical[static_cast<std::size_t>(at)] && !out.type.is_poison(out.buffer->data(), at) &&
         touched++ < kMaxReportsPerCheck)
-      failures.add(fmt::format("{}: element {} lies outside the M x N output (padding or another batch's gap) "
-                               "but was written",
+      failures.add(fmt::format("{}: element {} lies outside the M x N output (padding, another batch's gap or "
+                               "a masked group's rows past its count) but was written",
                                name, at));
   if (unwritten > kMaxReportsPerCheck) failures.add(fmt::format("{}: {} elements never written", name, unwritten));
   if (off > kMaxReportsPerCheck) failures.add(fmt::format("{}: {} elements off the reference", name, off));
@@ -161,9 +174,40 @@ std::vector<double> side_by_side(const std::vector<double>& left, const std::vec
 
 }  // namespace
 
-CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOptions& options) {
+CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& shape, const RunOptions& options) {
   CaseOutcome outcome;
   Failures failures;
+  // Grouped: the kernel's batch index is the expert. Contiguous: one [T, ...]
+  // A, C, D, aux (batch 1, T = the sum of the groups); masked: E slabs of
+  // M_max rows, of which the first group_rows[e] hold results.
+  const bool grouped = v.grouped != 0, contiguous = v.grouped == 1;
+  const long long experts = static_cast<long long>(shape.group_rows.size());
+  if (grouped != (experts > 0) || (grouped && shape.batch != 1)) {
+    outcome.failures.push_back(grouped ? "a grouped variant needs group_rows and batch 1"
+                                       : "group_rows are for grouped variants only");
+    return outcome;
+  }
+  CaseShape s = shape;
+  std::vector<bool> valid_rows;        // masked: batch x M_max
+  std::vector<unsigned> row_weights;   // contiguous: the expert of each of the T rows
+  std::vector<int> group_sizes;        // what the kernel reads: E+1 offsets or E counts
+  if (contiguous) {
+    s.m = 0;
+    group_sizes.push_back(0);
+    for (long long e = 0; e < experts; ++e) {
+      s.m += shape.group_rows[static_cast<std::size_t>(e)];
+      group_sizes.push_back(static_cast<int>(s.m));
+      row_weights.insert(row_weights.end(), static_cast<std::size_t>(shape.group_rows[static_cast<std::size_t>(e)]),
+                         static_cast<unsigned>(e));
+    }
+  } else if (grouped) {
+    s.batch = static_cast<unsigned>(experts);
+    for (long long e = 0; e < experts; ++e) {
+      const long long count = shape.group_rows[static_cast<std::size_t>(e)];
+      group_sizes.push_back(static_cast<int>(count));
+      for (long long i = 0; i < s.m; ++i) valid_rows.push_back(i < count);
+    }
+  }
   auto activation = tilefuse::dsl::resolve(v.expression, {v.row_inputs, v.col_inputs});
   if (!activation) {
     outcome.failures.push_back("the activation does not resolve: " + activation.error().message);
@@ -189,7 +233,9 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   aux_shape.n = aux_cols;
   d_shape.n = d_cols;
   const long long features = interleaved ? 2 * s.n : s.n;
-  const unsigned batch = s.batch;
+  const unsigned batch = s.batch;  // of A, C, D, aux and row inputs
+  // Of B and column inputs (and the bias of a grouped op): per expert.
+  const unsigned w_batch = grouped ? static_cast<unsigned>(experts) : batch;
   auto stride = [&](long long rows, long long ld, long long gap) {
     return batch > 1 ? rows * ld + (s.packed ? 0 : gap) : 0;
   };
@@ -201,13 +247,16 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   StoredMatrix a(s.m, s.k, leading(s.k, 8), stride(s.m, leading(s.k, 8), 64), batch, in);
   const long long b_rows = v.b_col_major ? features : s.k, b_cols = v.b_col_major ? s.k : features;
   const long long ldb = leading(b_cols, 16);
-  const long long b_stride = s.shared_weights ? 0 : stride(b_rows, ldb, 128);
-  const unsigned b_batches = s.shared_weights ? 1 : batch;
-  StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, in);
+  const long long b_stride = s.shared_weights || w_batch == 1 ? 0 : b_rows * ldb + (s.packed ? 0 : 128);
+  const unsigned b_batches = s.shared_weights ? 1 : w_batch;
+  StoredMatrix b(b_rows, b_cols, ldb, b_stride, w_batch, in);
   std::unique_ptr<StoredMatrix> b_up;
-  if (two_weights && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
+  if (two_weights && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, w_batch, in);
   std::unique_ptr<StoredMatrix> bias, c, aux;
-  if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
+  // Grouped: one bias per expert, padded apart (a multiple of 4 elements).
+  if (v.bias)
+    bias = grouped ? std::make_unique<StoredMatrix>(1, s.n, round8(s.n), round8(s.n) + 8, w_batch, in)
+                   : std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
   if (v.residual)
     c = std::make_unique<StoredMatrix>(s.m, s.n, leading(s.n, 16), stride(s.m, leading(s.n, 16), 128), batch, out);
   if (v.aux || v.backward)
@@ -221,18 +270,25 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   ReferenceProblem ref;
   ref.m = s.m, ref.n = s.n, ref.k = s.k, ref.batch = batch;
   ref.gated = two_weights, ref.has_bias = v.bias, ref.has_residual = v.residual;
+  ref.row_weights = row_weights;
+  ref.bias_per_weights = grouped;
   ref.alpha = two_weights ? 1.0 : (v.residual ? 0.75 : 1.25);
   ref.beta = v.residual ? -0.5 : 0.0;
 
   ref.a.resize(static_cast<std::size_t>(batch * s.m * s.k));
   for (unsigned bb = 0; bb < batch; ++bb)
     for (long long i = 0; i < s.m; ++i)
-      for (long long kk = 0; kk < s.k; ++kk)
-        ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] = in.write(a.data(), a.index(bb, i, kk), uniform(random));
+      for (long long kk = 0; kk < s.k; ++kk) {
+        // A masked group's rows past its count stay NaN: they feed only
+        // rows that are not stored, so no result may depend on them.
+        const std::size_t at = static_cast<std::size_t>((bb * s.m + i) * s.k + kk);
+        if (!valid_rows.empty() && !valid_rows[static_cast<std::size_t>(bb * s.m + i)]) ref.a[at] = NAN;
+        else ref.a[at] = in.write(a.data(), a.index(bb, i, kk), uniform(random));
+      }
 
   // Logical K x N weights of operand `which` (0: gate or the only B, 1: up).
   auto fill_weights = [&](StoredMatrix& m, int which, std::vector<double>& logical) {
-    logical.resize(static_cast<std::size_t>(batch * s.k * s.n));
+    logical.resize(static_cast<std::size_t>(w_batch * s.k * s.n));
     for (unsigned bb = 0; bb < b_batches; ++bb)
       for (long long kk = 0; kk < s.k; ++kk)
         for (long long j = 0; j < s.n; ++j) {
@@ -240,15 +296,17 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
           if (interleaved) feature = (j / v.gate_interleave) * 2 * v.gate_interleave + which * v.gate_interleave + j % v.gate_interleave;
           const long long at = v.b_col_major ? m.index(bb, feature, kk) : m.index(bb, kk, feature);
           const double value = in.write(m.data(), at, uniform(random));
-          for (unsigned target = bb; target < batch; target += b_batches)
+          for (unsigned target = bb; target < w_batch; target += b_batches)
             logical[static_cast<std::size_t>((target * s.k + kk) * s.n + j)] = value;
         }
   };
   fill_weights(b, 0, ref.weights);
   if (two_weights) fill_weights(b_up ? *b_up : b, 1, ref.up_weights);
   if (bias) {
-    ref.bias.resize(static_cast<std::size_t>(s.n));
-    for (long long j = 0; j < s.n; ++j) ref.bias[static_cast<std::size_t>(j)] = in.write(bias->data(), j, uniform(random));
+    ref.bias.resize(static_cast<std::size_t>(bias->batch * s.n));
+    for (unsigned bb = 0; bb < bias->batch; ++bb)
+      for (long long j = 0; j < s.n; ++j)
+        ref.bias[static_cast<std::size_t>(bb * s.n + j)] = in.write(bias->data(), bias->index(bb, 0, j), uniform(random));
   }
   if (c) {
     ref.c.resize(static_cast<std::size_t>(batch * s.m * s.n));
@@ -270,28 +328,30 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   }
   // Row and column inputs: f32, batch x M or batch x N, one vector for every
   // batch (stride 0) when the weights are shared, else one per batch.
+  // Grouped: row inputs follow A's rows (contiguous: one [T] vector),
+  // column inputs are per expert.
   std::vector<std::unique_ptr<StoredMatrix>> operand_vectors;
   const ElementType f32{4, false};
-  auto fill_operands = [&](const std::vector<std::string>& names, long long length,
+  auto fill_operands = [&](const std::vector<std::string>& names, long long length, unsigned vector_batches,
                            std::map<std::string, std::vector<double>>& logical) {
     for (const std::string& name : names) {
-      const unsigned stored_batches = s.shared_weights ? 1 : batch;
+      const unsigned stored_batches = s.shared_weights ? 1 : vector_batches;
       auto& vec = operand_vectors.emplace_back(
-          std::make_unique<StoredMatrix>(1, length, round8(length), s.shared_weights ? 0 : round8(length) + 8,
+          std::make_unique<StoredMatrix>(1, length, round8(length), stored_batches == 1 ? 0 : round8(length) + 8,
                                          stored_batches, f32));
       std::vector<double>& values = logical[name];
-      values.resize(static_cast<std::size_t>(batch * length));
+      values.resize(static_cast<std::size_t>(vector_batches * length));
       for (unsigned bb = 0; bb < stored_batches; ++bb)
         for (long long j = 0; j < length; ++j) {
           const double value = vec->type.write(vec->data(), vec->index(bb, 0, j), 0.5 + uniform(random));
-          for (unsigned target = bb; target < batch; target += stored_batches)
+          for (unsigned target = bb; target < vector_batches; target += stored_batches)
             values[static_cast<std::size_t>(target * length + j)] = value;
         }
       vec->take_snapshot();
     }
   };
-  fill_operands(v.row_inputs, s.m, ref.row_inputs);
-  fill_operands(v.col_inputs, s.n, ref.col_inputs);
+  fill_operands(v.row_inputs, s.m, batch, ref.row_inputs);
+  fill_operands(v.col_inputs, s.n, w_batch, ref.col_inputs);
   StoredMatrix* z_input = v.backward ? aux.get() : nullptr;
   for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input})
     if (input) input->take_snapshot();
@@ -319,7 +379,15 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     (row ? args.row_inputs : args.col_inputs).push_back(static_cast<const float*>(vec.buffer->data()));
     (row ? args.row_input_batch_strides : args.col_input_batch_strides).push_back(vec.batch_stride);
   }
-  args.batch = batch;
+  args.batch = grouped ? 1 : batch;
+  std::unique_ptr<GuardedBuffer> sizes_buffer;
+  if (grouped) {
+    sizes_buffer = std::make_unique<GuardedBuffer>(group_sizes.size() * sizeof(int));
+    std::memcpy(sizes_buffer->data(), group_sizes.data(), group_sizes.size() * sizeof(int));
+    args.group_sizes = static_cast<const int*>(sizes_buffer->data());
+    args.groups = experts;
+    args.bias_group_stride = bias ? bias->batch_stride : 0;
+  }
 
   for (std::string& violation : v.run(args, options)) failures.add("emulator: " + violation);
 
@@ -338,18 +406,19 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
         dgate[i] = expected->pre[i] * partial_at(*activation, parameters, at, &tilefuse::dsl::InputValues::gate);
         dup[i] = expected->pre[i] * partial_at(*activation, parameters, at, &tilefuse::dsl::InputValues::up);
       }
-      outcome.relative_error = check_output("D", d, side_by_side(dgate, dup, s.n), d_shape, failures);
+      outcome.relative_error = check_output("D", d, side_by_side(dgate, dup, s.n), d_shape, failures, valid_rows);
     } else if (v.backward) {
       // dZ = (alpha·A·B) ⊙ f'(z): `pre` is alpha·A·B here (no bias, no residual).
       std::vector<double> dz(expected->pre.size());
       for (std::size_t i = 0; i < dz.size(); ++i) dz[i] = expected->pre[i] * derivative_at(*activation, parameters, z[i]);
-      outcome.relative_error = check_output("D", d, dz, s, failures);
+      outcome.relative_error = check_output("D", d, dz, s, failures, valid_rows);
     } else {
-      outcome.relative_error = check_output("D", d, expected->out, s, failures);
+      outcome.relative_error = check_output("D", d, expected->out, s, failures, valid_rows);
       if (aux)
         outcome.aux_relative_error =
-            v.gated ? check_output("aux", *aux, side_by_side(expected->pre, expected->up, s.n), aux_shape, failures)
-                    : check_output("aux", *aux, expected->pre, s, failures);
+            v.gated ? check_output("aux", *aux, side_by_side(expected->pre, expected->up, s.n), aux_shape, failures,
+                                   valid_rows)
+                    : check_output("aux", *aux, expected->pre, s, failures, valid_rows);
     }
   }
   const char* names[] = {"A", "B", "B_up", "bias", "C", "z"};
@@ -359,6 +428,11 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     if (input)
       if (auto guard = input->buffer->check_guards(names[index]); !guard.empty()) failures.add(guard);
     ++index;
+  }
+  if (sizes_buffer) {
+    if (std::memcmp(sizes_buffer->data(), group_sizes.data(), group_sizes.size() * sizeof(int)) != 0)
+      failures.add("the group sizes were modified");
+    if (auto guard = sizes_buffer->check_guards("group sizes"); !guard.empty()) failures.add(guard);
   }
   for (const auto& vec : operand_vectors) {
     if (!vec->unchanged()) failures.add("a row/column input vector was modified");

@@ -2,8 +2,8 @@
 // inputs in padded, batch-strided, guard-banded buffers (padding poisoned with
 // NaN so that reading it shows up), D and aux poisoned before the launch, then
 //  - no emulator violation (races, out-of-bounds, misalignment, deadlock);
-//  - every output element written, nothing else (padding, guards) touched,
-//    inputs unchanged;
+//  - every output element written, nothing else (padding, guards, a masked
+//    group's rows past its count) touched, inputs unchanged;
 //  - D (and aux) against the float64 reference: relative Frobenius error
 //    <= 1e-2 and every element within its output type's rounding.
 #pragma once
@@ -23,6 +23,10 @@ struct CaseShape {
   /// be multiples of 8) and no gaps between batches. Otherwise every leading
   /// dimension and batch stride is padded (and different), to catch mix-ups.
   bool packed = false;
+  /// Grouped variants (GemmVariant::grouped) only: the rows of each group
+  /// (expert), E = its size. Contiguous: A is [T, K] with T = their sum (m is
+  /// ignored); masked: valid-row counts, each <= m = M_max. batch stays 1.
+  std::vector<long long> group_rows;
 };
 
 struct CaseOutcome {

@@ -32,6 +32,12 @@ struct GemmArguments {
   std::vector<const float*> row_inputs, col_inputs;
   std::vector<long long> row_input_batch_strides, col_input_batch_strides;
   unsigned batch = 1;
+  /// Grouped variants (TfGroupedParams): the device group-size array
+  /// (contiguous: E+1 row offsets, masked: E counts), E, and the elements
+  /// between the experts' bias vectors. `batch` stays 1.
+  const int* group_sizes = nullptr;
+  long long groups = 0;
+  long long bias_group_stride = 0;
 };
 
 struct RunOptions {
@@ -42,6 +48,7 @@ struct RunOptions {
   /// persistent grid (min(tiles, SMs)); 0 for the default (Sm90Host.h).
   unsigned sm_count = 0;
   AccessCounters* counters = nullptr;  ///< where to count the launch's memory accesses (null: not counted)
+  bool reverse_blocks = false;          ///< run the blocks last to first (LaunchConfig::reverse_blocks)
 };
 
 struct GemmVariant {
@@ -54,6 +61,9 @@ struct GemmVariant {
   std::vector<std::string> row_inputs, col_inputs;  ///< declared (tilefuse emit --row/--col)
   bool backward = false;  ///< a backward epilogue (TF_EPILOGUE_GRAD): aux is the input z
   int gate_interleave = 0;
+  /// 0: a plain (batched) GEMM; 1: grouped contiguous; 2: grouped masked
+  /// (TF_GEMM_GROUPED; the cases then come from the grouped sweep).
+  int grouped = 0;
   int out_bytes = 2;  ///< 2: bf16 or f16 (out_bf16), 4: fp32
   bool out_bf16 = true;
   std::size_t shared_bytes = 0;  ///< kSmemBytes of the template
@@ -62,6 +72,12 @@ struct GemmVariant {
 };
 
 bool register_variant(GemmVariant variant);
+
+/// grid.x of a grouped launch: the production bound
+/// (runtime/ops/GemmGeometry.cpp, grouped_gemm_launch_config); 0 with the
+/// error in `error` when the host refuses the launch.
+unsigned grouped_grid_x(int layout, long long m, long long n, long long groups, int block_m, int block_n,
+                        std::string& error);
 const std::vector<GemmVariant>& registered_variants();
 
 }  // namespace emu

@@ -19,8 +19,13 @@ struct ReferenceProblem {
   bool gated = false, has_bias = false, has_residual = false;
   double alpha = 1.0, beta = 0.0;
   std::vector<double> a, weights, up_weights, bias, c;
-  /// Declared row / column inputs by name: batch x M (rows) or batch x N
-  /// (columns) values each.
+  /// Grouped: the weight batch (expert) of each row, batch x M entries;
+  /// empty: row i of batch b uses the weights of batch b.
+  std::vector<unsigned> row_weights;
+  /// The bias holds one N vector per weight batch (grouped) instead of one.
+  bool bias_per_weights = false;
+  /// Declared row / column inputs by name: batch x M (rows) or weight
+  /// batches x N (columns) values each.
   std::map<std::string, std::vector<double>> row_inputs, col_inputs;
 };
 

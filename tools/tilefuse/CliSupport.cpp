@@ -86,6 +86,13 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options, bool exp
   }
 }
 
+void ExpressionOptions::add_grouped_to(CLI::App& app) {
+  app.add_option("--grouped", grouped,
+                 "grouped (mixture-of-experts) GEMM kernel: contiguous (A is [T, K], E+1 row offsets) or "
+                 "masked (A is [E, M_max, K], E row counts); default none")
+      ->check(CLI::IsMember({"none", "contiguous", "masked"}));
+}
+
 Expected<void> ExpressionOptions::load_expression() {
   if (expr_file.empty()) {
     if (expr.empty() && expression_required_)
@@ -138,6 +145,9 @@ Expected<compiler::KernelSpec> ExpressionOptions::kernel_spec() const {
   if (!output) return output.take_error();
   for (const auto& [items, names] : {std::pair{&rows, &spec.row_inputs}, {&cols, &spec.col_inputs}})
     for (const auto& item : *items) names->push_back(item.substr(0, item.find('=')));
+  auto layout = compiler::parse_group_layout(grouped);
+  if (!layout) return layout.take_error();
+  spec.grouped = *layout;
   spec.precision = *precision;
   spec.arch = *target;
   spec.input_type = *input;

@@ -45,10 +45,15 @@ struct ExpressionOptions {
   /// Declared row / column inputs: NAME, or NAME=V[,V...] with the values
   /// (one per evaluated point, or one for all) that eval and check use.
   std::vector<std::string> rows, cols;
+  /// --grouped contiguous|masked (compile and emit only, add_grouped_to):
+  /// the grouped (mixture-of-experts) kernel of MatmulOptions::grouped.
+  std::string grouped = "none";
 
   /// `expression_required`: one of --expr and --expr-file must be given
   /// (checked by load_expression, so that the error can name both).
   void add_to(CLI::App& app, bool with_target_options, bool expression_required = true);
+  /// Registers --grouped (the commands that build the GEMM kernel source).
+  void add_grouped_to(CLI::App& app);
   /// The subcommand's first step: fills `expr` from --expr-file, whose name
   /// then prefixes positioned diagnostics (see report_error). InvalidInput
   /// when the file cannot be read or no expression was given though required.

@@ -27,6 +27,13 @@ int run_compile(const CompileCliOptions& options) {
   spec->aux = options.aux;
   spec->b_col_major = options.b_col_major;
   const auto kind = options.kernel == "gemm" ? ops::KernelKind::Gemm : ops::KernelKind::Elementwise;
+  if (spec->grouped != compiler::GroupLayout::None && kind != ops::KernelKind::Gemm)
+    return report_error(make_error(ErrorCode::InvalidInput,
+                                   "--grouped builds the grouped GEMM kernel: use --kernel gemm"));
+  if (spec->grouped != compiler::GroupLayout::None && spec->arch == compiler::Arch::Sm90a)
+    return report_error(make_error(ErrorCode::Unsupported,
+                                   "--grouped is not served by the sm_90a (wgmma) kernel yet: use --arch sm_90 "
+                                   "(the mma.sync kernel on Hopper)"));
   if ((!spec->row_inputs.empty() || !spec->col_inputs.empty()) && kind != ops::KernelKind::Gemm)
     return report_error(make_error(ErrorCode::Unsupported,
                                    "--row/--col inputs are read by the GEMM kernels only: use --kernel gemm"));
@@ -48,6 +55,7 @@ int run_compile(const CompileCliOptions& options) {
     out["kernel"] = options.kernel;
     out["tile"] = compiler::to_string(build->epilogue.tile);
     out["mode"] = options.expression.mode;
+    out["grouped"] = compiler::to_string(spec->grouped);
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
@@ -72,6 +80,7 @@ void add_compile_command(CLI::App& root, int& exit_code) {
   auto* cmd = root.add_subcommand("compile", "JIT-compile the fused kernel (NVRTC, through the cache)");
   auto options = std::make_shared<CompileCliOptions>();
   options->expression.add_to(*cmd, /*with_target_options=*/true);
+  options->expression.add_grouped_to(*cmd);
   cmd->add_option("--kernel", options->kernel, "gemm (default): fused GEMM; elementwise: epilogue only")
       ->check(CLI::IsMember({"gemm", "elementwise"}));
   cmd->add_flag("--bias", options->bias, "per-column bias");

@@ -48,6 +48,7 @@ void add_emit_command(CLI::App& root, int& exit_code) {
   auto options = std::make_shared<ExpressionOptions>();
   auto stage = std::make_shared<std::string>("cuda");
   options->add_to(*cmd, /*with_target_options=*/true);
+  options->add_grouped_to(*cmd);
   auto grad = std::make_shared<bool>(false);
   CLI::Option* stage_option =
       cmd->add_option("--stage", *stage,

@@ -342,7 +342,7 @@ std::vector<std::string> launch(const LaunchConfig& config, const std::function<
   gridDim = {config.grid_x, config.grid_y, 1};
   blockDim = {config.threads_per_block, 1, 1};
   for (unsigned y = 0; y < config.grid_y; ++y)
-    for (unsigned x = 0; x < config.grid_x; ++x) runner.run_block(x, y);
+    for (unsigned i = 0; i < config.grid_x; ++i) runner.run_block(config.reverse_blocks ? config.grid_x - 1 - i : i, y);
   return runner.take_violations();
 }
 

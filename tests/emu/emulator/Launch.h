@@ -49,6 +49,9 @@ struct LaunchConfig {
   std::size_t shared_bytes = 0;      ///< dynamic shared memory of the launch
   std::size_t shared_capacity = 0;   ///< size of `shared`; the rest past shared_bytes is a guard band
   std::uint64_t seed = 1;            ///< scheduling order
+  /// Run the blocks last to first (a GPU runs them in any order): a block
+  /// that writes another block's outputs is then overwritten by it no more.
+  bool reverse_blocks = false;
   CpAsyncLanding landing = CpAsyncLanding::AtWait;
   SchedulePolicy schedule = SchedulePolicy::RandomThreads;
   /// Names a shared-memory offset in reports ("full[2]", an mbarrier of the

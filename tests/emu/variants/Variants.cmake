@@ -43,3 +43,21 @@ tilefuse_emu_variant(gelu_scaled_routed_bf16_colb EXPR "gelu(x * s) * route" DTY
   TILE 64 64 32 32 32 3 8 COL_MAJOR_B BIAS ROWS route COLS s)
 tilefuse_emu_variant(swiglu_routed_f16_f32out_rowb EXPR "silu(gate) * up * route" DTYPE f16 OUT f32
   TILE 64 128 32 32 64 2 8 ROWS route)
+# Grouped GEMMs (issue 15, mixture of experts): one launch for every expert,
+# tiles found on the device from the group sizes (tilefuse/grouped.cuh). Cases:
+# gemm_grouped_emulation_test.cpp (imbalanced routing, empty experts, group
+# sizes 1, 7, 63, 129, tails in N and K).
+tilefuse_emu_variant(grouped_contiguous_gelu_scaled_routed_bf16_colb EXPR "gelu(x * s) * route" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B BIAS ROWS route COLS s GROUPED contiguous)
+tilefuse_emu_variant(grouped_contiguous_swiglu_aux_bf16_f32out_rowb EXPR "silu(gate)*up" DTYPE bf16 OUT f32
+  TILE 64 64 32 32 32 2 2 AUX GROUPED contiguous)
+tilefuse_emu_variant(grouped_contiguous_swiglu_f16_colb_interleave16 EXPR "silu(gate)*up" DTYPE f16 OUT f16
+  TILE 64 128 32 32 64 2 8 COL_MAJOR_B INTERLEAVE 16 GROUPED contiguous)
+tilefuse_emu_variant(grouped_masked_routed_epilogue_inputs_bf16_f32out_rowb EXPR "x * route" DTYPE bf16 OUT f32
+  TILE 64 64 32 32 32 3 8 BIAS RESIDUAL AUX ROWS route GROUPED masked)
+tilefuse_emu_variant(grouped_masked_swiglu_f16_colb EXPR "silu(gate)*up" DTYPE f16 OUT f16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B GROUPED masked)
+tilefuse_emu_variant(grouped_contiguous_gelu_backward_bf16_colb EXPR "gelu(x)" DTYPE bf16 OUT bf16
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B GRAD GROUPED contiguous)
+tilefuse_emu_variant(grouped_masked_swiglu_backward_f16_f32out_rowb EXPR "silu(gate)*up" DTYPE f16 OUT f32
+  TILE 64 64 32 32 32 2 8 GRAD GROUPED masked)
