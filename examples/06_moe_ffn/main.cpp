@@ -126,12 +126,14 @@ int main() {
   const moe::LayerSizes s{.tokens = 8, .d_model = 2048, .hidden = 768, .experts = 128, .top_k = 8};
   std::printf("MoE FFN: %d experts, top-%d, d_model %d, expert hidden %d, %d tokens (%lld routed rows)\n",
               s.experts, s.top_k, s.d_model, s.hidden, s.tokens, s.rows());
-  // The kernels a prefill of 512 tokens (4096 rows, 32 per expert) launches, compiled for sm_80.
-  const long long prefill_rows = 512LL * s.top_k;
-  auto gate_up_kernel = gate_up->compile({prefill_rows, s.hidden, s.d_model}, tilefuse::Arch::Sm80);
+  // The kernels of a prefill of 512 tokens (4096 rows, 32 per expert), compiled
+  // for sm_80. A grouped op's tile is chosen for ONE expert's rows, so
+  // compile() takes the rows per expert as shape.m: 32 rows get 64-row blocks.
+  const long long rows_per_expert = 512LL * s.top_k / s.experts;
+  auto gate_up_kernel = gate_up->compile({rows_per_expert, s.hidden, s.d_model}, tilefuse::Arch::Sm80);
   if (!gate_up_kernel) return report(gate_up_kernel.error());
   example::print_kernel("silu(A·W_gate[e]ᵀ)·A·W_up[e]ᵀ", *gate_up_kernel);
-  auto down_kernel = down->compile({prefill_rows, s.d_model, s.hidden}, tilefuse::Arch::Sm80);
+  auto down_kernel = down->compile({rows_per_expert, s.d_model, s.hidden}, tilefuse::Arch::Sm80);
   if (!down_kernel) return report(down_kernel.error());
   example::print_kernel("(h·W_down[e]ᵀ) * route", *down_kernel);
 

@@ -84,7 +84,7 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("tuning the grouped ({}) op for '{}' needs TuneOptions::experts >= 1 "
                                   "(the experts of the tuned shapes; each Shape::m is the token rows), not {}",
-                                  tune::layout_name(layout), state.options.activation, options.experts));
+                                  to_string(layout), state.options.activation, options.experts));
   if (layout == GroupLayout::None && options.experts != 0)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("TuneOptions::experts = {} is for grouped ops, but the op for '{}' is not "

@@ -31,25 +31,7 @@ long long ProblemShape::output_rows() const {
 
 std::string to_string(const ProblemShape& shape) {
   if (!shape.grouped()) return fmt::format("{}x{}x{}", shape.m, shape.n, shape.k);
-  return fmt::format("{}x{}x{}/e{}/{}", shape.m, shape.n, shape.k, shape.experts, layout_name(shape.layout));
-}
-
-const char* layout_name(GroupLayout layout) {
-  switch (layout) {
-    case GroupLayout::None: return "none";
-    case GroupLayout::Contiguous: return "contiguous";
-    case GroupLayout::Masked: return "masked";
-  }
-  return "none";
-}
-
-Expected<GroupLayout> parse_layout(const std::string& text) {
-  if (text == "contiguous") return GroupLayout::Contiguous;
-  if (text == "masked") return GroupLayout::Masked;
-  return make_error(ErrorCode::InvalidInput,
-                    fmt::format("group layout '{}' is not 'contiguous' (A is [T, K], tokens sorted by "
-                                "expert) or 'masked' (A is [E, M_max, K])",
-                                text));
+  return fmt::format("{}x{}x{}/e{}/{}", shape.m, shape.n, shape.k, shape.experts, to_string(shape.layout));
 }
 
 Expected<std::vector<ProblemShape>> as_grouped(std::vector<ProblemShape> shapes, int experts,

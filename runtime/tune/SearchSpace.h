@@ -10,7 +10,7 @@
 
 #include "compiler/Target/TargetInfo.h"
 #include "runtime/tune/Candidate.h"
-#include "tilefuse/tilefuse.hpp"
+#include "compiler/Types.h"
 
 namespace tilefuse::tune {
 
@@ -33,10 +33,6 @@ struct ProblemShape {
 };
 /// "MxNxK"; grouped: "MxNxK/e<E>/<layout>" (e.g. "4096x768x2048/e128/contiguous").
 std::string to_string(const ProblemShape& shape);
-/// "contiguous" | "masked" | "none".
-const char* layout_name(GroupLayout layout);
-/// Inverse of layout_name for the grouped layouts; InvalidInput otherwise.
-Expected<GroupLayout> parse_layout(const std::string& text);
 /// `shapes` as grouped problems of `experts` groups in `layout` (M is T
 /// for Contiguous, M_max for Masked); InvalidInput when experts < 1 or the
 /// layout is None.

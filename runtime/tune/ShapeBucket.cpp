@@ -32,7 +32,7 @@ ShapeBucket bucket_for(const ProblemShape& shape) {
 std::string to_string(const ShapeBucket& bucket) {
   const std::string plain = fmt::format("m{}_n{}_k{}", bucket.m_max, bucket.n, bucket.k);
   if (bucket.layout == GroupLayout::None) return plain;
-  return fmt::format("{}_e{}_{}", layout_name(bucket.layout), bucket.experts, plain);
+  return fmt::format("{}_e{}_{}", to_string(bucket.layout), bucket.experts, plain);
 }
 
 Expected<ShapeBucket> parse_bucket(const std::string& text) {
@@ -48,7 +48,7 @@ Expected<ShapeBucket> parse_bucket(const std::string& text) {
   // A grouped bucket: "<layout>_e<E>_" before the plain form.
   if (const std::size_t underscore = text.find('_');
       underscore != std::string::npos && (text.starts_with("contiguous_") || text.starts_with("masked_"))) {
-    auto layout = parse_layout(text.substr(0, underscore));
+    auto layout = parse_group_layout(text.substr(0, underscore));
     if (!layout) return bad();
     int consumed = 0;
     if (std::sscanf(text.c_str() + underscore + 1, "e%d_%n", &bucket.experts, &consumed) != 1 ||

@@ -69,7 +69,7 @@ nlohmann::json to_json(const TuneResult& result) {
   // Grouped problems only, so that a plain report reads as before.
   if (result.shape.grouped()) {
     json["experts"] = result.shape.experts;
-    json["layout"] = layout_name(result.shape.layout);
+    json["layout"] = to_string(result.shape.layout);
   }
   return json;
 }

@@ -215,8 +215,6 @@ TEST(GroupedShapes, AsGroupedChecksExpertsAndLayout) {
   EXPECT_EQ(qwen3(1024).output_rows(), 1024);
   EXPECT_FALSE(as_grouped(*shapes, 0, GroupLayout::Contiguous));
   EXPECT_FALSE(as_grouped(*shapes, 8, GroupLayout::None));
-  EXPECT_FALSE(parse_layout("interleaved"));
-  EXPECT_EQ(*parse_layout("masked"), GroupLayout::Masked);
 }
 
 dsl::ResolvedProgram program(const char* text) {
