@@ -102,6 +102,9 @@ struct Problem {
   std::vector<DeviceBuffer> buffers;
   MatmulArgs args;
   std::vector<float> a, b, b_up, bias, c;  ///< host copies (empty when absent)
+  /// Declared row inputs (output rows values each) and column inputs (N per
+  /// group), f32, in declaration order.
+  std::vector<std::vector<float>> row_inputs, col_inputs;
   /// Grouped: E+1 row offsets of the groups in A and D (masked: e x M_max).
   std::vector<int> group_offsets;
   long long output_rows = 0;  ///< rows of D (E x M_max when masked)
@@ -139,6 +142,8 @@ MatmulOptions options_for(const compiler::KernelSpec& spec, const ProblemShape& 
   o.aux = spec.aux;
   o.b_col_major = spec.b_col_major;
   o.gate_interleave = spec.gate_interleave;
+  o.row_inputs = spec.row_inputs;
+  o.col_inputs = spec.col_inputs;
   o.precision = spec.precision;
   o.tile = candidate.tile;
   o.arch = spec.arch;
@@ -243,6 +248,20 @@ struct GpuTimer::State {
       args.aux = *aux;
       problem->aux_bytes = aux_elements * element_bytes(spec.output_type);
     }
+    // Row and column inputs: f32 vectors (a routing weight, a scale) of
+    // random values, like the operands.
+    problem->row_inputs.resize(spec.row_inputs.size());
+    for (std::size_t i = 0; i < spec.row_inputs.size(); ++i) {
+      auto row = add(m, compiler::DType::F32, problem->row_inputs[i]);
+      if (!row) return row.take_error();
+      args.row_inputs[i] = static_cast<const float*>(*row);
+    }
+    problem->col_inputs.resize(spec.col_inputs.size());
+    for (std::size_t i = 0; i < spec.col_inputs.size(); ++i) {
+      auto col = add(groups * n, compiler::DType::F32, problem->col_inputs[i]);
+      if (!col) return col.take_error();
+      args.col_inputs[i] = static_cast<const float*>(*col);
+    }
     if (shape.grouped()) {
       if (auto ok = add_groups(*problem, shape); !ok) return ok.take_error();
     }
@@ -286,7 +305,8 @@ struct GpuTimer::State {
   Expected<const std::vector<ReferenceSample>*> samples_for(Problem& problem, const compiler::KernelSpec& spec,
                                                             const MatmulOp& op, float parameter_value) {
     if (!problem.samples.empty()) return &problem.samples;
-    auto program = spec.program ? dsl::resolve(*spec.program) : dsl::resolve(spec.expression);
+    const dsl::OperandDeclarations declared{spec.row_inputs, spec.col_inputs};
+    auto program = spec.program ? dsl::resolve(*spec.program, declared) : dsl::resolve(spec.expression, declared);
     if (!program) return program.take_error();
     dsl::ParameterValues values;
     for (const std::string& name : op.parameters()) values[name] = parameter_value;
@@ -305,6 +325,10 @@ struct GpuTimer::State {
     gemm.bias = problem.bias;
     gemm.c = problem.c;
     gemm.group_offsets = problem.group_offsets;
+    for (std::size_t i = 0; i < spec.row_inputs.size(); ++i)
+      gemm.row_inputs.emplace_back(spec.row_inputs[i], problem.row_inputs[i]);
+    for (std::size_t i = 0; i < spec.col_inputs.size(); ++i)
+      gemm.col_inputs.emplace_back(spec.col_inputs[i], problem.col_inputs[i]);
     auto samples = reference_samples(gemm.m, gemm.n, kReferenceSamples, [&](long long row, long long col) {
       return host_reference_element(gemm, *program, values, row, col);
     });

@@ -75,10 +75,6 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
     return make_error(ErrorCode::Unsupported,
                       "tuning a backward op (Runtime::matmul_backward) is not supported yet: it "
                       "launches with the mma.sync heuristic tile or MatmulOptions::tile");
-  if (!state.options.row_inputs.empty() || !state.options.col_inputs.empty())
-    return make_error(ErrorCode::Unsupported,
-                      "tuning an op with row_inputs / col_inputs is not supported yet: it launches with the "
-                      "heuristic tile or MatmulOptions::tile");
   const GroupLayout layout = state.options.grouped;
   if (layout != GroupLayout::None && options.experts < 1)
     return make_error(ErrorCode::InvalidInput,

@@ -34,7 +34,11 @@ Expected<double> host_reference_element(const HostGemm& g, const dsl::ResolvedPr
   const bool fits = row >= 0 && row < g.m && col >= 0 && col < g.n && size(g.a) >= g.m * g.k &&
                     size(g.b) >= groups * g.k * features &&
                     (!g.gated || interleaved || size(g.b_up) >= groups * g.k * g.n) &&
-                    (g.bias.empty() || size(g.bias) >= groups * g.n) && (g.c.empty() || size(g.c) >= g.m * g.n);
+                    (g.bias.empty() || size(g.bias) >= groups * g.n) && (g.c.empty() || size(g.c) >= g.m * g.n) &&
+                    std::all_of(g.row_inputs.begin(), g.row_inputs.end(),
+                                [&](const auto& in) { return size(in.second) >= g.m; }) &&
+                    std::all_of(g.col_inputs.begin(), g.col_inputs.end(),
+                                [&](const auto& in) { return size(in.second) >= groups * g.n; });
   if (!fits)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("host reference: element ({}, {}) of a {}x{}x{} problem ({} groups) is "
@@ -71,6 +75,8 @@ Expected<double> host_reference_element(const HostGemm& g, const dsl::ResolvedPr
     if (!g.c.empty()) pre += static_cast<double>(g.beta) * g.c[row * g.n + col];
     inputs.x = pre;
   }
+  for (const auto& [name, values] : g.row_inputs) inputs.rows[name] = values[row];
+  for (const auto& [name, values] : g.col_inputs) inputs.cols[name] = values[group * g.n + col];
   return dsl::evaluate(program, inputs, parameters);
 }
 

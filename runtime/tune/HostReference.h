@@ -7,6 +7,9 @@
 #pragma once
 
 #include <span>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "dsl/Interpreter.h"
 #include "dsl/Resolve.h"
@@ -34,6 +37,10 @@ struct HostGemm {
   float alpha = 1.0f, beta = 1.0f;  ///< single-input only (as MatmulArgs)
   std::span<const float> a, b, b_up, bias, c;  ///< bias / c empty when absent
   std::span<const int> group_offsets;          ///< empty: not grouped
+  /// Declared row / column inputs (MatmulOptions::row_inputs / col_inputs),
+  /// by name: a row input has m values (one per row of D), a column input n
+  /// per group (groups one after the other).
+  std::vector<std::pair<std::string, std::span<const float>>> row_inputs, col_inputs;
 };
 
 /// The reference of element (row, col); InvalidInput for a position outside

@@ -136,10 +136,6 @@ int run_tune(const TuneCliOptions& o) {
     }
     auto spec = o.expression.kernel_spec();
     if (!spec) return report_error(spec.error());
-    if (!spec->row_inputs.empty() || !spec->col_inputs.empty())
-      return report_error(make_error(ErrorCode::Unsupported,
-                                     "tilefuse tune does not take --row/--col inputs yet (Runtime::tune "
-                                     "neither): such ops launch with the heuristic tile"));
     auto arch = tuning_arch(o, timer);
     if (!arch) return report_error(arch.error());
     spec->arch = *arch;

@@ -258,6 +258,18 @@ TEST(GroupedHostReference, EachRowUsesItsExpertsWeightsAndBias) {
     ASSERT_FALSE(v) << bad.size();
     EXPECT_EQ(v.error().code, ErrorCode::InvalidInput);
   }
+  // Row inputs follow D's rows, column inputs are per expert: x * route + s.
+  const std::vector<float> route = {0.5f, 2, 3, 4}, scale = {10, 20, 30, 40, 50, 60};
+  HostGemm routed = g;
+  routed.row_inputs = {{"route", route}};
+  routed.col_inputs = {{"s", scale}};
+  auto with_inputs = dsl::resolve("x * route + s", {{"route"}, {"s"}});
+  ASSERT_TRUE(with_inputs) << with_inputs.error().message;
+  EXPECT_DOUBLE_EQ(*host_reference_element(routed, *with_inputs, {}, 0, 1), 2.0 * 0.5 + 20);
+  EXPECT_DOUBLE_EQ(*host_reference_element(routed, *with_inputs, {}, 3, 0), (3 * 7 + 0.5) * 4 + 50);
+  routed.row_inputs = {{"route", std::span(route).first(3)}};  // one value short
+  EXPECT_FALSE(host_reference_element(routed, *with_inputs, {}, 0, 0));
+
   HostGemm short_b = g;
   short_b.b = std::span(b).first(8);  // two experts' weights for three experts
   EXPECT_FALSE(host_reference_element(short_b, x, {}, 0, 0));

@@ -91,5 +91,36 @@ TEST(GroupedTunedLaunch, TuneRecordsPerExpertsAndTheAdvisorAnswersGroupedLaunche
   }
 }
 
+// The down projection of an MoE layer reads each row's routing weight: an op
+// with a row input is tuned too, and its records are its own (the declared
+// inputs are part of the kernel signature; ops without any keep theirs).
+TEST(GroupedTunedLaunch, AnOpWithARowInputIsTunedUnderItsOwnSignature) {
+  ScratchDir dir;
+  Runtime rt(options_in(dir));
+  auto op = rt.matmul({.activation = "x * route", .row_inputs = {"route"}, .grouped = GroupLayout::Contiguous});
+  ASSERT_TRUE(op) << op.error().message;
+  const Shape shape{512, 64, 64};
+  TuneOptions options;
+  options.simulate = true;
+  options.experts = 8;
+  auto tuned = rt.tune(*op, std::span(&shape, 1), options);
+  ASSERT_TRUE(tuned) << tuned.error().message;
+  EXPECT_GT(tuned->front().timed, 0u);
+
+  compiler::KernelSpec plain;
+  plain.expression = "x * route";
+  compiler::KernelSpec declared = plain;
+  declared.row_inputs = {"route"};
+  compiler::KernelSpec as_column = plain;
+  as_column.col_inputs = {"route"};
+  EXPECT_NE(tune::kernel_signature(declared), tune::kernel_signature(plain));
+  EXPECT_NE(tune::kernel_signature(declared), tune::kernel_signature(as_column));
+  // The signature of an op without row/column inputs is what it was before
+  // they were hashed (databases written then still match).
+  compiler::KernelSpec gelu;
+  gelu.expression = "gelu(x)";
+  EXPECT_EQ(tune::kernel_signature(gelu), "f53e7cc8d4242ecd");
+}
+
 }  // namespace
 }  // namespace tilefuse
