@@ -59,7 +59,7 @@ struct MatmulOptions {
   /// {"s"} (a per-channel scale) for "gelu(x * s) * route". At most
   /// kMaxRowColInputs each; every one must be read by the activation
   /// (docs/dsl.md, "Row and column inputs"). Forward ops only (not
-  /// matmul_backward, not Runtime::tune yet).
+  /// matmul_backward).
   std::vector<std::string> row_inputs;
   std::vector<std::string> col_inputs;
   /// Add a residual beta·C (M x N in the output type) before the activation.
