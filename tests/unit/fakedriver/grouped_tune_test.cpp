@@ -10,6 +10,9 @@
 #include <cstring>
 
 #include "FakeDriverTest.h"
+#include "runtime/tune/KernelSignature.h"
+#include "runtime/tune/TuningDbFile.h"
+#include "unit/runtime/TestEnvironment.h"
 
 namespace tilefuse::fakedriver {
 namespace {
@@ -118,6 +121,65 @@ TEST_F(GroupedTune, ContiguousCandidatesAreLaunchedWithBalancedOffsetsAndChecked
 
 TEST_F(GroupedTune, MaskedCandidatesAreLaunchedWithFullCountsAndChecked) {
   tune_grouped(GroupLayout::Masked, Shape{40, 64, 64}, 3);
+}
+
+// A launch of a grouped op asks the tuning records with its experts and
+// layout: a shipped record for (4 experts, contiguous, T bucket 256) decides
+// its tile (128-row blocks, which the heuristic never takes for 63 rows per
+// expert), a record of the plain bucket of the same M, N, K does not.
+TEST_F(GroupedTune, AGroupedLaunchTakesTheRecordOfItsExpertsAndLayout) {
+  use_device(kSm80Device);
+  const long long t = 250, n = 64, k = 64;
+  const int experts = 4;
+  compiler::KernelSpec spec;
+  spec.expression = "relu";
+  spec.grouped = GroupLayout::Contiguous;
+  spec.arch = Arch::Sm80;
+  auto record = [&](tune::ShapeBucket bucket, const TileConfig& tile) {
+    tune::TuningRecord r;
+    r.signature = tune::kernel_signature(spec);
+    r.bucket = bucket;
+    r.config.tile = tile;
+    r.time_ms = 0.1;
+    r.timer = "cuda-events";
+    r.measured_at = "2026-12-06T00:00:00.000Z";
+    return r;
+  };
+  const TileConfig tall{128, 64, 32, 64, 32, 3, 4, 8}, wide{64, 128, 32, 32, 64, 3, 4, 8};
+  const std::vector<tune::TuningRecord> records = {
+      record(tune::bucket_for({t, n, k, experts, GroupLayout::Contiguous}), tall),
+      record(tune::bucket_for({t, n, k}), wide)};
+  runtime::testing::TempDir dir;
+  const tune::DeviceIdentity gpu{"NVIDIA A100-SXM4-80GB", 108, 8, 0, 13000, "0.1.0"};
+  const auto db = tune::tuning_db_path(dir.path(), gpu);
+  ASSERT_TRUE(tune::update_tuning_db(db, gpu, records));
+  const auto shipped = dir.path() / "shipped.json";
+  ASSERT_TRUE(tune::export_tuning_db(db, gpu, shipped));
+
+  Runtime rt(RuntimeOptions{.cache_dir = std::string(kKernelCacheDir), .tuning_file = shipped.string()});
+  auto op = rt.matmul({.activation = "relu", .dtype = DType::BF16, .grouped = GroupLayout::Contiguous});
+  ASSERT_TRUE(op) << op.error().message;
+  DeviceMemory a(t * k * 2), b(experts * k * n * 2), d(t * n * 2), offsets((experts + 1) * 4);
+  MatmulArgs args{.a = a.get(), .b = b.get(), .d = d.get(), .shape = {t, n, k}};
+  args.groups = experts;
+  args.group_offsets = static_cast<const int*>(offsets.get());
+  fake().tf_fake_clear_log();
+  auto launched = (*op)(nullptr, args);
+  ASSERT_TRUE(launched) << launched.error().message;
+  auto all = launches();
+  ASSERT_EQ(all.size(), 1u);
+  // 128-row blocks: (T + E·127) / 128 tile rows of one 64-wide column.
+  EXPECT_EQ(all[0]->grid[0], static_cast<unsigned>((t + experts * 127) / 128));
+  EXPECT_EQ(all[0]->block[0], 4u * 32u);
+
+  // Without the records the heuristic's 64-row blocks (63 rows per expert).
+  auto untuned = heuristic_runtime().matmul({.activation = "relu", .dtype = DType::BF16,
+                                             .grouped = GroupLayout::Contiguous});
+  ASSERT_TRUE(untuned);
+  fake().tf_fake_clear_log();
+  ASSERT_TRUE((*untuned)(nullptr, args));
+  ASSERT_EQ(launches().size(), 1u);
+  EXPECT_EQ(launches()[0]->grid[0], static_cast<unsigned>((t + experts * 63) / 64));
 }
 
 }  // namespace
