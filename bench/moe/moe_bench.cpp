@@ -112,6 +112,19 @@ struct Checker {
     }, c.h, c.y);
   }
 
+  /// The dense ceiling's output [T, n] = in [T, k] · W[0:n]ᵀ (W's first n rows of k).
+  Expected<double> dense(const Case& c, const gpu::DeviceBuffer& in, const gpu::DeviceBuffer& w,
+                         const gpu::DeviceBuffer& out, long long n, long long k) const {
+    return sampled(c, n, k, [&](long long, long long col, int, const auto& row) -> Expected<double> {
+      std::vector<std::uint16_t> w_row(k);
+      if (auto ok = w.download(w_row.data(), w_row.size() * 2, static_cast<std::size_t>(col * k * 2)); !ok)
+        return ok.take_error();
+      double acc = 0;
+      for (long long i = 0; i < k; ++i) acc += row[i] * bf16_value(w_row[i]);
+      return acc;
+    }, in, out);
+  }
+
   /// 64 sampled (row, column) elements of `out` ([T, n]); the first and last
   /// rows of the largest group included (tails are where tile bugs show).
   template <typename Reference>
@@ -252,10 +265,10 @@ void record_error(Bench& b, const Case& c, const char* impl, const char* stage, 
 }
 
 /// Times `launch` (poisoning `out` first), checks `out`, records it; the time or nullopt.
-std::optional<double> measure(Bench& b, const Case& c, const char* impl, const char* stage, bool gate_up,
+std::optional<double> measure(Bench& b, Case& c, const char* impl, const char* stage, bool gate_up,
                               const std::function<Expected<void>()>& launch) {
-  const gpu::DeviceBuffer& out = gate_up ? c.h : c.y;
-  if (auto ok = const_cast<gpu::DeviceBuffer&>(out).fill(0xFF); !ok) return record_error(b, c, impl, stage, ok.error()), std::nullopt;
+  gpu::DeviceBuffer& out = gate_up ? c.h : c.y;
+  if (auto ok = out.fill(0xFF); !ok) return record_error(b, c, impl, stage, ok.error()), std::nullopt;
   auto ms = b.timer.median_ms(launch, b.timing);
   if (!ms) return record_error(b, c, impl, stage, ms.error()), std::nullopt;
   Checker check{b.rng};
@@ -285,19 +298,28 @@ void bench_case(Bench& b, Case& c) {
     const long long n = gate_up ? 2 * hid : d, k = gate_up ? d : hid;
     const gpu::DeviceBuffer& in = gate_up ? c.a : c.h;
     const gpu::DeviceBuffer& w = gate_up ? c.w_gate : c.w_down;
+    const char* stage = gate_up ? "gate_up" : "down";
     auto scratch = gpu::DeviceBuffer::allocate(static_cast<std::size_t>(c.rows * n * 2));
     if (!scratch) {
-      record_error(b, c, "cublas_dense", gate_up ? "gate_up" : "down", scratch.error());
+      record_error(b, c, "cublas_dense", stage, scratch.error());
+      continue;
+    }
+    if (auto ok = scratch->fill(0xFF); !ok) {
+      record_error(b, c, "cublas_dense", stage, ok.error());
       continue;
     }
     auto ms = b.timer.median_ms([&] { return b.cublas.run(b.stream, in.get(), w.get(), scratch->get(), c.rows, n, k, DType::BF16); },
                                 b.timing);
     if (!ms) {
-      record_error(b, c, "cublas_dense", gate_up ? "gate_up" : "down", ms.error());
+      record_error(b, c, "cublas_dense", stage, ms.error());
       continue;
     }
-    // Unchecked against float64 (plain cuBLAS is the reference GEMM); rel_error 0 by convention.
-    record(b, c, "cublas_dense", gate_up ? "gate_up" : "down", "none", n, k, *ms, 2.0 * c.rows * n * k, 0.0);
+    auto error = Checker{b.rng}.dense(c, in, w, *scratch, n, k);
+    if (!error) {
+      record_error(b, c, "cublas_dense", stage, error.error());
+      continue;
+    }
+    record(b, c, "cublas_dense", stage, "none", n, k, *ms, 2.0 * c.rows * n * k, *error);
   }
   if (grouped_gu && grouped_dn && dense_gu && dense_dn)
     fmt::print("  -> layer: grouped {:.3f} ms, per-expert launches {:.3f} ms ({:.2f}x)\n", *grouped_gu + *grouped_dn,
