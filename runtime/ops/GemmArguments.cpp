@@ -2,6 +2,7 @@
 #include "runtime/ops/GemmArguments.h"
 
 #include <cstdint>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -56,8 +57,10 @@ Expected<long long> leading_dimension(const char* name, long long given, long lo
 /// Resolves a batch stride (kPackedStride = `packed`) and checks it. An
 /// output (`written`) cannot broadcast: with stride 0 every batch would
 /// write the same memory, concurrently.
+/// `count_name`: what `batch` counts ("batch", or "groups" for the experts
+/// of a grouped op), for the messages.
 Expected<long long> batch_stride(const char* name, long long given, long long packed, int batch,
-                                 bool written) {
+                                 bool written, const char* count_name = "batch") {
   if (batch == 1) return packed;  // never read
   const long long stride = given == kPackedStride ? packed : given;
   if (stride < 0)
@@ -65,10 +68,11 @@ Expected<long long> batch_stride(const char* name, long long given, long long pa
                                "(0 repeats the same matrix for every batch)",
                                name, stride));
   if (stride == 0 && written)
-    return invalid(fmt::format("{} = 0 with batch = {}: every batch would write the same output "
+    return invalid(fmt::format("{} = 0 with {} = {}: every {} would write the same output "
                                "matrix; pass kPackedStride (packed) or a stride of at least rows x "
                                "leading dimension ({} elements when packed)",
-                               name, batch, packed));
+                               name, count_name, batch, count_name == std::string_view("batch") ? "batch" : "expert",
+                               packed));
   if (stride % kElementMultiple != 0)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("{} = {} is not a multiple of {} elements; every batch must start "
@@ -257,7 +261,7 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
     // Contiguous grouped: A, C, D, aux are [T, ...] (B steps per expert).
     auto value = contiguous && st.out != &p.batch_stride_b ? contiguous_stride(st.name, st.given)
                                                            : batch_stride(st.name, st.given, st.packed, batches,
-                                                                          st.written);
+                                                                          st.written, grouped ? "groups" : "batch");
     if (!value) return value.take_error();
     *st.out = *value;
   }

@@ -19,4 +19,7 @@ if(NOT status EQUAL 0)
   file(REMOVE ${OUTPUT}.tmp)
   message(FATAL_ERROR "tilefuse emit --expr '${EXPR}' failed (${status}): ${errors}")
 endif()
-file(RENAME ${OUTPUT}.tmp ${OUTPUT})
+# Replaced only when the text changed: the custom command is `restat`, so a
+# relinked CLI that emits the same epilogue recompiles no variant.
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUTPUT}.tmp ${OUTPUT})
+file(REMOVE ${OUTPUT}.tmp)

@@ -22,6 +22,7 @@
 #include "GemmCase.h"
 #include "emu_cuda.h"
 #include "emulator/AccessCounters.h"
+#include "emulator/DeviceMemory.h"
 #include "emulator/Launch.h"
 #include "tilefuse/ptx_sm80.cuh"
 
@@ -192,7 +193,9 @@ struct CountedBlock {
 };
 
 TEST(WarpRequestGrouping, LanesOfOneInstructionFormOneRequestUnderEverySchedule) {
-  alignas(256) static float global[64 * 4];
+  // A launch buffer: the emulated st.global refuses stores outside every one.
+  static GuardedBuffer storage(64 * 4 * sizeof(float));
+  static float* const global = static_cast<float*>(storage.data());
   for (auto [schedule, seed] : {std::pair{SchedulePolicy::RandomThreads, 1},
                                 std::pair{SchedulePolicy::RandomThreads, 5},
                                 std::pair{SchedulePolicy::GreedyWarps, 3}}) {
@@ -235,7 +238,8 @@ TEST(WarpRequestGrouping, LanesOfOneInstructionFormOneRequestUnderEverySchedule)
 }
 
 TEST(WarpRequestGrouping, ASkippedInstructionDoesNotShiftTheRequestsAfterASynchronizingPoint) {
-  alignas(256) static float2 global[64 * 2];
+  static GuardedBuffer storage(64 * 2 * sizeof(float2));
+  static float2* const global = static_cast<float2*>(storage.data());
   CountedBlock block;
   const auto violations = block.run(
       [] {

@@ -154,6 +154,14 @@ float4 ld_shared_f32x4(unsigned shared_src, const std::source_location& site) {
   return v;
 }
 
+bool global_store_in_bounds(const void* address, unsigned bytes) {
+  if (is_device_readable(address, bytes)) return true;
+  BlockRunner::current().report(fmt::format("st.global writes {} bytes at {}, outside every buffer of the launch "
+                                            "(out-of-bounds global store)",
+                                            bytes, address));
+  return false;
+}
+
 void count_global_store(const void* address, unsigned bytes, const std::source_location& site) {
   static constexpr const char* kNames[] = {"", "st.global.b8", "st.global.b16", "", "st.global.b32", "", "", "",
                                            "st.global.v2.b32", "", "", "", "", "", "", "", "st.global.v4.b32"};

@@ -60,6 +60,10 @@ void st_shared_f32x2(unsigned shared_dst, float x, float y, const Site& site = S
 float4 ld_shared_f32x4(unsigned shared_src, const Site& site = Site::current());
 /// Counts a global store of `bytes` at `address` that the caller performs.
 void count_global_store(const void* address, unsigned bytes, const Site& site = Site::current());
+/// False (and a reported violation) when [address, address + bytes) is not
+/// inside one buffer of the launch: an out-of-bounds global store, which the
+/// emulated st_global then skips instead of corrupting host memory.
+bool global_store_in_bounds(const void* address, unsigned bytes);
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
 void syncthreads();
 void syncwarp(unsigned mask);

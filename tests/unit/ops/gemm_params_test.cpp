@@ -77,13 +77,22 @@ TEST(GemmParams, BufferHoldsTheMaximumParameterCount) {
   pack_kernel_params(distinct_params(), values, buffer);
   EXPECT_EQ(buffer.size, kernel_params_bytes(kMaxEpilogueParams));
   EXPECT_EQ(read_at<float>(buffer, 168 + 4 * (kMaxEpilogueParams - 1)), values.back());
-  // With the most row and column inputs too (issue 15), the buffer is full.
+  // With the most row and column inputs too (issue 15), the buffer is full
+  // but for the grouped block; with that (a grouped op) it is full.
   OperandVectors vectors;
   vectors.rows = vectors.cols = kMaxRowColInputs;
   for (int k = 0; k < kMaxRowColInputs; ++k) vectors.col_batch_stride[k] = 1000 + k;
   pack_kernel_params(distinct_params(), values, buffer, vectors);
+  EXPECT_EQ(buffer.size, sizeof(buffer.bytes) - sizeof(GroupedParams));
+  EXPECT_EQ(read_at<long long>(buffer, buffer.size - 8), 1000 + kMaxRowColInputs - 1);
+  GroupedParams grouped;
+  grouped.groups = 256;
+  grouped.bias_group_stride = 4096;
+  pack_kernel_params(distinct_params(), values, buffer, vectors, &grouped);
   EXPECT_EQ(buffer.size, sizeof(buffer.bytes));
-  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 8), 1000 + kMaxRowColInputs - 1);
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 32), 1000 + kMaxRowColInputs - 1);
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 16), 256);
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 8), 4096);
 }
 
 // What NVRTC makes of the real gemm_params.cuh with a TfEpilogueParams of

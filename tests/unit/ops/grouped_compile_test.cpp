@@ -8,6 +8,8 @@
 
 #include <cstdio>
 
+#include "runtime/CacheKey.h"
+#include "runtime/ops/FusedKernel.h"
 #include "tilefuse/tilefuse.hpp"
 
 namespace tilefuse {
@@ -61,6 +63,22 @@ TEST(GroupedOps, EveryKindCompilesForSm80AndSm90WithoutSpills) {
                   info->spill_bytes, info->compile_ms);
     }
   }
+}
+
+TEST(GroupedOps, TheLayoutIsPartOfTheKernelCacheKey) {
+  compiler::KernelSpec spec;
+  spec.expression = "silu(gate) * up";
+  auto epilogue = compiler::compile(spec);
+  ASSERT_TRUE(epilogue) << epilogue.error().message;
+  std::string keys[3];
+  int i = 0;
+  for (GroupLayout layout : {GroupLayout::None, GroupLayout::Contiguous, GroupLayout::Masked}) {
+    spec.grouped = layout;
+    keys[i++] = runtime::cache_key(ops::fused_kernel_source(spec, *epilogue, ops::KernelKind::Gemm), "precise");
+  }
+  EXPECT_NE(keys[0], keys[1]);
+  EXPECT_NE(keys[0], keys[2]);
+  EXPECT_NE(keys[1], keys[2]);
 }
 
 TEST(GroupedOps, Sm90aIsUnsupportedUntilTheWgmmaKernelServesGroups) {

@@ -45,12 +45,13 @@ __device__ __forceinline__ float4 ld_shared_f32x4(unsigned shared_src,
   return ::emu::ld_shared_f32x4(shared_src, site);
 }
 
-/// The store itself, then its address to the counters. Bound to a reference
-/// so that -fsanitize=alignment checks a misaligned vector store (it faults
-/// on the GPU).
+/// The store itself (unless it lies outside every buffer: reported), then its
+/// address to the counters. Bound to a reference so that -fsanitize=alignment
+/// checks a misaligned vector store (it faults on the GPU).
 template <class T>
 __device__ __forceinline__ void st_global(T* dst, const T& value,
                                           std::source_location site = std::source_location::current()) {
+  if (!::emu::global_store_in_bounds(dst, sizeof(T))) return;
   T& destination = *dst;
   destination = value;
   ::emu::count_global_store(dst, sizeof(T), site);
