@@ -88,6 +88,10 @@ int run_tune(const TuneCliOptions& o) {
     return report_error(make_error(ErrorCode::InvalidInput,
                                    "tilefuse tune needs --shapes MxNxK[,...] (with --expr), "
                                    "--import FILE or --export FILE"));
+  if (o.shapes.empty() && (o.experts != 0 || o.grouped_given))
+    return report_error(make_error(ErrorCode::InvalidInput,
+                                   "--experts and --grouped describe the --shapes to tune: give --shapes "
+                                   "T x N x K[,...] as well"));
   auto dir = cache_dir();
   if (!dir) return report_error(dir.error());
   nlohmann::json report = nlohmann::json::object();

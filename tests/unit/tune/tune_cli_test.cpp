@@ -130,6 +130,9 @@ TEST(TuneCli, GroupedShapesAreTunedAndRecordedPerExpertsAndLayout) {
     EXPECT_EQ(refused.exit_code, 2) << bad.back() << refused.err;
     EXPECT_FALSE(refused.err.empty());
   }
+  CliResult no_shapes = run_cli({"tune", "--experts", "8", "--simulate", "--export", "/dev/null"}, env);
+  EXPECT_EQ(no_shapes.exit_code, 2) << no_shapes.err;
+  EXPECT_NE(no_shapes.err.find("--shapes"), std::string::npos) << no_shapes.err;
 }
 
 }  // namespace
