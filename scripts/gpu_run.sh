@@ -9,8 +9,8 @@
 #       machine may lack (libxxhash) into build-gemm/gpu-bundle.tar.gz
 #       (42.9 MB = 40.9 MiB on 2026-12-06, of which the CLI is ~19 MB: it links the
 #       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB;
-#       issue 15 adds tilefuse_bench_moe and example_06_moe_ffn, 3.5 MB each stripped
-#       and gzipped in the default build here on 2026-12-06: ~50 MB expected).
+#       with issue 15's tilefuse_bench_moe and example_06_moe_ffn: 50.3 MB = 48.0 MiB,
+#       measured here on 2026-12-06 with `scripts/gpu_run.sh build`).
 #
 #   scripts/gpu_run.sh run [step ...]        (default: first-contact check memcheck)
 #       THERE (the device machine): unpacks the bundle, then runs each step
