@@ -8,7 +8,9 @@
 #       benchmarks, examples 03 and 05) with the one shared library the GPU
 #       machine may lack (libxxhash) into build-gemm/gpu-bundle.tar.gz
 #       (42.9 MB = 40.9 MiB on 2026-12-06, of which the CLI is ~19 MB: it links the
-#       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB).
+#       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB;
+#       with issue 15's tilefuse_bench_moe and example_06_moe_ffn: 50.3 MB = 48.0 MiB,
+#       measured here on 2026-12-06 with `scripts/gpu_run.sh build`).
 #
 #   scripts/gpu_run.sh run [step ...]        (default: first-contact check memcheck)
 #       THERE (the device machine): unpacks the bundle, then runs each step
@@ -34,7 +36,14 @@
 #         backward, bench-backward, tune, examples, peers, peers-compile: see step()
 #         peers-quick  bench/peers/run_on_device.sh quick (tilefuse_bench_gemm
 #                   --quick again, warm cache, then torch eager + Triton with
-#                   PEERS_BUDGET_S, default 100 s here)
+#                   PEERS_BUDGET_S, default 75 s here)
+#         moe-quick  issue 15: grouped (MoE) GEMMs, tilefuse_bench_moe --quick (Qwen3
+#                   at 1024 tokens balanced + skewed, Mixtral at 8192 balanced: grouped,
+#                   per-expert launches, dense cuBLAS), then moe_peers.py
+#                   (torch._grouped_mm + silu·mul, Triton grouped) on the same
+#                   group sizes with MOE_BUDGET_S (default 30 s), then moe_report.py
+#                   (moe/results.json, moe/table.md); moe: every model x 128/1024/8192
+#                   tokens x both routings
 #       Output under $OUT (the device tool brings back at most 8 files):
 #         gpu_run.log     everything printed (nvidia-smi first), written live
 #         steps.tsv       one line per finished step: step, exit (124: timed
@@ -56,9 +65,9 @@
 #   call 1 (expected ~3-4.5 min, <= 6 min; limits sum to 9.5 min):
 #     run(command="scripts/gpu_run.sh run first-contact check memcheck",
 #         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
-#   call 2 (expected ~3.5-4 min, <= 5 min; limits sum to 4.8 min):
-#     run(command="scripts/gpu_run.sh run bench-quick peers-quick",
-#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=330)
+#   call 2 (expected ~4-4.5 min, <= 6 min; limits sum to 5.9 min):
+#     run(command="scripts/gpu_run.sh run bench-quick peers-quick moe-quick",
+#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=380)
 # Expected durations, step by step (measured 2026-12-06 on the 2-core x86-64
 # development machine without a GPU, or derived as said; NVRTC compiles run
 # in parallel on the device machine's 16 cores, one kernel ~0.3 s each):
@@ -84,13 +93,19 @@
 #   call 2  bench-quick    3 shapes x 7 activations: ~31 compiles one after
 #                          another ~11 s, timing and L2 flushes: ~1 min (limit 1.7)
 #           peers-quick    tilefuse_bench_gemm --quick again (warm cache), torch
-#                          eager + Triton with PEERS_BUDGET_S=100, report: ~2.5-3
-#                          min (limit 3.2)
-#   total   start 1-2 + call 1 ~4 + call 2 ~4 + transfers and 30 s idle: ~11-13 of 15 min
+#                          eager + Triton with PEERS_BUDGET_S=75, report: ~2-2.5
+#                          min (limit 2.75)
+#           moe-quick      (estimate) 3 cases: weights <= 2.8 GB filled on the device,
+#                          4 grouped + 2-4 dense kernels compiled (~0.3 s each), per
+#                          case 6 timed stages x 13 runs; the per-expert peer is 2 x E
+#                          launches per run (Qwen3: 256): ~30 s; moe_peers.py: torch
+#                          import ~10 s, Triton autotune of 6 configs x 2 kernels x 3
+#                          cases ~20-30 s, capped by MOE_BUDGET_S=30: ~1-1.3 min (limit 1.5)
+#   total   start 1-2 + call 1 ~4 + call 2 ~4.5 + transfers and 30 s idle: ~11.5-13.5 of 15 min
 #           (call 1 past 7 min, a step timed out: make call 2 `run bench-quick`
 #           alone, or give the machine back and read steps.tsv first)
 # Later leases (each <= 10 min): `run racecheck sass ncu`, `run bench`,
-# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`.
+# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`, `run moe`.
 # The binaries need libnvrtc.so.13, libnvrtc-builtins and libcublas(Lt).so.13
 # from CUDA 13.0, which the device image has under /usr/local/cuda; the CUDA
 # driver is loaded at run time (dlopen), never linked.
@@ -106,13 +121,13 @@ build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
   ninja -C "$BUILD" -j"$(nproc)" tilefuse_cli tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_bench_backward tilefuse_tune_bench \
-    example_03_swiglu_ffn example_05_cuda_graph
+    tilefuse_bench_moe example_03_swiglu_ffn example_05_cuda_graph example_06_moe_ffn
   local stage
   stage=$(mktemp -d)
   cp "$BUILD/tools/tilefuse/tilefuse" "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/tests/gpu/tilefuse_gpu_backward_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
     "$BUILD/bench/backward/tilefuse_bench_backward" \
-    "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
-  cp "$BUILD"/examples/example_0[35]_* "$stage/" && strip "$stage"/example_*  # issue 7: the examples' GPU path
+    "$BUILD/bench/tune/tilefuse_tune_bench" "$BUILD/bench/moe/tilefuse_bench_moe" "$stage/"
+  cp "$BUILD"/examples/example_0[356]_* "$stage/" && strip "$stage"/example_*  # issues 7, 15: the examples' GPU path
   strip "$stage"/tilefuse "$stage"/tilefuse_*
   # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
   for lib in $(ldd "$stage/tilefuse_bench_gemm" | awk '/libxxhash/ {print $3}'); do
@@ -137,7 +152,8 @@ step_limit() {
     memcheck) echo 150 ;;
     racecheck) echo 150 ;;
     bench-quick) echo 100 ;;
-    peers-quick) echo 190 ;;
+    peers-quick) echo 165 ;;
+    moe-quick) echo 90 ;;
     peers-compile) echo 560 ;;
     sass) echo 60 ;;
     ncu) echo 120 ;;
@@ -222,10 +238,32 @@ step() {
       # peers-quick runs tilefuse_bench_gemm --quick again (warm kernel cache) and
       # gives peers.py what is left of its step limit (PEERS_BUDGET_S).
       local size=full mode= rc=0
-      [ "$1" = peers-quick ] && { size=quick; export PEERS_BUDGET_S=${PEERS_BUDGET_S:-100}; }
+      [ "$1" = peers-quick ] && { size=quick; export PEERS_BUDGET_S=${PEERS_BUDGET_S:-75}; }
       [ "$1" = peers-compile ] && size=quick mode=compile
       bench/peers/run_on_device.sh "$bin" "$RUN_DIR/peers" $size $mode >"$RUN_DIR/peers.log" 2>&1 || rc=$?
       tail -n 60 "$RUN_DIR/peers.log"
+      return $rc ;;
+    moe|moe-quick)
+      # Issue 15: grouped (MoE) GEMMs vs per-expert launches, dense cuBLAS,
+      # torch._grouped_mm + silu·mul and a Triton grouped GEMM on the same
+      # group sizes; moe/: results.json (all records merged), table.md.
+      local quick=() budget=${MOE_BUDGET_S:-420} rc=0 work
+      [ "$1" = moe-quick ] && { quick=(--quick); budget=${MOE_BUDGET_S:-30}; }
+      work=$(mktemp -d /tmp/tilefuse-moe.XXXX)
+      "$bin/tilefuse_bench_moe" "${quick[@]}" --out "$work/cpp" >"$RUN_DIR/moe.log" 2>&1 || rc=$?
+      tail -n 30 "$RUN_DIR/moe.log"
+      local inputs=()
+      [ -f "$work/cpp/results.json" ] && inputs+=("$work/cpp/results.json")
+      if [ -f "$work/cpp/results.json" ]; then
+        python3 bench/peers/moe_peers.py --cases "$work/cpp/results.json" --out "$work/py" --budget-s "$budget" \
+          >"$RUN_DIR/moe_peers.log" 2>&1 || { echo "moe_peers.py: FAILED or partial (exit $?)"; rc=1; }
+        tail -n 20 "$RUN_DIR/moe_peers.log"
+        [ -f "$work/py/moe_peers.json" ] && inputs+=("$work/py/moe_peers.json")
+      fi
+      if [ ${#inputs[@]} -gt 0 ]; then
+        python3 bench/peers/moe_report.py "${inputs[@]}" --out "$RUN_DIR/moe" >/dev/null || { echo "moe_report.py: FAILED"; rc=1; }
+        cat "$RUN_DIR/moe/table.md"
+      fi
       return $rc ;;
     examples)
       # Issue 7: the examples that launch on a GPU (a skip message here is a failure).
@@ -277,7 +315,7 @@ PY
         >"$RUN_DIR/ncu.log" 2>&1 || rc=$?
       grep -E "gmma|throughput|duration" "$RUN_DIR/ncu.log" | tail -n 8
       return $rc ;;
-    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; return 2 ;;
+    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, moe, moe-quick, examples)"; return 2 ;;
   esac
 }
 

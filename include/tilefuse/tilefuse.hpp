@@ -59,7 +59,7 @@ struct MatmulOptions {
   /// {"s"} (a per-channel scale) for "gelu(x * s) * route". At most
   /// kMaxRowColInputs each; every one must be read by the activation
   /// (docs/dsl.md, "Row and column inputs"). Forward ops only (not
-  /// matmul_backward, not Runtime::tune yet).
+  /// matmul_backward).
   std::vector<std::string> row_inputs;
   std::vector<std::string> col_inputs;
   /// Add a residual beta·C (M x N in the output type) before the activation.
@@ -241,6 +241,12 @@ struct TuneOptions {
   bool simulate = false;
   /// Architecture to tune for; default: the current GPU's (sm_80 when simulating).
   std::optional<Arch> arch;
+  /// Grouped ops (MatmulOptions::grouped) only, and required for them: the
+  /// experts E of the tuned problems. Each Shape's m is then the token rows T
+  /// (Contiguous) or M_max (Masked); candidates are timed with balanced
+  /// routing (offsets on the device) and recorded per (E, layout, T bucket,
+  /// N, K), which launches with that many groups look up.
+  int experts = 0;
 };
 
 /// The outcome of tuning one shape.

@@ -102,6 +102,12 @@ struct Problem {
   std::vector<DeviceBuffer> buffers;
   MatmulArgs args;
   std::vector<float> a, b, b_up, bias, c;  ///< host copies (empty when absent)
+  /// Declared row inputs (output rows values each) and column inputs (N per
+  /// group), f32, in declaration order.
+  std::vector<std::vector<float>> row_inputs, col_inputs;
+  /// Grouped: E+1 row offsets of the groups in A and D (masked: e x M_max).
+  std::vector<int> group_offsets;
+  long long output_rows = 0;  ///< rows of D (E x M_max when masked)
   std::size_t d_bytes = 0, aux_bytes = 0;
   std::vector<ReferenceSample> samples;  ///< float64 reference; computed on first use
   std::vector<float> baseline;           ///< output of the first accepted candidate
@@ -112,8 +118,22 @@ struct Problem {
 constexpr int kReferenceSamples = 64;
 
 
-MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& candidate) {
+/// Balanced routing of a grouped problem: group e owns rows
+/// [e·T/E, (e+1)·T/E) (Contiguous) or all M_max of its rows (Masked, so that
+/// every element of D is written and checked). E+1 offsets into A's rows.
+std::vector<int> balanced_group_offsets(const ProblemShape& shape) {
+  std::vector<int> offsets(static_cast<std::size_t>(shape.experts) + 1);
+  for (int e = 0; e <= shape.experts; ++e)
+    offsets[static_cast<std::size_t>(e)] =
+        shape.layout == GroupLayout::Masked ? static_cast<int>(e * shape.m)
+                                            : static_cast<int>(e * shape.m / shape.experts);
+  return offsets;
+}
+
+MatmulOptions options_for(const compiler::KernelSpec& spec, const ProblemShape& shape,
+                          const Candidate& candidate) {
   MatmulOptions o;
+  o.grouped = shape.layout;
   o.activation = spec.expression;
   o.dtype = spec.input_type;
   o.out_dtype = spec.output_type;
@@ -122,6 +142,8 @@ MatmulOptions options_for(const compiler::KernelSpec& spec, const Candidate& can
   o.aux = spec.aux;
   o.b_col_major = spec.b_col_major;
   o.gate_interleave = spec.gate_interleave;
+  o.row_inputs = spec.row_inputs;
+  o.col_inputs = spec.col_inputs;
   o.precision = spec.precision;
   o.tile = candidate.tile;
   o.arch = spec.arch;
@@ -177,8 +199,12 @@ struct GpuTimer::State {
     auto problem = std::make_unique<Problem>();
     problem->key = key;
     std::mt19937 rng(12345);  // the same data for every candidate
-    const auto m = static_cast<std::size_t>(shape.m), n = static_cast<std::size_t>(shape.n),
+    // Grouped: m is every group's rows (E x M_max when masked); B and bias
+    // hold one matrix / vector per group.
+    const auto m = static_cast<std::size_t>(shape.output_rows()), n = static_cast<std::size_t>(shape.n),
                k = static_cast<std::size_t>(shape.k);
+    const std::size_t groups = shape.grouped() ? static_cast<std::size_t>(shape.experts) : 1;
+    problem->output_rows = shape.output_rows();
     const bool interleaved = gated && spec.gate_interleave > 0;
     std::vector<float> unused;  // outputs: poisoned before every checked launch
     auto add = [&](std::size_t elements, compiler::DType type, std::vector<float>& values) -> Expected<void*> {
@@ -192,11 +218,11 @@ struct GpuTimer::State {
     auto a = add(m * k, spec.input_type, problem->a);
     if (!a) return a.take_error();
     args.a = *a;
-    auto b = add(k * n * (interleaved ? 2 : 1), spec.input_type, problem->b);
+    auto b = add(groups * k * n * (interleaved ? 2 : 1), spec.input_type, problem->b);
     if (!b) return b.take_error();
     args.b = *b;
     if (gated && !interleaved) {
-      auto up = add(k * n, spec.input_type, problem->b_up);
+      auto up = add(groups * k * n, spec.input_type, problem->b_up);
       if (!up) return up.take_error();
       args.b_up = *up;
     }
@@ -205,7 +231,7 @@ struct GpuTimer::State {
     args.d = *d;
     problem->d_bytes = m * n * element_bytes(spec.output_type);
     if (spec.bias) {
-      auto bias = add(n, spec.input_type, problem->bias);
+      auto bias = add(groups * n, spec.input_type, problem->bias);
       if (!bias) return bias.take_error();
       args.bias = *bias;
     }
@@ -222,8 +248,44 @@ struct GpuTimer::State {
       args.aux = *aux;
       problem->aux_bytes = aux_elements * element_bytes(spec.output_type);
     }
+    // Row and column inputs: f32 vectors (a routing weight, a scale) of
+    // random values, like the operands.
+    problem->row_inputs.resize(spec.row_inputs.size());
+    for (std::size_t i = 0; i < spec.row_inputs.size(); ++i) {
+      auto row = add(m, compiler::DType::F32, problem->row_inputs[i]);
+      if (!row) return row.take_error();
+      args.row_inputs[i] = static_cast<const float*>(*row);
+    }
+    problem->col_inputs.resize(spec.col_inputs.size());
+    for (std::size_t i = 0; i < spec.col_inputs.size(); ++i) {
+      auto col = add(groups * n, compiler::DType::F32, problem->col_inputs[i]);
+      if (!col) return col.take_error();
+      args.col_inputs[i] = static_cast<const float*>(*col);
+    }
+    if (shape.grouped()) {
+      if (auto ok = add_groups(*problem, shape); !ok) return ok.take_error();
+    }
     problems.push_back(std::move(problem));
     return problems.back().get();
+  }
+
+  /// The device int32 group array of a grouped problem (offsets, or the
+  /// row counts of a masked one), with the host offsets the reference reads.
+  Expected<void> add_groups(Problem& problem, const ProblemShape& shape) {
+    problem.group_offsets = balanced_group_offsets(shape);
+    std::vector<int> device_values = problem.group_offsets;
+    if (shape.layout == GroupLayout::Masked)
+      device_values.assign(static_cast<std::size_t>(shape.experts), static_cast<int>(shape.m));
+    auto buffer = DeviceBuffer::allocate(*api, device_values.size() * sizeof(int));
+    if (!buffer) return buffer.take_error();
+    if (CUresult r = api->cuMemcpyHtoD(buffer->ptr(), device_values.data(), device_values.size() * sizeof(int));
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(*api, r, "cuMemcpyHtoD (timer group offsets)");
+    problem.args.groups = shape.experts;
+    if (shape.layout == GroupLayout::Masked) problem.args.group_rows = static_cast<const int*>(buffer->get());
+    else problem.args.group_offsets = static_cast<const int*>(buffer->get());
+    problem.buffers.push_back(std::move(*buffer));
+    return {};
   }
 
   /// 0xFF bytes (NaN in bf16, f16 and f32) in D and aux, so that elements a
@@ -243,12 +305,13 @@ struct GpuTimer::State {
   Expected<const std::vector<ReferenceSample>*> samples_for(Problem& problem, const compiler::KernelSpec& spec,
                                                             const MatmulOp& op, float parameter_value) {
     if (!problem.samples.empty()) return &problem.samples;
-    auto program = spec.program ? dsl::resolve(*spec.program) : dsl::resolve(spec.expression);
+    const dsl::OperandDeclarations declared{spec.row_inputs, spec.col_inputs};
+    auto program = spec.program ? dsl::resolve(*spec.program, declared) : dsl::resolve(spec.expression, declared);
     if (!program) return program.take_error();
     dsl::ParameterValues values;
     for (const std::string& name : op.parameters()) values[name] = parameter_value;
     HostGemm gemm;
-    gemm.m = problem.args.shape.m;
+    gemm.m = problem.output_rows;
     gemm.n = problem.args.shape.n;
     gemm.k = problem.args.shape.k;
     gemm.gated = op.gated();
@@ -261,6 +324,11 @@ struct GpuTimer::State {
     gemm.b_up = problem.b_up;
     gemm.bias = problem.bias;
     gemm.c = problem.c;
+    gemm.group_offsets = problem.group_offsets;
+    for (std::size_t i = 0; i < spec.row_inputs.size(); ++i)
+      gemm.row_inputs.emplace_back(spec.row_inputs[i], problem.row_inputs[i]);
+    for (std::size_t i = 0; i < spec.col_inputs.size(); ++i)
+      gemm.col_inputs.emplace_back(spec.col_inputs[i], problem.col_inputs[i]);
     auto samples = reference_samples(gemm.m, gemm.n, kReferenceSamples, [&](long long row, long long col) {
       return host_reference_element(gemm, *program, values, row, col);
     });
@@ -270,7 +338,7 @@ struct GpuTimer::State {
   }
 
   Expected<std::vector<float>> read_output(const Problem& problem, compiler::DType type) {
-    const std::size_t elements = static_cast<std::size_t>(problem.args.shape.m * problem.args.shape.n);
+    const std::size_t elements = static_cast<std::size_t>(problem.output_rows * problem.args.shape.n);
     std::vector<std::byte> host(elements * element_bytes(type));
     if (CUresult r = api->cuMemcpyDtoH(host.data(), reinterpret_cast<CUdeviceptr>(problem.args.d),
                                        host.size());
@@ -322,7 +390,7 @@ Expected<Timing> GpuTimer::time(const TimingJob& job) {
   const runtime::DriverApi& api = *s.api;
   if (auto context = runtime::make_context_current(options_.device_ordinal); !context)
     return context.take_error();
-  auto op = s.runtime->matmul(options_for(*job.spec, job.candidate));
+  auto op = s.runtime->matmul(options_for(*job.spec, job.shape, job.candidate));
   if (!op) return op.take_error();
   auto problem = s.problem_for(*job.spec, job.shape, op->gated());
   if (!problem) return problem.take_error();

@@ -14,6 +14,11 @@
 // candidate that passed for the same problem (‖out − ref‖/‖ref‖ within 2e-2
 // each: bf16 GEMMs are within 1e-2 of the exact result); a mismatch, or an
 // element left unwritten, fails the candidate (runtime/tune/OutputCheck.h).
+//
+// A grouped problem (ProblemShape::experts, layout) gets one weight matrix
+// (and bias, column inputs) per expert and balanced routing on the device:
+// contiguous offsets e·T/E, or every masked group full, so that every element
+// of D is written and checked; row and column inputs are random f32 vectors.
 #pragma once
 
 #include <memory>

@@ -75,10 +75,17 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
     return make_error(ErrorCode::Unsupported,
                       "tuning a backward op (Runtime::matmul_backward) is not supported yet: it "
                       "launches with the mma.sync heuristic tile or MatmulOptions::tile");
-  if (!state.options.row_inputs.empty() || !state.options.col_inputs.empty())
-    return make_error(ErrorCode::Unsupported,
-                      "tuning an op with row_inputs / col_inputs is not supported yet: it launches with the "
-                      "heuristic tile or MatmulOptions::tile");
+  const GroupLayout layout = state.options.grouped;
+  if (layout != GroupLayout::None && options.experts < 1)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("tuning the grouped ({}) op for '{}' needs TuneOptions::experts >= 1 "
+                                  "(the experts of the tuned shapes; each Shape::m is the token rows), not {}",
+                                  to_string(layout), state.options.activation, options.experts));
+  if (layout == GroupLayout::None && options.experts != 0)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("TuneOptions::experts = {} is for grouped ops, but the op for '{}' is not "
+                                  "grouped (MatmulOptions::grouped): leave it 0",
+                                  options.experts, state.options.activation));
   if (state.options.tile)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "
@@ -123,7 +130,12 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
 
   std::vector<TuneSummary> summaries;
   for (const Shape& shape : shapes) {
-    auto result = tuner.tune({spec, {shape.m, shape.n, shape.k}, state.operands.gated}, *target);
+    tune::ProblemShape problem{shape.m, shape.n, shape.k};
+    if (layout != GroupLayout::None) {
+      problem.experts = options.experts;
+      problem.layout = layout;
+    }
+    auto result = tuner.tune({spec, problem, state.operands.gated}, *target);
     if (!result) return result.take_error();
     summaries.push_back(summarize(shape, spec.arch, *result));
   }

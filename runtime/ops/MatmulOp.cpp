@@ -12,6 +12,7 @@
 #include "runtime/ops/EpilogueParameterValues.h"
 #include "runtime/ops/GemmGeometry.h"
 #include "runtime/ops/GemmParams.h"
+#include "runtime/ops/GroupedTile.h"
 #include "runtime/ops/MatmulState.h"
 #include "runtime/ops/Sm90Params.h"
 
@@ -45,7 +46,7 @@ compiler::Arch MatmulState::launch_arch(compiler::Arch device_arch) const {
 
 Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long long m, long long n,
                                                      long long k, const ops::AdvisedDevice& device,
-                                                     long long batch, int sm_count) const {
+                                                     long long batch, int sm_count, int groups) const {
   // Backward kernels are built on the mma.sync driver on every target
   // (BackwardKernelSource.cpp), so their tiles follow its rules.
   const bool wgmma_target = targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized;
@@ -53,17 +54,19 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
       *targets[static_cast<size_t>(backward && wgmma_target ? compiler::Arch::Sm80 : arch)];
   if (!options.tile) {
     if (ops::OpTileAdvisor* advisor = advisors[static_cast<size_t>(arch)].get()) {
-      auto recorded = advisor->recorded_tile(device, m, n, k);
+      const ops::AdvisedProblem problem{m, n, k, groups > 0 ? groups : 0, groups > 0 ? operands.grouped : GroupLayout::None};
+      auto recorded = advisor->recorded_tile(device, problem);
       if (!recorded) return recorded.take_error();
       // A record made for another mainloop's tile rules (e.g. an sm_90a entry
       // from before the wgmma kernel) is ignored, not compiled into an error.
       if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
     // The target's heuristic knows one accumulator set; a gated op has two.
-    compiler::TileConfig tile = target.default_tile(m, n, k);
-    if (operands.gated) tile = compiler::fit_tile_to_gated(target, tile);
+    // A grouped launch's tile is chosen for one group's rows.
+    const long long rows = ops::heuristic_rows(operands.grouped, m, groups);
+    compiler::TileConfig tile = ops::heuristic_tile(target, rows, n, k, operands.gated);
     if (target.mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
-      tile = ops::sm90_schedule_for_tile_count(tile, m, n, batch, sm_count);
+      tile = ops::sm90_schedule_for_tile_count(tile, rows, n, batch, sm_count);
     return tile;
   }
   compiler::TileConfig tile = *options.tile;
@@ -138,10 +141,11 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
       return ok;
   const Shape& s = args.shape;
   // A grouped op's tile is chosen for one expert's rows: the mean group of a
-  // contiguous launch (the sizes are on the device), M_max for a masked one.
-  const long long tile_m = operands.grouped == GroupLayout::Contiguous ? (s.m + args.groups - 1) / args.groups : s.m;
+  // contiguous launch (the sizes are on the device), M_max for a masked one
+  // (ops/GroupedTile.h); its tuning records are keyed by (E, layout, T).
   const long long tile_batch = grouped ? args.groups : args.batch;
-  auto chosen = tile_for(arch, tile_m, s.n, s.k, ops::AdvisedDevice{device->ordinal}, tile_batch, device->sm_count);
+  auto chosen = tile_for(arch, s.m, s.n, s.k, ops::AdvisedDevice{device->ordinal}, tile_batch, device->sm_count,
+                         grouped ? args.groups : 0);
   if (!chosen) return chosen.take_error();
   const compiler::TileConfig& tile = *chosen;
   // sm_90a: the persistent TMA/wgmma kernel (gemm_sm90.cuh); backward kernels

@@ -51,9 +51,13 @@ struct MatmulState {
   /// target's heuristic (with the warp tile halved for a gated op, see
   /// fit_tile_to_gated; on sm_90a the cooperative schedule when the launch
   /// has no more tiles than `sm_count` multiprocessors, 0 = unknown).
+  /// A grouped op passes its `groups` (E) with m = the launch's rows (T, or
+  /// M_max when masked): records are looked up per (E, layout, T bucket) and
+  /// the heuristic sees one group's rows (ops/GroupedTile.h); groups = 0
+  /// (compile() without a launch) takes m as one group's rows.
   Expected<compiler::TileConfig> tile_for(compiler::Arch arch, long long m, long long n, long long k,
                                           const ops::AdvisedDevice& device = {}, long long batch = 1,
-                                          int sm_count = 0) const;
+                                          int sm_count = 0, int groups = 0) const;
   /// The architecture a launch on a device of `device_arch` compiles for:
   /// MatmulOptions::arch when forced; else the device's, except that on
   /// Hopper what the sm_90a (wgmma) kernel cannot serve (a gated op with aux,

@@ -22,16 +22,28 @@ struct AdvisedDevice {
   int ordinal = -1;
 };
 
+/// The problem a question is about: m x n x k; a grouped launch also names
+/// its groups and layout (m is then T, or M_max when masked).
+struct AdvisedProblem {
+  long long m = 0, n = 0, k = 0;
+  int groups = 0;  ///< 0: not grouped
+  GroupLayout layout = GroupLayout::None;
+};
+
 /// Answers for one op on one architecture (its kernel signature is computed once).
 class OpTileAdvisor {
  public:
   virtual ~OpTileAdvisor() = default;
-  /// The recorded tile for m x n x k, nullopt when nothing is recorded
+  /// The recorded tile for `problem`, nullopt when nothing is recorded
   /// (use the heuristic). An error only when the user named a tuning file
   /// that cannot be used; problems with the default database are warnings.
   virtual Expected<std::optional<compiler::TileConfig>> recorded_tile(const AdvisedDevice& device,
-                                                                      long long m, long long n,
-                                                                      long long k) = 0;
+                                                                      const AdvisedProblem& problem) = 0;
+  /// A plain m x n x k launch.
+  Expected<std::optional<compiler::TileConfig>> recorded_tile(const AdvisedDevice& device, long long m, long long n,
+                                                              long long k) {
+    return recorded_tile(device, AdvisedProblem{m, n, k});
+  }
 };
 
 class TileAdvisor {

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tilefuse::tune {
 namespace {
@@ -32,6 +33,11 @@ std::string kernel_signature(const compiler::KernelSpec& spec) {
   append_field(bytes, fmt::format("b_col_major={} bias={} residual={} aux={} gate_interleave={}",
                                   spec.b_col_major, spec.bias, spec.residual, spec.aux,
                                   spec.gate_interleave));
+  // Declared row / column inputs change the kernel (and what a name in the
+  // expression means); hashed only when present, so that the signatures of
+  // ops without them, and the databases that hold them, stay as they were.
+  if (!spec.row_inputs.empty() || !spec.col_inputs.empty())
+    append_field(bytes, fmt::format("rows={} cols={}", fmt::join(spec.row_inputs, ","), fmt::join(spec.col_inputs, ",")));
   return fmt::format("{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
 }
 
@@ -45,6 +51,9 @@ std::string kernel_description(const compiler::KernelSpec& spec) {
   if (spec.residual) text += " residual";
   if (spec.aux) text += " aux";
   if (spec.gate_interleave > 0) text += fmt::format(" gate_interleave={}", spec.gate_interleave);
+  if (!spec.row_inputs.empty()) text += fmt::format(" rows={}", fmt::join(spec.row_inputs, ","));
+  if (!spec.col_inputs.empty()) text += fmt::format(" cols={}", fmt::join(spec.col_inputs, ","));
+  if (spec.grouped != GroupLayout::None) text += fmt::format(" grouped={}", to_string(spec.grouped));
   return text;
 }
 

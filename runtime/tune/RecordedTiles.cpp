@@ -20,10 +20,14 @@ class RecordedOpTiles final : public ops::OpTileAdvisor {
                   runtime::WarningSink warn)
       : tiles_(std::move(tiles)), signature_(std::move(signature)), arch_(arch), warn_(std::move(warn)) {}
 
+  using ops::OpTileAdvisor::recorded_tile;
   Expected<std::optional<compiler::TileConfig>> recorded_tile(const ops::AdvisedDevice& device,
-                                                              long long m, long long n,
-                                                              long long k) override {
-    const ProblemShape shape{m, n, k};
+                                                              const ops::AdvisedProblem& problem) override {
+    ProblemShape shape{problem.m, problem.n, problem.k};
+    if (problem.groups > 0 && problem.layout != GroupLayout::None) {
+      shape.experts = problem.groups;
+      shape.layout = problem.layout;
+    }
     const ShapeBucket bucket = bucket_for(shape);
     const std::uint64_t generation = tiles_->generation();
     {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "compiler/Target/TilePruning.h"
+#include "runtime/ops/GroupedTile.h"
 
 namespace tilefuse::tune {
 namespace {
@@ -22,8 +23,29 @@ Error bad_shape(const std::string& text) {
 
 }  // namespace
 
+long long ProblemShape::rows_per_group() const { return ops::heuristic_rows(layout, m, experts); }
+
+long long ProblemShape::output_rows() const {
+  return layout == GroupLayout::Masked ? m * experts : m;
+}
+
 std::string to_string(const ProblemShape& shape) {
-  return fmt::format("{}x{}x{}", shape.m, shape.n, shape.k);
+  if (!shape.grouped()) return fmt::format("{}x{}x{}", shape.m, shape.n, shape.k);
+  return fmt::format("{}x{}x{}/e{}/{}", shape.m, shape.n, shape.k, shape.experts, to_string(shape.layout));
+}
+
+Expected<std::vector<ProblemShape>> as_grouped(std::vector<ProblemShape> shapes, int experts,
+                                                GroupLayout layout) {
+  if (experts < 1)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("a grouped problem needs at least 1 expert, not {}", experts));
+  if (layout == GroupLayout::None)
+    return make_error(ErrorCode::InvalidInput, "a grouped problem needs the contiguous or masked layout");
+  for (ProblemShape& shape : shapes) {
+    shape.experts = experts;
+    shape.layout = layout;
+  }
+  return shapes;
 }
 
 Expected<ProblemShape> parse_shape(const std::string& text) {
@@ -58,9 +80,11 @@ Expected<std::vector<ProblemShape>> parse_shape_list(const std::string& text) {
 
 double model_score(const Candidate& candidate, const ProblemShape& shape) {
   const auto& t = candidate.tile;
-  const double padded_m = static_cast<double>(ceil_div(shape.m, t.block_m) * t.block_m);
+  // A grouped problem pads every group's rows to the block, not their sum.
+  const long long m = shape.rows_per_group();
+  const double padded_m = static_cast<double>(ceil_div(m, t.block_m) * t.block_m);
   const double padded_n = static_cast<double>(ceil_div(shape.n, t.block_n) * t.block_n);
-  const double useful = static_cast<double>(shape.m) * shape.n / (padded_m * padded_n);
+  const double useful = static_cast<double>(m) * shape.n / (padded_m * padded_n);
   // Operand bytes loaded per MMA flop fall as the block grows.
   const double intensity = static_cast<double>(t.block_m) * t.block_n / (t.block_m + t.block_n);
   return useful * intensity;
@@ -70,11 +94,16 @@ SearchSpace build_search_space(const compiler::TargetInfo& target, const Problem
                                bool gated) {
   SearchSpace space;
   // The launch path's choice: the target's default, fitted for a gated op's
-  // two accumulator sets (compiler/Target/TilePruning.h).
-  const compiler::TileConfig heuristic = target.default_tile(shape.m, shape.n, shape.k);
-  space.heuristic.tile = gated ? compiler::fit_tile_to_gated(target, heuristic) : heuristic;
-  const compiler::TileProblem problem{shape.m, shape.n, shape.k, gated};
-  const bool split_k_pays = shape.m * shape.n <= kSplitKMaxOutputElements;
+  // two accumulator sets (compiler/Target/TilePruning.h); for a grouped
+  // problem the default for one group's rows (ops/GroupedTile.h).
+  space.heuristic.tile = ops::heuristic_tile(target, shape.rows_per_group(), shape.n, shape.k, gated);
+  // Tiles are pruned against one group's rows: 128 tokens over 8 experts is
+  // a 16-row problem per expert, whatever the total.
+  const compiler::TileProblem problem{shape.rows_per_group(), shape.n, shape.k, gated};
+  // Split-K is modelled for plain problems only (a grouped launch's tiles
+  // come from every group: it has blocks enough, or it is the decode case
+  // that the small block_m serves).
+  const bool split_k_pays = !shape.grouped() && shape.m * shape.n <= kSplitKMaxOutputElements;
 
   std::vector<Candidate> kept;
   for (const compiler::TileConfig& tile : target.tile_space()) {

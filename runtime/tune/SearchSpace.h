@@ -10,16 +10,34 @@
 
 #include "compiler/Target/TargetInfo.h"
 #include "runtime/tune/Candidate.h"
+#include "compiler/Types.h"
 
 namespace tilefuse::tune {
 
-/// One GEMM problem: D is M x N, reduction over K.
+/// One GEMM problem: D is M x N, reduction over K. A grouped (mixture of
+/// experts) problem has `experts` groups in `layout` (GroupLayout): m is the
+/// token rows T of all groups (Contiguous) or the rows M_max of each group
+/// (Masked); every group multiplies by its own K x N weights.
 struct ProblemShape {
   long long m = 0, n = 0, k = 0;
+  int experts = 0;  ///< 0 unless grouped
+  GroupLayout layout = GroupLayout::None;
   bool operator==(const ProblemShape&) const = default;
+
+  bool grouped() const { return layout != GroupLayout::None; }
+  /// Rows one group holds with balanced routing: ceil(T / E) (Contiguous),
+  /// M_max (Masked), m (not grouped). What a tile is chosen for.
+  long long rows_per_group() const;
+  /// Rows of D: T (Contiguous, not grouped) or E x M_max (Masked).
+  long long output_rows() const;
 };
-/// "MxNxK".
+/// "MxNxK"; grouped: "MxNxK/e<E>/<layout>" (e.g. "4096x768x2048/e128/contiguous").
 std::string to_string(const ProblemShape& shape);
+/// `shapes` as grouped problems of `experts` groups in `layout` (M is T
+/// for Contiguous, M_max for Masked); InvalidInput when experts < 1 or the
+/// layout is None.
+Expected<std::vector<ProblemShape>> as_grouped(std::vector<ProblemShape> shapes, int experts,
+                                                GroupLayout layout);
 /// Parses "4096x4096x4096"; InvalidInput unless three positive integers.
 Expected<ProblemShape> parse_shape(const std::string& text);
 /// Parses "MxNxK[,MxNxK...]".

@@ -21,7 +21,11 @@ void SimulatedTimer::inject_failure(const std::string& config, std::string reaso
 
 double SimulatedTimer::simulated_ms(const Candidate& candidate, const ProblemShape& shape) {
   const auto& t = candidate.tile;
-  const double blocks = static_cast<double>(ceil_div(shape.m, t.block_m) * ceil_div(shape.n, t.block_n));
+  // A grouped problem (balanced routing) tiles each group's rows: E x the
+  // blocks of one group, so a block taller than a group's rows is wasted.
+  const long long groups = shape.grouped() ? shape.experts : 1;
+  const double blocks =
+      static_cast<double>(groups * ceil_div(shape.rows_per_group(), t.block_m) * ceil_div(shape.n, t.block_n));
   // Wave quantization: a partial last wave costs a whole wave.
   const double waves = std::ceil(blocks / kSms);
   const double block_flops = 2.0 * t.block_m * t.block_n * static_cast<double>(shape.k);

@@ -24,7 +24,8 @@ class SimulatedTimer final : public KernelTimer {
   Expected<Timing> time(const TimingJob& job) override;
   std::string name() const override { return "simulated"; }
 
-  /// The model itself: milliseconds for `candidate` on `shape`.
+  /// The model itself: milliseconds for `candidate` on `shape` (grouped:
+  /// every expert's blocks with balanced routing).
   static double simulated_ms(const Candidate& candidate, const ProblemShape& shape);
 
  private:

@@ -15,9 +15,10 @@ std::string optional_ms(const std::optional<double>& value) {
   return value ? fmt::format("{:.4f} ms", *value) : std::string("inf");
 }
 
-/// TFLOP/s of a GEMM of `shape` in `ms` (×2 for a gated pair).
+/// TFLOP/s of a GEMM of `shape` in `ms` (×2 for a gated pair; grouped: the
+/// rows of every group, E x M_max when masked).
 double tflops(const ProblemShape& shape, double ms, bool gated_pair) {
-  const double flops = 2.0 * shape.m * shape.n * shape.k * (gated_pair ? 2 : 1);
+  const double flops = 2.0 * shape.output_rows() * shape.n * shape.k * (gated_pair ? 2 : 1);
   return flops / (ms * 1e-3) / 1e12;
 }
 
@@ -36,7 +37,7 @@ nlohmann::json to_json(const TuneResult& result) {
   nlohmann::json pruned = nlohmann::json::array();
   for (const PrunedCandidate& p : result.pruned)
     pruned.push_back({{"config", to_string(p.candidate)}, {"reason", p.reason}});
-  return {
+  nlohmann::json json = {
       {"shape", to_string(result.shape)},
       {"bucket", to_string(result.bucket)},
       {"signature", result.signature},
@@ -65,6 +66,12 @@ nlohmann::json to_json(const TuneResult& result) {
       {"configs", std::move(configs)},
       {"pruned", std::move(pruned)},
   };
+  // Grouped problems only, so that a plain report reads as before.
+  if (result.shape.grouped()) {
+    json["experts"] = result.shape.experts;
+    json["layout"] = to_string(result.shape.layout);
+  }
+  return json;
 }
 
 std::string format_table(const TuneResult& result, std::size_t top) {

@@ -171,9 +171,13 @@ std::optional<TuningRecord> TuningDb::best_for(const std::string& signature,
 
 nlohmann::json TuningDb::to_json() const {
   nlohmann::json records = nlohmann::json::array();
-  for (const TuningRecord& r : records_) records.push_back(record_to_json(r));
+  bool grouped = false;
+  for (const TuningRecord& r : records_) {
+    records.push_back(record_to_json(r));
+    grouped = grouped || r.bucket.layout != GroupLayout::None;
+  }
   return {{"format", kFormatName},
-          {"format_version", kTuningDbFormatVersion},
+          {"format_version", grouped ? kTuningDbFormatVersion : kTuningDbPlainFormatVersion},
           {"device", tune::to_json(device_)},
           {"records", std::move(records)}};
 }

@@ -19,7 +19,13 @@
 namespace tilefuse::tune {
 
 /// Current on-disk format ("format_version"); a file with a newer one is refused.
-inline constexpr int kTuningDbFormatVersion = 1;
+/// 2 added grouped buckets ("contiguous_e128_m1024_n768_k2048", ShapeBucket.h).
+/// A database is written with the oldest version that holds its records (1
+/// without grouped records), so a tilefuse from before version 2 still reads
+/// what it can understand and names the version for what it cannot.
+inline constexpr int kTuningDbFormatVersion = 2;
+/// The format_version of the first tuning databases (plain buckets only).
+inline constexpr int kTuningDbPlainFormatVersion = 1;
 
 struct TuningRecord {
   std::string signature;  ///< kernel_signature()

@@ -29,6 +29,8 @@ struct TuneCliOptions {
   bool json = false, simulate = false, deterministic = false, retime = false;
   bool bias = false, residual = false, aux = false, b_col_major = false;
   std::size_t top = 10;
+  int experts = 0;            ///< > 0: grouped (mixture-of-experts) shapes
+  bool grouped_given = false;  ///< --grouped on the command line
   std::string export_file, import_file;
   bool arch_given = false;
 };
@@ -86,6 +88,10 @@ int run_tune(const TuneCliOptions& o) {
     return report_error(make_error(ErrorCode::InvalidInput,
                                    "tilefuse tune needs --shapes MxNxK[,...] (with --expr), "
                                    "--import FILE or --export FILE"));
+  if (o.shapes.empty() && (o.experts != 0 || o.grouped_given))
+    return report_error(make_error(ErrorCode::InvalidInput,
+                                   "--experts and --grouped describe the --shapes to tune: give --shapes "
+                                   "T x N x K[,...] as well"));
   auto dir = cache_dir();
   if (!dir) return report_error(dir.error());
   nlohmann::json report = nlohmann::json::object();
@@ -113,12 +119,27 @@ int run_tune(const TuneCliOptions& o) {
           make_error(ErrorCode::InvalidInput, "tilefuse tune --shapes needs --expr (or --expr-file)"));
     auto shapes = tune::parse_shape_list(o.shapes);
     if (!shapes) return report_error(shapes.error());
+    // --experts E makes the shapes grouped (contiguous unless --grouped masked);
+    // a grouped kernel needs E to be timed and recorded.
+    auto layout = compiler::parse_group_layout(o.expression.grouped);
+    if (!layout) return report_error(layout.error());
+    if (o.experts == 0 && *layout != GroupLayout::None)
+      return report_error(make_error(ErrorCode::InvalidInput,
+                                     fmt::format("--grouped {} needs --experts E (the experts of the tuned shapes; "
+                                                 "each --shapes M is then the token rows T, or M_max when masked)",
+                                                 o.expression.grouped)));
+    if (o.experts != 0) {
+      if (*layout == GroupLayout::None) {
+        if (o.grouped_given)
+          return report_error(make_error(ErrorCode::InvalidInput,
+                                         "--experts is for grouped shapes: leave out --grouped none"));
+        layout = GroupLayout::Contiguous;
+      }
+      shapes = tune::as_grouped(std::move(*shapes), o.experts, *layout);
+      if (!shapes) return report_error(shapes.error());
+    }
     auto spec = o.expression.kernel_spec();
     if (!spec) return report_error(spec.error());
-    if (!spec->row_inputs.empty() || !spec->col_inputs.empty())
-      return report_error(make_error(ErrorCode::Unsupported,
-                                     "tilefuse tune does not take --row/--col inputs yet (Runtime::tune "
-                                     "neither): such ops launch with the heuristic tile"));
     auto arch = tuning_arch(o, timer);
     if (!arch) return report_error(arch.error());
     spec->arch = *arch;
@@ -126,6 +147,7 @@ int run_tune(const TuneCliOptions& o) {
     spec->residual = o.residual;
     spec->aux = o.aux;
     spec->b_col_major = o.b_col_major;
+    spec->grouped = *layout;
     auto gated = tune::is_gated(*spec);
     if (!gated) return report_error(gated.error());
 
@@ -175,6 +197,11 @@ void add_tune_command(CLI::App& root, int& exit_code) {
   // --import / --export alone need no expression.
   options->expression.add_to(*cmd, /*with_target_options=*/true, /*expression_required=*/false);
   cmd->add_option("--shapes", options->shapes, "problem shapes MxNxK[,MxNxK...], e.g. 128x14336x4096");
+  options->expression.add_grouped_to(*cmd);
+  cmd->add_option("--experts", options->experts,
+                  "tune the grouped (mixture-of-experts) GEMM of E experts (--grouped contiguous, the "
+                  "default, or masked): each --shapes M is the token rows T, or M_max when masked")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--budget-s", options->budget_s,
                   "stop timing new candidates after this many seconds (per shape)")
       ->check(CLI::PositiveNumber);
@@ -195,6 +222,7 @@ void add_tune_command(CLI::App& root, int& exit_code) {
   cmd->add_flag("--b-col-major", options->b_col_major, "B is N x K (PyTorch Linear weight layout)");
   cmd->callback([cmd, options, &exit_code] {
     options->arch_given = cmd->count("--arch") > 0;
+    options->grouped_given = cmd->count("--grouped") > 0;
     if (auto loaded = options->expression.load_expression(); !loaded) {
       exit_code = report_error(loaded.error());
       return;

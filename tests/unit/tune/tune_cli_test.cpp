@@ -3,6 +3,8 @@
 // --simulate it tunes, remembers, exports and imports.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "unit/cli/CliRunner.h"
@@ -91,6 +93,46 @@ TEST(TuneCli, BadInputIsExitTwoAndAMissingImportIsAnIoError) {
                               {{"TILEFUSE_CACHE_DIR", cache.path().string()}});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("/nonexistent/file.json"), std::string::npos) << missing.err;
+}
+
+// Grouped (MoE) shapes: --experts E with the shape list, M = the token rows.
+// 512 rows over 8 experts = 64 per expert: only 64-row blocks are compiled
+// (NVRTC, the grouped kernel) and timed by the simulated timer.
+TEST(TuneCli, GroupedShapesAreTunedAndRecordedPerExpertsAndLayout) {
+  TempDir cache;
+  const std::map<std::string, std::optional<std::string>> env = {{"TILEFUSE_CACHE_DIR", cache.path().string()},
+                                                                 {"TILEFUSE_TUNE", std::nullopt}};
+  CliResult r = run_cli({"tune", "--expr", "relu(x)", "--shapes", "512x64x256", "--experts", "8", "--simulate",
+                         "--json"},
+                        env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto result = nlohmann::json::parse(r.out)["results"].at(0);
+  EXPECT_EQ(result["bucket"], "contiguous_e8_m512_n64_k256");
+  EXPECT_EQ(result["shape"], "512x64x256/e8/contiguous");
+  EXPECT_EQ(result["experts"], 8);
+  EXPECT_EQ(result["layout"], "contiguous");
+  EXPECT_GT(result["counts"]["timed"].get<int>(), 0);
+  EXPECT_EQ(result["counts"]["compile_failures"], 0);
+  for (const auto& config : result["configs"]) EXPECT_EQ(config["tile"]["block_m"], 64);
+
+  CliResult masked = run_cli({"tune", "--expr", "relu(x)", "--shapes", "64x64x256", "--experts", "8", "--grouped",
+                              "masked", "--simulate", "--json"},
+                             env);
+  ASSERT_EQ(masked.exit_code, 0) << masked.err;
+  EXPECT_EQ(nlohmann::json::parse(masked.out)["results"].at(0)["bucket"], "masked_e8_m64_n64_k256");
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--grouped", "masked"}, {"--experts", "8", "--grouped", "none"},
+        {"--experts", "0"}, {"--experts", "8", "--grouped", "interleaved"}}) {
+    std::vector<std::string> args = {"tune", "--expr", "relu(x)", "--shapes", "64x64x256", "--simulate"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    CliResult refused = run_cli(args, env);
+    EXPECT_EQ(refused.exit_code, 2) << bad.back() << refused.err;
+    EXPECT_FALSE(refused.err.empty());
+  }
+  CliResult no_shapes = run_cli({"tune", "--experts", "8", "--simulate", "--export", "/dev/null"}, env);
+  EXPECT_EQ(no_shapes.exit_code, 2) << no_shapes.err;
+  EXPECT_NE(no_shapes.err.find("--shapes"), std::string::npos) << no_shapes.err;
 }
 
 }  // namespace
