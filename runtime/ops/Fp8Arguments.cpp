@@ -76,14 +76,27 @@ compiler::TileConfig fit_tile_to_block128(const compiler::TargetInfo& target, co
   return tile;
 }
 
+std::optional<std::string> block128_tile_rejection(const compiler::TargetInfo& target,
+                                                   const compiler::TileConfig& tile) {
+  if (target.mainloop() != compiler::Mainloop::WgmmaWarpSpecialized) return std::nullopt;
+  // gemm_sm90.cuh holds the k-tile's partial sums next to the totals: the
+  // register rule of a gated tile (two accumulator sets) applies.
+  const int accumulators = compiler::tile_accumulators_per_thread(target.mainloop(), tile, true);
+  if (accumulators > compiler::kMaxAccumulatorsPerThread)
+    return fmt::format("with scale = block128 the sm_90a kernel holds two accumulator sets (the 128-block's "
+                       "partial sums and the totals): {} fp32 registers per consumer thread (2 x {}x{}/128), "
+                       "at most {}; use a warpgroup tile of at most 64 x 128 (e.g. {}x128x64 with warp 64x128) "
+                       "or leave MatmulOptions::tile unset",
+                       accumulators, tile.warp_m, tile.warp_n, compiler::kMaxAccumulatorsPerThread,
+                       tile.block_m == 2 * tile.warp_m ? 128 : 64);
+  return std::nullopt;
+}
+
 Expected<void> check_fp8_arch(compiler::Arch arch) {
   switch (arch) {
     case compiler::Arch::Sm89:
-    case compiler::Arch::Sm90: return {};
-    case compiler::Arch::Sm90a:
-      return unsupported("FP8 inputs on sm_90a (the wgmma kernel) are not yet supported: force "
-                         "Arch::Sm90 (the mma.sync kernel) or leave MatmulOptions::arch unset, "
-                         "which chooses it on Hopper");
+    case compiler::Arch::Sm90:
+    case compiler::Arch::Sm90a: return {};
     case compiler::Arch::Sm80:
     case compiler::Arch::Sm86: break;
   }

@@ -3,6 +3,9 @@
 // and amax pointers of one launch (TfFp8Params). docs/fp8.md has the numerics.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "compiler/Pipeline.h"
 #include "compiler/Target/TargetInfo.h"
 #include "compiler/Types.h"
@@ -37,8 +40,14 @@ Expected<void> check_fp8_spec(const compiler::KernelSpec& spec);
 /// (block_k <= 64 slots = 128 FP8 values).
 compiler::TileConfig fit_tile_to_block128(const compiler::TargetInfo& target, compiler::TileConfig tile);
 
-/// Unsupported unless `arch` runs FP8 inputs through the mma.sync kernel
-/// (sm_89, sm_90); sm_90a (wgmma) is not there yet.
+/// Why a forced `tile` cannot run a Block128 FP8 op on `target`, nullopt
+/// when it can: on sm_90a (wgmma) the two accumulator sets must fit the
+/// consumers' registers (the gated rule, compiler::tile_accumulators_per_thread).
+std::optional<std::string> block128_tile_rejection(const compiler::TargetInfo& target,
+                                                   const compiler::TileConfig& tile);
+
+/// Unsupported unless `arch` has FP8 tensor cores: sm_89 and sm_90 (the
+/// mma.sync kernel, m16n8k32), sm_90a (the wgmma kernel, m64nNk32).
 Expected<void> check_fp8_arch(compiler::Arch arch);
 
 /// Checks the launch's FP8 pointers against `operands` (a 16-bit op takes

@@ -19,7 +19,7 @@ std::string prologue(const compiler::CompiledEpilogue& epilogue) {
 }
 
 /// FP8 inputs: TF_GEMM_FP8 (which adds TfFp8Params to TfGemmParams) and the
-/// FP8 constants of gemm_sm80.cuh; nothing for a 16-bit op, whose source
+/// FP8 constants of gemm_sm80.cuh and gemm_sm90.cuh; nothing for a 16-bit op, whose source
 /// (and so its kernel-cache key) stays as it was.
 std::string fp8_config(const compiler::KernelSpec& spec) {
   if (!compiler::is_fp8(spec.input_type)) return "";
@@ -58,10 +58,9 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
   const compiler::Mainloop mainloop = compiler::make_target(spec.arch)->mainloop();
   const long long shared = compiler::tile_shared_bytes(mainloop, t, gated);
   if (mainloop == compiler::Mainloop::WgmmaWarpSpecialized) {
-    if (compiler::is_fp8(spec.input_type))  // the launch and build_fused_kernel refuse it first
-      return prologue(epilogue) + config +
-             "#error \"FP8 inputs on sm_90a (gemm_sm90.cuh, wgmma) are not yet supported: compile for sm_90\"\n";
-    const WgmmaShape wgmma{t.warp_n, spec.input_type == compiler::DType::BF16, !spec.b_col_major};
+    WgmmaShape wgmma{t.warp_n, spec.input_type == compiler::DType::BF16, !spec.b_col_major};
+    wgmma.fp8 = compiler::is_fp8(spec.input_type);
+    wgmma.b_e5m2 = spec.b_type == compiler::DType::E5M2;
     return prologue(epilogue) + config + "\n" + wgmma_wrapper_source(wgmma) +
            "\n#include \"tilefuse/gemm_sm90.cuh\"\n" +
            fmt::format("static_assert(tf::sm90::kSmemBytes == {}, \"the host (compiler/Target/TilePruning.cpp) "

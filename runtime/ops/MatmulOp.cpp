@@ -38,9 +38,8 @@ Expected<void> check_loadable(compiler::Arch arch, compiler::Arch device_arch, i
 
 compiler::Arch MatmulState::launch_arch(compiler::Arch device_arch) const {
   if (options.arch) return *options.arch;
-  // FP8 inputs run the sm_90 mma.sync kernel on Hopper (no FP8 wgmma path yet).
-  if (device_arch == compiler::Arch::Sm90a && !backward &&
-      (operands.fp8.fp8 || !ops::sm90a_kernel_serves(operands)))
+  // FP8 inputs run the wgmma kernel on Hopper too (m64nNk32 e4m3).
+  if (device_arch == compiler::Arch::Sm90a && !backward && !ops::sm90a_kernel_serves(operands))
     return compiler::Arch::Sm90;
   return device_arch;
 }
@@ -85,6 +84,11 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
                                   "128-wide K block: block_k (16-bit slots, 2 FP8 values each) must divide "
                                   "64 (16, 32 or 64)",
                                   compiler::to_string(tile)));
+  if (operands.fp8.scale == ScaleMode::Block128)
+    if (auto why = ops::block128_tile_rejection(target, tile))
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("MatmulOptions::tile {} on {}: {}", compiler::to_string(tile),
+                                    compiler::to_string(arch), *why));
   return tile;
 }
 

@@ -13,6 +13,7 @@
 
 #include "emulator/Fp8Convert.h"
 #include "emulator/HalfFloat.h"
+#include "emulator/Wgmma.h"
 
 #define __device__
 #define __host__
@@ -90,11 +91,19 @@ void wgmma_wait(int pending);
 /// memory; `d` holds this thread's n / 2 accumulators.
 void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
                   const Site& site = Site::current());
-/// The wgmma wrapper the host generated for this launch (N, type, B N-major):
-/// set by the launching code, used by wgmma_m64k16_generated.
-void set_generated_wgmma(int n, bool bf16, bool b_mn_major);
+/// wgmma.mma_async.m64nNk32.f32.e4m3.{e4m3,e5m2} (K-major A and B from
+/// shared memory): d = A·B + (accumulate ? d : 0).
+void wgmma_m64k32_fp8(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool b_e5m2, bool accumulate,
+                      const Site& site = Site::current());
+/// The wgmma wrapper the host generated for this launch (N, operand types:
+/// k16 for 16-bit, k32 for FP8; B N-major): set by the launching code, used
+/// by wgmma_m64k16_generated / wgmma_m64k32_generated.
+void set_generated_wgmma(const GeneratedWgmma& wrapper);
 /// The generated wrapper's call: `registers` accumulators (must be N / 2).
 void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b,
+                            const Site& site = Site::current());
+/// The generated FP8 wrapper's call (scale-d = accumulate).
+void wgmma_m64k32_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, bool accumulate,
                             const Site& site = Site::current());
 void setmaxnreg(int registers, bool increase);
 
