@@ -81,7 +81,7 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options, bool exp
                  "gives its value(s) for eval/check (repeatable)");
   if (with_target_options) {
     app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90 (Hopper, mma.sync), sm_90a (Hopper, wgmma)");
-    app.add_option("--dtype", dtype, "input dtype: bf16 (default), f16 or e4m3 (FP8: sm_89/sm_90, with --b-col-major)");
+    app.add_option("--dtype", dtype, "input dtype: bf16 (default), f16 or e4m3 (FP8: sm_89/sm_90/sm_90a, with --b-col-major)");
     app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16, f32 or e4m3 (FP8 inputs only) (default: --dtype)");
     app.add_option("--b-dtype", b_dtype, "FP8 only: B's dtype when it differs from --dtype (e5m2)");
     app.add_option("--scale", scale, "FP8 only: scaling of A and B: per-tensor (default) or block128 (docs/fp8.md)");

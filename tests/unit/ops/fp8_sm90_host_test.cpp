@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+#include <cstring>
+
 #include "compiler/Target/TilePruning.h"
 #include "runtime/ops/Fp8Arguments.h"
 #include "runtime/ops/MatmulState.h"
