@@ -40,9 +40,8 @@ TEST_F(Fp8Sm90Launch, WgmmaKernelWithUint8MapsFp8ParamsAndAZeroedAmax) {
   DeviceMemory a(m * lda), b(n * ldb), d(m * ldd), scales(3 * 4), amax(4);
   const unsigned stale = 0x7f7f7f7fu;  // what a previous launch could have left
   std::memcpy(amax.get(), &stale, 4);
-  auto kernel = op->compile({m, n, k});
+  auto kernel = op->compile({m, n, k}, Arch::Sm90a);  // the tile the launch uses
   ASSERT_TRUE(kernel) << kernel.error().message;
-  EXPECT_EQ(kernel->arch, "sm_90a") << "on Hopper an FP8 op runs the wgmma kernel";
   EXPECT_GT(kernel->ptx_instructions.at("wgmma"), 0);
   MatmulArgs args{.a = a.get(), .b = b.get(), .d = d.get(), .shape = {m, n, k}, .lda = lda, .ldb = ldb, .ldd = ldd};
   const float* s = static_cast<const float*>(scales.get());
@@ -57,7 +56,8 @@ TEST_F(Fp8Sm90Launch, WgmmaKernelWithUint8MapsFp8ParamsAndAZeroedAmax) {
   ASSERT_EQ(all.size(), 1u);
   const TfFakeLaunch& l = *all[0];
   expect_launch_invariants(l);
-  ASSERT_EQ(l.param_count, 2) << "the wgmma kernel takes TfGemmParams and TfSm90Params";
+  // Two parameters: the wgmma kernel (the sm_90 mma.sync kernel takes one).
+  ASSERT_EQ(l.param_count, 2) << "on Hopper an FP8 op runs the wgmma kernel (TfGemmParams, TfSm90Params)";
   EXPECT_EQ(l.block[0], 384u);
   // TfGemmParams: 168 fixed bytes, the empty epilogue struct padded to 176,
   // then TfFp8Params {scale_a, scale_b, scale_d, amax}.
