@@ -16,6 +16,7 @@
 #include "runtime/KernelCache.h"
 #include "runtime/ops/Fp8Arguments.h"
 #include "runtime/ops/KernelSource.h"
+#include "runtime/tune/KernelSignature.h"
 
 namespace tilefuse::ops {
 namespace {
@@ -72,6 +73,20 @@ const Fp8Config kConfigs[] = {
     {"launch_block128_e4m3out_amax", "x", DType::E4M3, true, ScaleMode::Block128, true},
 };
 
+/// Accumulator sets of a configuration: x2 gated, x2 Block128.
+int accumulator_sets(const Fp8Config& c) {
+  const bool gated = std::string(c.expression).find("glu") != std::string::npos ||
+                     std::string(c.expression).find("gate") != std::string::npos;
+  return (gated ? 2 : 1) * (c.scale == ScaleMode::Block128 ? 2 : 1);
+}
+
+/// An emulated tile beyond `arch`'s FP8 budget is refused by the launch
+/// path (MatmulState::tile_for); it is compiled only where it is launchable.
+bool launchable(const Fp8Config& c, Arch arch) {
+  return !c.tile || compiler::tile_accumulators_per_thread(*c.tile, false) * accumulator_sets(c) <=
+                        fp8_max_accumulators_per_thread(arch, accumulator_sets(c));
+}
+
 struct Job {
   std::string label;
   bool e4m3_out = false;
@@ -99,12 +114,11 @@ Job make_job(const Fp8Config& c, Arch arch) {
   if (c.tile) {
     spec.tile = *c.tile;
     spec.tile->vector_width = target->accumulator_vector_width();
-  } else {
+  } else {  // as MatmulState::tile_for chooses it
     TileConfig t = target->default_tile(4096, 4096, 4096);
-    const bool gated = std::string(c.expression).find("glu") != std::string::npos;
-    if (c.scale == ScaleMode::Block128) t = fit_tile_to_block128(*target, t);
-    else if (gated) t = compiler::fit_tile_to_gated(*target, t);
-    spec.tile = t;
+    const bool gated = accumulator_sets(c) % 2 == 0 && c.scale != ScaleMode::Block128;
+    if (gated) t = compiler::fit_tile_to_gated(*target, t);
+    spec.tile = fit_tile_to_fp8(t, arch, gated, c.scale);
   }
   if (auto ok = check_fp8_spec(spec); !ok) {
     ADD_FAILURE() << job.label << ": " << ok.error().message;
@@ -127,7 +141,11 @@ Job make_job(const Fp8Config& c, Arch arch) {
 TEST(Fp8Compile, EveryConfigurationCompilesWithoutSpillsAndUsesTheFp8Instructions) {
   std::vector<Job> jobs;
   for (Arch arch : {Arch::Sm89, Arch::Sm90})
-    for (const Fp8Config& c : kConfigs) jobs.push_back(make_job(c, arch));
+    for (const Fp8Config& c : kConfigs) {
+      if (launchable(c, arch)) jobs.push_back(make_job(c, arch));
+      else std::printf("%s on %s: not launchable there (the tile is refused), not compiled\n", c.label,
+                       compiler::to_string(arch));
+    }
   std::vector<runtime::CacheRequest> requests;
   for (const Job& job : jobs) requests.push_back(job.request);
   runtime::KernelCache cache(runtime::KernelCacheOptions{.use_disk = false});
@@ -167,8 +185,29 @@ TEST(Fp8Source, TheWgmmaTargetAndSixteenBitKernelsAreUnchanged) {
   const std::string fp8 = gemm_kernel_source(spec, *epilogue);
   EXPECT_NE(fp8.find("#define TF_GEMM_FP8 1"), std::string::npos);
   EXPECT_NE(fp8.find("kBlock128 = false"), std::string::npos);
+  spec.scale = ScaleMode::Block128;
+  const std::string block128 = gemm_kernel_source(spec, *epilogue);
+  EXPECT_NE(block128.find("kBlock128 = true"), std::string::npos) << "the scale mode is part of the kernel cache key";
   spec.arch = Arch::Sm90a;  // the wgmma kernel: fp8_sm90_compile_test.cpp
   EXPECT_TRUE(check_fp8_spec(spec));
+}
+
+TEST(Fp8Source, TuningSignatureSeparatesTheFp8Options) {
+  KernelSpec spec;
+  spec.expression = "gelu(x)";
+  spec.b_col_major = true;
+  const std::string bf16 = tune::kernel_signature(spec);
+  spec.input_type = DType::E4M3;
+  const std::string fp8 = tune::kernel_signature(spec);
+  EXPECT_NE(fp8, bf16);
+  spec.scale = ScaleMode::Block128;
+  const std::string block128 = tune::kernel_signature(spec);
+  EXPECT_NE(block128, fp8);
+  spec.b_type = DType::E5M2;
+  EXPECT_NE(tune::kernel_signature(spec), block128);
+  spec.amax = true;
+  spec.output_type = DType::E4M3;
+  EXPECT_NE(tune::kernel_description(spec).find("amax"), std::string::npos) << tune::kernel_description(spec);
 }
 
 }  // namespace

@@ -108,9 +108,8 @@ Job make_job(const Fp8Sm90Config& c) {
   } else {
     TileConfig t = target->default_tile(4096, 4096, 4096);
     const bool gated = std::string(c.expression).find("glu") != std::string::npos;
-    if (c.scale == ScaleMode::Block128) t = fit_tile_to_block128(*target, t);
-    else if (gated) t = compiler::fit_tile_to_gated(*target, t);
-    spec.tile = t;
+    if (gated) t = compiler::fit_tile_to_gated(*target, t);
+    spec.tile = fit_tile_to_fp8(t, kArch, gated, c.scale);
   }
   if (c.scale == ScaleMode::Block128)
     if (auto why = block128_tile_rejection(*target, *spec.tile)) ADD_FAILURE() << job.label << ": " << *why;

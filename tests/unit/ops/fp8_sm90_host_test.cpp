@@ -118,7 +118,8 @@ TEST(Fp8Sm90Operands, RowMajorBIsUnsupportedAndSaysTheFix) {
 
 TEST(Fp8Sm90Block128, TheLaunchTileHoldsTwoAccumulatorSetsAndForcedTilesAreChecked) {
   const auto sm90a = compiler::make_target(compiler::Arch::Sm90a);
-  const TileConfig fitted = fit_tile_to_block128(*sm90a, sm90a->default_tile(4096, 4096, 4096));
+  const TileConfig fitted =
+      fit_tile_to_fp8(sm90a->default_tile(4096, 4096, 4096), compiler::Arch::Sm90a, false, ScaleMode::Block128);
   EXPECT_EQ(fitted, (TileConfig{64, 128, 64, 64, 128, 4, 4, 8})) << compiler::to_string(fitted);
   EXPECT_FALSE(compiler::tile_shape_rejection(Mainloop::WgmmaWarpSpecialized, fitted));
   EXPECT_FALSE(block128_tile_rejection(*sm90a, fitted));
@@ -127,6 +128,9 @@ TEST(Fp8Sm90Block128, TheLaunchTileHoldsTwoAccumulatorSetsAndForcedTilesAreCheck
   ASSERT_TRUE(too_big);
   EXPECT_NE(too_big->find("two accumulator sets"), std::string::npos) << *too_big;
   EXPECT_NE(too_big->find("256 fp32 registers"), std::string::npos) << *too_big;
+  // Per-tensor FP8 keeps the 16-bit tile (one accumulator set).
+  EXPECT_EQ(fit_tile_to_fp8(sm90a->default_tile(4096, 4096, 4096), compiler::Arch::Sm90a, false, ScaleMode::PerTensor),
+            sm90a->default_tile(4096, 4096, 4096));
   // The mma.sync targets keep their own rules.
   EXPECT_FALSE(block128_tile_rejection(*compiler::make_target(compiler::Arch::Sm90),
                                        TileConfig{128, 128, 32, 64, 64, 3, 4, 8}));
