@@ -70,7 +70,7 @@ struct MatmulOptions {
   /// "leaky_relu(x, a)" (runtime parameter a), or a gated form "swiglu(gate, up)".
   std::string activation = "x";
   /// Element type of A, B and the bias. DType::E4M3: FP8 inputs (sm_89,
-  /// sm_90 through mma.sync; docs/fp8.md): A row-major and B as N x K
+  /// sm_90 through mma.sync, sm_90a through wgmma; docs/fp8.md): A row-major and B as N x K
   /// (b_col_major = true, PyTorch Linear weights), K a multiple of 16; the
   /// bias is then bf16; scaled by `scale` (MatmulArgs::scale_a / scale_b);
   /// D is then e4m3 unless out_dtype says otherwise (e.g. DType::BF16).
