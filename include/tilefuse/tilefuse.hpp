@@ -49,9 +49,20 @@ struct MatmulOptions {
   /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",
   /// "leaky_relu(x, a)" (runtime parameter a), or a gated form "swiglu(gate, up)".
   std::string activation = "x";
-  /// Element type of A, B and the bias.
+  /// Element type of A, B and the bias. DType::E4M3: FP8 inputs (sm_89,
+  /// sm_90 through mma.sync, sm_90a through wgmma; docs/fp8.md): A row-major and B as N x K
+  /// (b_col_major = true, PyTorch Linear weights), K a multiple of 16; the
+  /// bias is then bf16; scaled by `scale` (MatmulArgs::scale_a / scale_b);
+  /// D is then e4m3 unless out_dtype says otherwise (e.g. DType::BF16).
   DType dtype = DType::BF16;
-  /// Add a per-column bias (N values in `dtype`) before the activation.
+  /// FP8 only: B's element type when it differs from A's (DType::E5M2).
+  std::optional<DType> b_dtype;
+  /// FP8 inputs only: how MatmulArgs::scale_a / scale_b scale A and B.
+  ScaleMode scale = ScaleMode::PerTensor;
+  /// FP8 (E4M3) output only: also write max |value| over all of D, taken
+  /// before scale_d and the quantisation, to MatmulArgs::amax (one float).
+  bool amax = false;
+  /// Add a per-column bias (N values in `dtype`; bf16 for FP8 inputs) before the activation.
   bool bias = false;
   /// Names the activation reads as per-row / per-column f32 vectors that
   /// each launch supplies (MatmulArgs::row_inputs / col_inputs, same order),
@@ -70,7 +81,8 @@ struct MatmulOptions {
   /// mma.sync kernels only: on Hopper such an op runs the sm_90 kernel
   /// (Unsupported when Arch::Sm90a is forced: the wgmma kernel has no aux).
   bool aux = false;
-  /// Element type of D, C and aux; default: `dtype`.
+  /// Element type of D, C and aux; default: `dtype`. DType::E4M3 (FP8
+  /// inputs only): D = satfinite_e4m3(value * scale_d), no C and no aux.
   std::optional<DType> out_dtype;
   /// B is N x K (a PyTorch Linear weight) instead of K x N.
   bool b_col_major = false;
@@ -117,7 +129,7 @@ struct MatmulArgs {
   long long lda = 0, ldb = 0, ldd = 0;
   float alpha = 1.0f;                   ///< scales A·B (single-input activations only)
   float beta = 1.0f;                    ///< scales C
-  const void* bias = nullptr;           ///< N values in the input type (options.bias)
+  const void* bias = nullptr;           ///< N values in the input type, bf16 for FP8 (options.bias)
   const void* c = nullptr;              ///< M x N residual in the output type (options.residual)
   long long ldc = 0;                    ///< 0: N
   void* aux = nullptr;                  ///< M x N pre-activation output (options.aux);
@@ -148,6 +160,21 @@ struct MatmulArgs {
   /// Elements between the bias vectors of consecutive experts (grouped ops;
   /// kPackedStride: N; 0: one bias shared by every expert).
   long long stride_bias = kPackedStride;
+  /// FP8 ops only (MatmulOptions::dtype E4M3; docs/fp8.md), device f32.
+  /// D = act(alpha * scale_a * scale_b * (A·B) + bias + ...).
+  /// ScaleMode::PerTensor: one float each, null = 1.0.
+  /// ScaleMode::Block128 (both required): scale_a is float[ceil(K/128)][M]
+  /// (K-block-major, M contiguous; per batch stride ceil(K/128)*M), scale_b
+  /// is float[ceil(N/128)][ceil(K/128)] per batch (block (n/128, k/128) of B
+  /// as N x K).
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  /// FP8 output only: D = satfinite_e4m3(value * scale_d); null = 1.0.
+  const float* scale_d = nullptr;
+  /// MatmulOptions::amax only: receives max |value| over all of D (before
+  /// scale_d and the quantisation); the launch zeroes it first, in stream
+  /// order (a cuMemsetD32Async: capturable in a CUDA graph).
+  float* amax = nullptr;
 };
 
 /// What compiling one kernel variant produced (no GPU needed).

@@ -86,6 +86,10 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
                       fmt::format("TuneOptions::experts = {} is for grouped ops, but the op for '{}' is not "
                                   "grouped (MatmulOptions::grouped): leave it 0",
                                   options.experts, state.options.activation));
+  if (state.operands.fp8.fp8)
+    return make_error(ErrorCode::Unsupported,
+                      "tuning an FP8 op is not supported yet: it launches with the heuristic tile or "
+                      "MatmulOptions::tile");
   if (state.options.tile)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "

@@ -19,7 +19,8 @@
 //
 // A grouped op (TF_GEMM_GROUPED, MatmulOptions::grouped) then appends
 // TfGroupedParams (24 bytes: the device group-size array, E, the bias stride
-// between experts). Later blocks (FP8) follow in the order of gemm_params.cuh.
+// between experts), and an FP8 op (TF_GEMM_FP8) TfFp8Params (scale_a,
+// scale_b, scale_d, amax: 4 pointers, 32 bytes), in the order of gemm_params.cuh.
 #pragma once
 
 #include <algorithm>
@@ -108,26 +109,45 @@ static_assert(offsetof(GroupedParams, rows) == 0 && offsetof(GroupedParams, grou
               offsetof(GroupedParams, bias_group_stride) == 16 && sizeof(GroupedParams) == 24 &&
               alignof(GroupedParams) == 8);
 
-/// sizeof(TfGemmParams) with row/column inputs and, for a grouped op, TfGroupedParams.
-constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows, int cols, bool grouped) {
-  return kernel_params_bytes(parameter_count, rows, cols) + (grouped ? sizeof(GroupedParams) : 0);
+/// TfFp8Params: the FP8 scales and amax of one launch (device pointers).
+struct Fp8Params {
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_d = nullptr;
+  float* amax = nullptr;
+};
+static_assert(sizeof(Fp8Params) == 32 && offsetof(Fp8Params, amax) == 24);
+
+/// sizeof(TfFp8Params) when the kernel has it (an FP8 op), else 0.
+constexpr std::size_t fp8_params_bytes(bool fp8) { return fp8 ? sizeof(Fp8Params) : 0; }
+
+/// sizeof(TfGemmParams) with row/column inputs and, for a grouped op,
+/// TfGroupedParams, then, for an FP8 op, TfFp8Params.
+constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows, int cols, bool grouped, bool fp8) {
+  return kernel_params_bytes(parameter_count, rows, cols) + (grouped ? sizeof(GroupedParams) : 0) +
+         fp8_params_bytes(fp8);
 }
-static_assert(kernel_params_bytes(0, 0, 0, true) == 176 + 24 && kernel_params_bytes(3, 1, 1, true) == 184 + 32 + 24);
+static_assert(kernel_params_bytes(0, 0, 0, true, false) == 176 + 24 &&
+              kernel_params_bytes(3, 1, 1, true, false) == 184 + 32 + 24 &&
+              kernel_params_bytes(0, 0, 0, false, true) == 176 + 32 &&
+              kernel_params_bytes(1, 1, 0, false, true) == 176 + 32 + 32 &&
+              kernel_params_bytes(1, 1, 0, true, true) == 176 + 32 + 24 + 32);
 
 /// The bytes of one TfGemmParams, aligned like it; passed as the kernel's
 /// single argument (cuLaunchKernel copies `size` bytes from `bytes`).
 struct KernelParamBuffer {
   alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams, kMaxRowColInputs,
-                                                                kMaxRowColInputs, /*grouped=*/true)];
+                                                                kMaxRowColInputs, /*grouped=*/true,
+                                                                /*fp8=*/true)];
   std::size_t size = 0;
 };
 
 /// Lays out `params` followed by `epilogue_values` (at most
 /// kMaxEpilogueParams; the caller checks), then `vectors` when it declares
-/// any, then `grouped` when given (a grouped op), into `out`; padding bytes
-/// are zero.
+/// any, then `*grouped` when given (a grouped op), then `*fp8` when given (an
+/// FP8 op), into `out`; padding bytes are zero.
 void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
                         KernelParamBuffer& out, const OperandVectors& vectors = {},
-                        const GroupedParams* grouped = nullptr);
+                        const GroupedParams* grouped = nullptr, const Fp8Params* fp8 = nullptr);
 
 }  // namespace tilefuse::ops

@@ -7,6 +7,7 @@
 // synchronizes.
 #include <fmt/format.h>
 
+#include "compiler/Target/TilePruning.h"
 #include "runtime/ImageChoice.h"
 #include "runtime/ops/CurrentDevice.h"
 #include "runtime/ops/EpilogueParameterValues.h"
@@ -39,6 +40,7 @@ Expected<void> check_loadable(compiler::Arch arch, compiler::Arch device_arch, i
 
 compiler::Arch MatmulState::launch_arch(compiler::Arch device_arch) const {
   if (options.arch) return *options.arch;
+  // FP8 inputs run the wgmma kernel on Hopper too (m64nNk32 e4m3).
   if (device_arch == compiler::Arch::Sm90a && !backward && !ops::sm90a_kernel_serves(operands))
     return compiler::Arch::Sm90;
   return device_arch;
@@ -61,10 +63,13 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
       // from before the wgmma kernel) is ignored, not compiled into an error.
       if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
-    // The target's heuristic knows one accumulator set; a gated op has two.
-    // A grouped launch's tile is chosen for one group's rows.
+    // The target's heuristic knows one 16-bit accumulator set; a gated op
+    // has two, a Block128 FP8 op twice as many (the k-tile's partial sums),
+    // and FP8 MMAs on sm_90 take more registers (ops::fit_tile_to_fp8). A
+    // grouped launch's tile is chosen for one group's rows.
     const long long rows = ops::heuristic_rows(operands.grouped, m, groups);
     compiler::TileConfig tile = ops::heuristic_tile(target, rows, n, k, operands.gated);
+    if (operands.fp8.fp8) tile = ops::fit_tile_to_fp8(tile, arch, operands.gated, operands.fp8.scale);
     if (target.mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
       tile = ops::sm90_schedule_for_tile_count(tile, rows, n, batch, sm_count);
     return tile;
@@ -76,6 +81,29 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("MatmulOptions::tile {} cannot be built for {}: {}", compiler::to_string(tile),
                                   compiler::to_string(arch), *why));
+  // The mma.sync FP8 register rule; the wgmma kernel's is block128_tile_rejection below.
+  if (operands.fp8.fp8 && target.mainloop() != compiler::Mainloop::WgmmaWarpSpecialized) {
+    const int sets = (operands.gated ? 2 : 1) * (operands.fp8.scale == ScaleMode::Block128 ? 2 : 1);
+    const int accumulators = compiler::tile_accumulators_per_thread(tile, false) * sets;
+    if (accumulators > ops::fp8_max_accumulators_per_thread(arch, sets))
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("MatmulOptions::tile {}: {} fp32 accumulators per thread ({} set(s) of "
+                                    "{}x{}/32) spill registers in the FP8 kernel for {}; at most {}: use a "
+                                    "smaller warp tile",
+                                    compiler::to_string(tile), accumulators, sets, tile.warp_m, tile.warp_n,
+                                    compiler::to_string(arch), ops::fp8_max_accumulators_per_thread(arch, sets)));
+  }
+  if (operands.fp8.scale == ScaleMode::Block128 && 64 % tile.block_k != 0)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("MatmulOptions::tile {}: with scale = block128 a k-tile must lie in one "
+                                  "128-wide K block: block_k (16-bit slots, 2 FP8 values each) must divide "
+                                  "64 (16, 32 or 64)",
+                                  compiler::to_string(tile)));
+  if (operands.fp8.scale == ScaleMode::Block128)
+    if (auto why = ops::block128_tile_rejection(target, tile))
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("MatmulOptions::tile {} on {}: {}", compiler::to_string(tile),
+                                    compiler::to_string(arch), *why));
   return tile;
 }
 
@@ -91,6 +119,8 @@ Expected<ops::GemmVariant*> MatmulState::variant(compiler::Arch arch, const comp
     std::lock_guard lock(mutex);
     if (ops::GemmVariant* known = find()) return known;
   }
+  if (operands.fp8.fp8)  // before NVRTC would reject the FP8 mma for the target
+    if (auto ok = ops::check_fp8_arch(arch); !ok) return ok.take_error();
   // The sm_90a kernel's TMA boxes cannot load every interleaved weight layout:
   // say so before NVRTC stops at the template's static_assert.
   if (!backward && targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
@@ -127,6 +157,8 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
     if (!made) return made.take_error();
     grouped_params = *made;
   }
+  auto fp8 = ops::make_fp8_params(operands.fp8, args);
+  if (!fp8) return fp8.take_error();
   if (values.size() != parameters.size())
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("activation '{}' takes {} runtime parameter(s) but {} value(s) "
@@ -173,7 +205,17 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!kernel) return kernel.take_error();
 
   ops::KernelParamBuffer buffer;
-  ops::pack_kernel_params(*params, values, buffer, *vectors, grouped ? &grouped_params : nullptr);
+  ops::pack_kernel_params(*params, values, buffer, *vectors, grouped ? &grouped_params : nullptr,
+                          operands.fp8.fp8 ? &*fp8 : nullptr);
+  if (operands.fp8.amax) {
+    // The kernel reduces into amax with atomicMax: it starts at 0, in stream
+    // order (a memset node when captured in a graph).
+    auto api = runtime::driver();
+    if (!api) return api.take_error();
+    if (CUresult r = (*api)->cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(args.amax), 0u, 1, stream);
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(**api, r, "cuMemsetD32Async(MatmulArgs::amax, 0, 1) before the FP8 GEMM");
+  }
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();

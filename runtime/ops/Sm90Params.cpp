@@ -9,9 +9,11 @@ namespace tilefuse::ops {
 namespace {
 
 constexpr int kRank = 5;
-constexpr unsigned kBoxK = 64;  // one 128-byte swizzled row of 16-bit elements
-constexpr unsigned kBoxN = 64;  // row-major B: one 64-column block per box
-constexpr unsigned long long kElementBytes = 2;
+constexpr unsigned kRowBytes = 128;  // the K extent of a box: one 128-byte swizzled row
+constexpr unsigned kBoxN = 64;       // row-major B: one 64-column block per box (16-bit only)
+
+/// K elements of a box: 64 16-bit or 128 FP8 (1-byte) elements.
+unsigned box_k(int element_bytes) { return kRowBytes / static_cast<unsigned>(element_bytes); }
 
 /// Fills strides of extent-1 dimensions (never stepped) with the previous
 /// stride so that every stride is a valid multiple of 16 bytes.
@@ -24,8 +26,10 @@ Expected<CUtensorMap> encode(const runtime::DriverApi& api, const void* base, co
                              compiler::DType input_type, const char* what) {
   CUtensorMap map;
   const std::array<cuuint32_t, 5> element_strides{1, 1, 1, 1, 1};
-  const CUtensorMapDataType type = input_type == compiler::DType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  // FP8 (e4m3, e5m2): bytes to TMA, which copies without converting.
+  const CUtensorMapDataType type = compiler::is_fp8(input_type)          ? CU_TENSOR_MAP_DATA_TYPE_UINT8
+                                   : input_type == compiler::DType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                                         : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
   const CUresult r = api.cuTensorMapEncodeTiled(
       &map, type, kRank, const_cast<void*>(base), shape.dims.data(), shape.strides.data(), shape.box.data(),
       element_strides.data(), CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
@@ -49,6 +53,10 @@ bool sm90a_kernel_serves(const GemmOperands& operands) {
 }
 
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile) {
+  if (operands.input_bytes == 1 && !operands.b_col_major)
+    return make_error(ErrorCode::Unsupported,
+                      "FP8 wgmma reads both operands K-major: pass B as N x K (MatmulOptions::b_col_major = "
+                      "true), as PyTorch Linear weights are stored");
   if (operands.gated && operands.aux)
     return make_error(ErrorCode::Unsupported,
                       "a gated op with aux ([gate | up] for the backward) is not served by the sm_90a (wgmma) "
@@ -81,13 +89,15 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands,
   // kernel addresses globally (its batch stride is 0 as well).
   out.a_batched = operands.grouped != GroupLayout::Contiguous && batch > 1 && p.batch_stride_a != 0;
   out.b_batched = batch > 1 && p.batch_stride_b != 0;
-  const auto bytes = [](long long elements) { return static_cast<cuuint64_t>(elements) * kElementBytes; };
+  const cuuint64_t element_bytes = static_cast<cuuint64_t>(operands.input_bytes);
+  const auto bytes = [&](long long elements) { return static_cast<cuuint64_t>(elements) * element_bytes; };
+  const unsigned box_k_elements = box_k(operands.input_bytes);  // one 128-byte row of K
   const auto u64 = [](long long v) { return static_cast<cuuint64_t>(v); };
 
   TmaMapShape& a = out.a;  // {K, M, batch}
   a.dims = {u64(p.k), u64(p.m), out.a_batched ? u64(batch) : 1, 1, 1};
   a.strides = {bytes(p.lda), out.a_batched ? bytes(p.batch_stride_a) : 0, 0, 0};
-  a.box = {kBoxK, static_cast<cuuint32_t>(tile.block_m), 1, 1, 1};
+  a.box = {box_k_elements, static_cast<cuuint32_t>(tile.block_m), 1, 1, 1};
 
   const int ib = operands.gated ? operands.gate_interleave : 0;
   const cuuint64_t batches = out.b_batched ? u64(batch) : 1;
@@ -96,20 +106,20 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& p, const GemmOperands& operands,
   if (operands.b_col_major && ib == 0) {  // {K, N, batch}
     b.dims = {u64(p.k), u64(p.n), batches, 1, 1};
     b.strides = {bytes(p.ldb), batch_stride, 0, 0};
-    b.box = {kBoxK, static_cast<cuuint32_t>(tile.block_n), 1, 1, 1};
+    b.box = {box_k_elements, static_cast<cuuint32_t>(tile.block_n), 1, 1, 1};
   } else if (operands.b_col_major) {  // {K, IB, gate|up, N/IB, batch}
     const long long rows = std::min<long long>(ib, tile.block_n);
     b.dims = {u64(p.k), u64(ib), 2, u64(p.n / ib), batches};
     b.strides = {bytes(p.ldb), bytes(p.ldb * ib), bytes(p.ldb * 2 * ib), batch_stride};
-    b.box = {kBoxK, static_cast<cuuint32_t>(rows), 1, static_cast<cuuint32_t>(tile.block_n / rows), 1};
+    b.box = {box_k_elements, static_cast<cuuint32_t>(rows), 1, static_cast<cuuint32_t>(tile.block_n / rows), 1};
   } else if (ib == 0) {  // {N, K, batch}
     b.dims = {u64(p.n), u64(p.k), batches, 1, 1};
     b.strides = {bytes(p.ldb), batch_stride, 0, 0};
-    b.box = {kBoxN, kBoxK, 1, 1, 1};
+    b.box = {kBoxN, box_k_elements, 1, 1, 1};
   } else {  // {IB, gate|up, N/IB, K, batch}
     b.dims = {u64(ib), 2, u64(p.n / ib), u64(p.k), batches};
     b.strides = {bytes(ib), bytes(2 * ib), bytes(p.ldb), batch_stride};
-    b.box = {kBoxN, 1, 1, kBoxK, 1};
+    b.box = {kBoxN, 1, 1, box_k_elements, 1};
   }
   fill_unused_strides(out.a);
   fill_unused_strides(out.b);

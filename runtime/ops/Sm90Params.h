@@ -61,13 +61,15 @@ Sm90MapShapes sm90_map_shapes(const GemmParams& params, const GemmOperands& oper
 bool sm90a_kernel_serves(const GemmOperands& operands);
 
 /// Why the sm_90a kernel cannot serve `operands` with `tile` (a TMA box
-/// rule), as an Unsupported error that says what to change; success when it can.
+/// rule, or FP8 with a row-major B), as an Unsupported error that says what
+/// to change; success when it can.
 Expected<void> check_sm90_operands(const GemmOperands& operands, const compiler::TileConfig& tile);
 
 /// Encodes the tensor maps for `params` (checked by make_gemm_params: 16-byte
 /// aligned pointers, leading dimensions and batch strides multiples of 8
 /// elements, which are TMA's rules too) with the boxes `tile` loads: A boxes
-/// of 64 K x block_m rows; B boxes per layout (see gemm_sm90.cuh load_b).
+/// of 128 bytes of K (64 16-bit or 128 FP8 elements) x block_m rows; B boxes
+/// per layout (see gemm_sm90.cuh load_b). FP8 tensors are UINT8 maps.
 /// 128-byte swizzle, zero fill out of bounds. DriverError when the driver
 /// rejects a map. Costs two or three cuTensorMapEncodeTiled calls (host only).
 Expected<Sm90KernelParams> encode_sm90_params(const runtime::DriverApi& api, const GemmParams& params,

@@ -38,6 +38,11 @@ std::string kernel_signature(const compiler::KernelSpec& spec) {
   // ops without them, and the databases that hold them, stay as they were.
   if (!spec.row_inputs.empty() || !spec.col_inputs.empty())
     append_field(bytes, fmt::format("rows={} cols={}", fmt::join(spec.row_inputs, ","), fmt::join(spec.col_inputs, ",")));
+  // FP8 ops only, so that every earlier signature (and tuning record) stays valid.
+  if (compiler::is_fp8(spec.input_type))
+    append_field(bytes, fmt::format("b_type={} scale={} amax={}",
+                                    compiler::to_string(spec.b_type.value_or(spec.input_type)),
+                                    compiler::to_string(spec.scale), spec.amax));
   return fmt::format("{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
 }
 
@@ -54,6 +59,9 @@ std::string kernel_description(const compiler::KernelSpec& spec) {
   if (!spec.row_inputs.empty()) text += fmt::format(" rows={}", fmt::join(spec.row_inputs, ","));
   if (!spec.col_inputs.empty()) text += fmt::format(" cols={}", fmt::join(spec.col_inputs, ","));
   if (spec.grouped != GroupLayout::None) text += fmt::format(" grouped={}", to_string(spec.grouped));
+  if (spec.b_type) text += fmt::format(" b_type={}", compiler::to_string(*spec.b_type));
+  if (spec.scale != compiler::ScaleMode::PerTensor) text += fmt::format(" scale={}", compiler::to_string(spec.scale));
+  if (spec.amax) text += " amax";
   return text;
 }
 

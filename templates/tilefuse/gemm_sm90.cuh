@@ -15,7 +15,11 @@
 //     of one CONSUMER WARPGROUP (the wgmma M x N it accumulates);
 //   - tf::sm90::wgmma_m64k16(acc, desc_a, desc_b): wgmma.mma_async.m64nNk16
 //     with N = kWarpN (runtime/ops/WgmmaSource.cpp generates it: its operand
-//     list has one register per accumulator).
+//     list has one register per accumulator);
+//   - FP8 inputs (TF_GEMM_FP8, struct TfFp8Config; gemm_sm90_fp8.cuh): e4m3 A,
+//     e4m3/e5m2 B as N x K, per-tensor or Block128 scales, bf16 bias, e4m3
+//     output with amax; the generated wrapper is then
+//     wgmma_m64k32(acc, desc_a, desc_b, accumulate), m64nNk32.f32.e4m3.{e4m3,e5m2}.
 //
 // Schedules (chosen by the tile, see compiler/Target/TilePruning.h):
 //   cooperative (kBlockM == 2 * kWarpM): both consumers work on one tile,
@@ -29,12 +33,15 @@
 //       only after every earlier stage was consumed, so no full barrier it
 //       waits on can be two phases behind.
 //
-// Data path per k-tile (kBlockK = 64: one 128-byte row of 16-bit elements):
+// Data path per k-tile (kBlockK = 64 16-bit slots: one 128-byte row of K,
+// 64 16-bit or 128 FP8 elements):
 //   producer thread: wait empty[s] → arrive.expect_tx(full[s]) → TMA A box
-//   (kBlockM x 64) and B box(es) into stage s, 128-byte swizzled;
-//   consumers: wait full[s] → 4 x wgmma m64nNk16 per 64 rows → commit; the
-//   stage of the previous k-tile is released (arrive empty) once at most one
-//   wgmma group is in flight.
+//   (kBlockM x 128 bytes) and B box(es) into stage s, 128-byte swizzled;
+//   consumers: wait full[s] → 4 x wgmma m64nNk16 (FP8: m64nNk32) per 64 rows
+//   → commit; the stage of the previous k-tile is released (arrive empty) once
+//   at most one wgmma group is in flight. FP8 Block128: the k-tile's wgmmas
+//   write a second accumulator set, promoted into the first with the k-tile's
+//   scales after wgmma.wait_group 0 (then the stage is released at once).
 // Tails: TMA zero-fills out-of-bounds boxes (M, N, K); the epilogue guards
 // every store. Batches: the 5th (or 3rd) tensor-map coordinate.
 //
@@ -103,7 +110,14 @@ constexpr int kIBDivisor = kIB > 0 ? kIB : 1;
 /// Registers after setmaxnreg: 128 x 40 + 256 x 232 = 64512 <= 65536.
 constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
 
-static_assert(kBK == 64, "block_k must be 64: one 128-byte swizzled row of 16-bit elements per K row");
+static_assert(kBK == 64, "block_k must be 64: one 128-byte swizzled row of K (64 16-bit slots) per k-tile");
+#if defined(TF_GEMM_FP8)
+constexpr bool kFp8 = true, kBlock128 = TfFp8Config::kBlock128, kAmax = TfFp8Config::kAmax;
+#else
+constexpr bool kFp8 = false, kBlock128 = false, kAmax = false;
+#endif
+/// K elements of one k-tile: the 128 bytes of a swizzled row.
+constexpr int kTileK = kFp8 ? 128 : 64;
 static_assert(kBN == kWN, "consumers split the block along M only: warp_n must equal block_n");
 static_assert(kConsumersPerTile == 1 || kConsumersPerTile == 2,
               "block_m must be warp_m (ping-pong) or 2 * warp_m (cooperative)");
@@ -122,7 +136,7 @@ static_assert(!kGated || (!Cfg::kHasBias && !Cfg::kHasResidual && !Cfg::kHasAux)
               "a gated GEMM has no bias, residual or aux output");
 
 // ---- shared memory -------------------------------------------------------------
-// [ring: kStages x (A kBM x 64 | B kBN x 64 (| B_up))] [epilogue staging] [barriers]
+// [ring: kStages x (A kBM x 128 B | B kBN x 128 B (| B_up))] [epilogue staging] [barriers]
 constexpr int kAStageBytes = kBM * kBK * 2;
 constexpr int kBStageBytes = kBN * kBK * 2;
 constexpr int kStageBytes = kAStageBytes + kNumB * kBStageBytes;
@@ -207,7 +221,7 @@ struct TileSchedule {
 };
 
 /// The B box(es) of operand `which` (0 gate, 1 up) for output columns
-/// [n0, n0 + kBN) and K rows [k0, k0 + 64) → stage buffer `dst`.
+/// [n0, n0 + kBN) and K rows [k0, k0 + kTileK) → stage buffer `dst`.
 ///   col-major B (N x K):  one box {64 K, kBN rows}; interleaved: the map is
 ///       {K, IB, 2, N/IB, batch} and the box {64, min(IB, kBN), 1, kBN/IB or 1, 1}.
 ///   row-major B (K x N):  kBN/64 boxes {64 N, 64 K}, each a 64-column block
@@ -252,10 +266,53 @@ __device__ __forceinline__ void wait_barrier(unsigned bar, unsigned parity, int 
 #endif
 }
 
-/// wgmma descriptor of B for k-step `ks` (16 K rows) of the stage at `b`.
+/// wgmma descriptor of B for k-step `ks` (32 bytes of K: 16 16-bit or 32 FP8
+/// rows) of the stage at `b`.
 __device__ __forceinline__ unsigned long long b_descriptor(unsigned b, int ks) {
   if constexpr (Cfg::kBColMajor) return smem_descriptor(b + ks * 32, 16, 1024);  // K-major
   else return smem_descriptor(b + ks * 16 * 128, kBK * 128, 1024);              // N-major
+}
+
+}  // namespace tf::sm90
+
+#if defined(TF_GEMM_FP8)
+#include "tilefuse/gemm_sm90_fp8.cuh"
+#endif
+
+namespace tf::sm90 {
+
+/// The wgmmas of one k-tile of consumer rows [row_offset, row_offset + kWM)
+/// into `acc`: kBK / 16 steps of 32 bytes of K. `overwrite`: the first step
+/// ignores what `acc` held (scale-d 0; FP8 Block128's partial sums).
+__device__ __forceinline__ void mma_k_tile(float (&acc)[kNumB][kMI][kAccPerBlock], unsigned a_stage,
+                                           const unsigned (&b_stage)[kNumB], int row_offset, bool overwrite) {
+#pragma unroll
+  for (int ks = 0; ks < kBK / 16; ++ks)
+#pragma unroll
+    for (int w = 0; w < kNumB; ++w) {
+      const unsigned long long desc_b = b_descriptor(b_stage[w], ks);
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi) {
+        const unsigned a_rows = a_stage + (row_offset + mi * 64) * 128;
+        const unsigned long long desc_a = smem_descriptor(a_rows + ks * 32, 16, 1024);
+#if defined(TF_GEMM_FP8)
+        wgmma_m64k32(acc[w][mi], desc_a, desc_b, overwrite && ks == 0 ? 0 : 1);
+#else
+        (void)overwrite;
+        wgmma_m64k16(acc[w][mi], desc_a, desc_b);
+#endif
+      }
+    }
+}
+
+/// Orders the accumulators' register accesses around asynchronous wgmmas.
+__device__ __forceinline__ void fence_accumulators(float (&acc)[kNumB][kMI][kAccPerBlock]) {
+#pragma unroll
+  for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+    for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+      for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
 }
 
 }  // namespace tf::sm90
@@ -291,7 +348,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   }
   __syncthreads();
 
-  const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
+  const int k_tiles = static_cast<int>((p.k + kTileK - 1) / kTileK);
 
   if (warpgroup == 0) {
     // ---- producer: one thread issues every TMA copy --------------------------
@@ -308,7 +365,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
         for (int kt = 0; kt < k_tiles; ++kt) {
           wait_barrier(empty(stage), phase ^ 1, -1, kWaitEmpty, stage, t);
           mbarrier_arrive_expect_tx(full(stage), kStageTxBytes);
-          const int k0 = kt * kBK;
+          const int k0 = kt * kTileK;
           tma_load_5d(s_a(stage), &tma.a, full(stage), k0, static_cast<int>(tc.m0), a_batch, 0, 0);
           load_b(&tma.b, s_b(0, stage), full(stage), tc.n0, k0, 0, b_batch);
           if constexpr (kGated)
@@ -333,6 +390,22 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
   const unsigned s_staging = s_base + kRingBytes + (consumer * 4 + warp) * kEpiFloatsPerWarp * 4;
 
   float acc[kNumB][kMI][kAccPerBlock];
+#if defined(TF_GEMM_FP8)
+  // Block128: the k-tile's partial sums (unused, and optimised away, otherwise).
+  float part[kNumB][kMI][kAccPerBlock];
+  if constexpr (kBlock128) {  // defined values for the wgmmas' register operands (scale-d 0 ignores them)
+#pragma unroll
+    for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+      for (int i = 0; i < kAccPerBlock; ++i) part[0][mi][i] = 0.0f;
+  }
+  [[maybe_unused]] const float tensor_scale = kBlock128 ? 1.0f : fp8::per_tensor_scale(p);
+  epilogue::Fp8OutputState fp8_output;
+  if constexpr (epilogue::kOutE4M3) fp8_output.scale_d = fp8::output_scale(p);
+#define TF_FP8_OUTPUT_ARG , &fp8_output
+#else
+#define TF_FP8_OUTPUT_ARG
+#endif
   unsigned local = kPingPong ? consumer : 0;  // index of the tile among this block's tiles
   unsigned turn = 0;                          // this consumer's tiles so far
   TileSchedule schedule(p, tma);
@@ -369,32 +442,39 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
     int previous = -1;
 #pragma unroll 1
     for (int kt = 0; kt < k_tiles; ++kt) {
-      wait_barrier(full(stage), phase, consumer, kWaitFull, stage, t);
+      unsigned b_stage[kNumB];
 #pragma unroll
-      for (int w = 0; w < kNumB; ++w)
-#pragma unroll
-        for (int mi = 0; mi < kMI; ++mi)
-#pragma unroll
-          for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
-      wgmma_fence();
-#pragma unroll
-      for (int ks = 0; ks < kBK / 16; ++ks)
-#pragma unroll
-        for (int w = 0; w < kNumB; ++w) {
-          const unsigned long long desc_b = b_descriptor(s_b(w, stage), ks);
-#pragma unroll
-          for (int mi = 0; mi < kMI; ++mi) {
-            const unsigned a_rows = s_a(stage) + (row_offset + mi * 64) * 128;
-            wgmma_m64k16(acc[w][mi], smem_descriptor(a_rows + ks * 32, 16, 1024), desc_b);
-          }
+      for (int w = 0; w < kNumB; ++w) b_stage[w] = s_b(w, stage);
+#if defined(TF_GEMM_FP8)
+      if constexpr (kBlock128) {
+        // One k-tile is one 128-wide K block: its scales, loaded while the
+        // stage lands; its wgmmas start from zero (scale-d 0) into `part`,
+        // promoted into `acc` once they have retired; the stage is then read.
+        Block128Scales scales;
+        scales.load(p, tc.batch, tc.m0, tc.n0, row_offset, warp, lane, kt);
+        wait_barrier(full(stage), phase, consumer, kWaitFull, stage, t);
+        fence_accumulators(part);
+        wgmma_fence();
+        mma_k_tile(part, s_a(stage), b_stage, row_offset, true);
+        wgmma_commit();
+        fence_accumulators(part);
+        wgmma_wait<0>();
+        fence_accumulators(part);
+        if (wg_thread == 0) mbarrier_arrive(empty(stage));
+        scales.promote(acc, part, tc.n0);
+        if (++stage == kStages) {
+          stage = 0;
+          phase ^= 1;
         }
+        continue;
+      }
+#endif
+      wait_barrier(full(stage), phase, consumer, kWaitFull, stage, t);
+      fence_accumulators(acc);
+      wgmma_fence();
+      mma_k_tile(acc, s_a(stage), b_stage, row_offset, false);
       wgmma_commit();
-#pragma unroll
-      for (int w = 0; w < kNumB; ++w)
-#pragma unroll
-        for (int mi = 0; mi < kMI; ++mi)
-#pragma unroll
-          for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
+      fence_accumulators(acc);
       // At most this k-tile's group in flight: the previous stage is read.
       wgmma_wait<1>();
       if (previous >= 0 && wg_thread == 0) mbarrier_arrive(empty(previous));
@@ -404,17 +484,13 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
         phase ^= 1;
       }
     }
-    wgmma_wait<0>();
-#pragma unroll
-    for (int w = 0; w < kNumB; ++w)
-#pragma unroll
-      for (int mi = 0; mi < kMI; ++mi)
-#pragma unroll
-        for (int i = 0; i < kAccPerBlock; ++i) fence_operand(acc[w][mi][i]);
-    if (wg_thread == 0) {
-      mbarrier_arrive(empty(previous));
-      if constexpr (kPingPong) mbarrier_arrive(order(consumer));  // the other consumer's turn
+    if constexpr (!kBlock128) {  // Block128 released every stage in its loop
+      wgmma_wait<0>();
+      fence_accumulators(acc);
+      if (wg_thread == 0) mbarrier_arrive(empty(previous));
     }
+    if constexpr (kPingPong)
+      if (wg_thread == 0) mbarrier_arrive(order(consumer));  // the other consumer's turn
 
     // ---- fused epilogue --------------------------------------------------------
     // Fragment of m64nN: warp `warp` holds rows 16*warp + lane/4 (+8), columns
@@ -472,10 +548,20 @@ extern "C" __global__ void __launch_bounds__(tf::sm90::kThreads, 1)
           const float4 staged_up = ld_shared_f32x4(s_staging + ((16 + r) * kEpiStride + c) * 4);
           up[0] = staged_up.x, up[1] = staged_up.y, up[2] = staged_up.z, up[3] = staged_up.w;
         }
-        epilogue::finish(p, tc.batch, row, col, x, up TF_COLUMN_VALUES_ARG);
+#if defined(TF_GEMM_FP8)
+        if constexpr (!kBlock128) {  // per-tensor: acc · fp32(scale_a · scale_b)
+#pragma unroll
+          for (int j = 0; j < 4; ++j) x[j] *= tensor_scale, up[j] *= tensor_scale;
+        }
+#endif
+        epilogue::finish(p, tc.batch, row, col, x, up TF_COLUMN_VALUES_ARG TF_FP8_OUTPUT_ARG);
       }
 #undef TF_COLUMN_VALUES_ARG
       __syncwarp();  // the slice is read before the next one overwrites it
     }
   }
+#if defined(TF_GEMM_FP8)
+  if constexpr (kAmax) fp8::reduce_amax(p, fp8_output.amax_bits);
+#endif
+#undef TF_FP8_OUTPUT_ARG
 }

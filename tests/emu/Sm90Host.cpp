@@ -47,7 +47,11 @@ std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::co
                                   Sm90HostLaunch& out) {
   using namespace tilefuse;
   compiler::KernelSpec spec;
-  spec.input_type = c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16;
+  spec.input_type = c.fp8 ? compiler::DType::E4M3 : c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16;
+  if (c.fp8 && c.b_e5m2) spec.b_type = compiler::DType::E5M2;
+  if (c.block128) spec.scale = compiler::ScaleMode::Block128;
+  if (c.out_e4m3) spec.output_type = compiler::DType::E4M3;
+  spec.amax = c.amax;
   spec.b_col_major = c.b_col_major;
   spec.bias = c.bias, spec.residual = c.residual, spec.aux = c.aux;
   spec.gate_interleave = c.gate_interleave;
@@ -57,15 +61,28 @@ std::string read_production_wgmma(const Sm90Configuration& c, const tilefuse::co
   epilogue.tile = tile;
   epilogue.inputs = c.gated ? dsl::InputKind::Gated : dsl::InputKind::Single;
   const std::string source = ops::gemm_kernel_source(spec, epilogue);
+  // 16-bit: m64nNk16 with (scale-d, 1, 1, trans-a 0, trans-b); FP8: m64nNk32
+  // with (scale-d, 1, 1) and no transpose operands.
   static const std::regex instruction(
-      R"(wgmma\.mma_async\.sync\.aligned\.m64n(\d+)k16\.f32\.(bf16|f16)\.(bf16|f16) \{[^}]*\}, %\d+, %\d+, p, 1, 1, 0, ([01]);)");
+      R"(wgmma\.mma_async\.sync\.aligned\.m64n(\d+)k(16|32)\.f32\.(bf16|f16|e4m3|e5m2)\.(bf16|f16|e4m3|e5m2) )"
+      R"(\{[^}]*\}, %\d+, %\d+, p, 1, 1(, 0, ([01]))?;)");
   std::smatch match;
   if (!std::regex_search(source, match, instruction))
-    return "no wgmma.mma_async.m64nNk16 with operands (p, 1, 1, 0, trans-b) in the composed kernel source";
-  out.wgmma_n = std::stoi(match[1].str());
-  out.wgmma_bf16 = match[2].str() == "bf16";
-  out.wgmma_b_n_major = match[4].str() == "1";
-  if (match[2].str() != match[3].str()) return "the composed wgmma mixes A and B types: " + match[0].str();
+    return "no wgmma.mma_async.m64nNk16 (p, 1, 1, 0, trans-b) or m64nNk32 e4m3 (p, 1, 1) in the composed kernel "
+           "source";
+  auto type = [](const std::string& name) {
+    return name == "bf16" ? WgmmaOperand::BF16 : name == "f16" ? WgmmaOperand::F16
+         : name == "e4m3" ? WgmmaOperand::E4M3 : WgmmaOperand::E5M2;
+  };
+  out.wgmma.n = std::stoi(match[1].str());
+  out.wgmma.a_type = type(match[3].str());
+  out.wgmma.b_type = type(match[4].str());
+  out.wgmma.b_mn_major = match[6].str() == "1";
+  const bool fp8 = operand_bytes(out.wgmma.a_type) == 1;
+  if (std::to_string(wgmma_k(out.wgmma.a_type)) != match[2].str() || fp8 != match[5].str().empty() ||
+      operand_bytes(out.wgmma.a_type) != operand_bytes(out.wgmma.b_type) ||
+      (!fp8 && out.wgmma.a_type != out.wgmma.b_type))
+    return "the composed wgmma is no valid instruction (K, types and operands must agree): " + match[0].str();
   return {};
 }
 
@@ -87,14 +104,17 @@ Sm90HostLaunch prepare_sm90_launch(const Sm90Configuration& c, const GemmArgumen
   operands.gate_interleave = c.gate_interleave;
   operands.b_col_major = c.b_col_major;
   operands.bias = c.bias, operands.residual = c.residual, operands.aux = c.aux;
-  operands.output_bytes = c.out_bytes;
+  operands.output_bytes = c.out_e4m3 ? 1 : c.out_bytes;
+  operands.input_bytes = c.fp8 ? 1 : 2;
   operands.grouped = group_layout(c);
   compiler::TileConfig tile{c.block_m, c.block_n, 64, c.warp_m, c.warp_n, c.stages, 4, c.group_m};
   // Grouped: the experts are the batch of every host function (MatmulOp.cpp).
   const long long batch = c.grouped ? args.groups : args.batch;
 
-  auto encoded = ops::encode_sm90_params(emulated_driver(), p, operands,
-                                         c.input_bf16 ? compiler::DType::BF16 : compiler::DType::F16, tile, batch);
+  const compiler::DType input_type = c.fp8 ? compiler::DType::E4M3
+                                     : c.input_bf16 ? compiler::DType::BF16
+                                                    : compiler::DType::F16;
+  auto encoded = ops::encode_sm90_params(emulated_driver(), p, operands, input_type, tile, batch);
   if (!encoded) {
     out.error = "encode_sm90_params: " + encoded.error().message;
     return out;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "GemmVariant.h"
+#include "emulator/Wgmma.h"
 
 namespace emu {
 
@@ -23,17 +24,20 @@ struct Sm90Configuration {
   bool input_bf16 = true, b_col_major = false, bias = false, residual = false, aux = false;
   bool gated = false;
   int gate_interleave = 0;
-  int out_bytes = 2;
-  int grouped = 0;  ///< TF_GEMM_GROUPED: 0 not grouped, 1 contiguous, 2 masked
+  int out_bytes = 2;  ///< of the epilogue's values (an e4m3 D: 4, stored as 1 byte)
+  int grouped = 0;    ///< TF_GEMM_GROUPED: 0 not grouped, 1 contiguous, 2 masked
+  /// FP8 inputs (TfFp8Config): A e4m3, B e4m3 or e5m2, per-tensor or Block128
+  /// scales, an e4m3 D with optional amax.
+  bool fp8 = false, b_e5m2 = false, block128 = false, out_e4m3 = false, amax = false;
 };
 
 struct Sm90HostLaunch {
   std::string error;                     ///< non-empty: the host rejected the launch
   /// The wgmma instruction of the kernel source production composes for this
   /// configuration (runtime/ops/KernelSource.cpp + WgmmaSource.cpp): N, operand
-  /// type and B's major-ness (imm-trans-b), which the emulated wgmma executes.
-  int wgmma_n = 0;
-  bool wgmma_bf16 = true, wgmma_b_n_major = false;
+  /// types (k16 bf16/f16, k32 e4m3/e5m2) and B's major-ness (imm-trans-b),
+  /// which the emulated wgmma executes.
+  GeneratedWgmma wgmma;
   alignas(128) std::array<std::uint8_t, 512> kernel_params{};  ///< Sm90KernelParams (TfSm90Params)
   unsigned grid_x = 1, threads = 0, shared_bytes = 0;
 };

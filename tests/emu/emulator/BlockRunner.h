@@ -25,11 +25,14 @@
 #include "emulator/Mbarrier.h"
 #include "emulator/SharedMemory.h"
 #include "emulator/WarpInstructions.h"
+#include "emulator/Wgmma.h"
 
 namespace emu {
 
 enum class WarpOp {
   SyncWarp, Ldmatrix, LdmatrixTrans, MmaBf16, MmaF16,
+  // sm_89 / sm_90: FP8 mma.sync (A e4m3; B e4m3 or e5m2), redux.sync.max.u32
+  MmaE4M3, MmaE4M3E5M2, ReduxMax,
   // sm_90 (warp-collective: .sync.aligned per warp)
   WgmmaFence, WgmmaCommit, WgmmaWait,
   // sm_90 (warpgroup-collective: all 128 threads)
@@ -47,7 +50,9 @@ struct LaneOperation {
   // sm_90
   std::uint64_t desc_a = 0, desc_b = 0;  // wgmma: matrix descriptors
   int n = 0;                             // wgmma: N (d holds n / 2 floats); setmaxnreg: registers
-  bool bf16 = true, b_mn_major = false;  // wgmma
+  WgmmaOperand a_type = WgmmaOperand::BF16, b_type = WgmmaOperand::BF16;  // wgmma (FP8: k32)
+  bool b_mn_major = false;               // wgmma
+  bool accumulate = true;                // wgmma scale-d: false overwrites d
   int pending = 0;                       // wgmma.wait_group N
   std::source_location site;         // where the kernel issued it (counters)
 };
@@ -64,7 +69,9 @@ using WarpgroupExecutor = bool (*)(const WarpgroupLanes& lanes, int warpgroup);
 struct WgmmaOperation {
   std::uint64_t desc_a = 0, desc_b = 0;
   int n = 0;
-  bool bf16 = true, b_mn_major = false;
+  WgmmaOperand a_type = WgmmaOperand::BF16, b_type = WgmmaOperand::BF16;  // FP8 operands: k32, else k16
+  bool b_mn_major = false;
+  bool accumulate = true;                 // scale-d: d = A·B + (accumulate ? d : 0)
   float* d[kWarpgroupSize] = {};          // each lane's n / 2 accumulators
   std::vector<unsigned> chunks_read;      // 16-byte shared chunks (hazard tracking)
   std::source_location site;              // where the kernel issued it (counters)

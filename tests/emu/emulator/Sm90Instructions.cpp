@@ -6,7 +6,7 @@
 //
 // Every shared-memory access of the async proxy goes through one function:
 // write_tma_chunk (a TMA copy's bytes landing) and read_wgmma_operand (one
-// 16-bit operand element of a wgmma). The counters (AccessCounters.h) count
+// operand element of a wgmma: 2 bytes, or 1 for FP8). The counters (AccessCounters.h) count
 // each wgmma's operand reads where it reads them (retire: one request per
 // operand, one phase per core matrix) and each TMA box's global reads where
 // it is issued (tma_load). The shared-memory side of a box is not counted:
@@ -27,47 +27,61 @@
 namespace emu {
 namespace {
 
-constexpr int kWgmmaM = 64, kWgmmaK = 16;
+constexpr int kWgmmaM = 64;
 constexpr int kRegisterFile = 65536;
 
 void write_tma_chunk(BlockRunner& runner, unsigned offset, const std::array<std::uint8_t, 16>& bytes) {
   std::memcpy(runner.shared().base() + offset, bytes.data(), 16);
 }
 
-std::uint16_t read_wgmma_operand(BlockRunner& runner, unsigned address) {
-  std::uint16_t bits;
-  std::memcpy(&bits, runner.shared().base() + address, 2);
-  return bits;
+double read_wgmma_operand(BlockRunner& runner, unsigned address, WgmmaOperand type) {
+  return operand_value(runner.shared().base() + address, type);
 }
 
 void report_barrier_problem(BlockRunner& runner, const std::string& problem, unsigned bar) {
   if (!problem.empty()) runner.report(fmt::format("mbarrier {}: {}", runner.name_shared(bar), problem));
 }
 
-/// The addresses a wgmma reads: A (64 x 16, K-major) then B (N x 16).
+/// The addresses a wgmma reads: A (64 x K, K-major) then B (N x K), K = 16
+/// (16-bit operands) or 32 (FP8): 32 bytes of K either way.
 struct WgmmaAddresses {
-  std::vector<unsigned> a, b;  // a[r * 16 + k], b[n * 16 + k]
+  int k = 16;
+  std::vector<unsigned> a, b;  // a[r * k + kk], b[n * k + kk]
 };
 WgmmaAddresses wgmma_addresses(const WgmmaOperation& op) {
   WgmmaAddresses out;
+  out.k = wgmma_k(op.a_type);
+  const unsigned bytes = operand_bytes(op.a_type);
   const MatrixDescriptor da = MatrixDescriptor::decode(op.desc_a), db = MatrixDescriptor::decode(op.desc_b);
-  out.a.resize(kWgmmaM * kWgmmaK);
-  out.b.resize(static_cast<std::size_t>(op.n) * kWgmmaK);
+  out.a.resize(static_cast<std::size_t>(kWgmmaM) * out.k);
+  out.b.resize(static_cast<std::size_t>(op.n) * out.k);
   for (int r = 0; r < kWgmmaM; ++r)
-    for (int k = 0; k < kWgmmaK; ++k) out.a[r * kWgmmaK + k] = operand_address(da, false, r, k);
+    for (int k = 0; k < out.k; ++k) out.a[r * out.k + k] = operand_address(da, false, r, k, bytes);
   for (int n = 0; n < op.n; ++n)
-    for (int k = 0; k < kWgmmaK; ++k) out.b[n * kWgmmaK + k] = operand_address(db, op.b_mn_major, n, k);
+    for (int k = 0; k < out.k; ++k) out.b[n * out.k + k] = operand_address(db, op.b_mn_major, n, k, bytes);
   return out;
 }
 
-/// The shared-memory wavefronts of a wgmma's operand reads: A (64 x 16) and
-/// B (N x 16), one request each.
+/// The addresses of `addresses` (mn x k elements) as 16-bit units: FP8 rows
+/// of 32 bytes are 16 units of two elements, the layout the core-matrix
+/// model counts (an 8x8 core matrix of 16-bit elements = 8 rows of 16 bytes).
+std::vector<unsigned> as_16bit_units(const std::vector<unsigned>& addresses, int k) {
+  if (k == 16) return addresses;
+  std::vector<unsigned> units;
+  units.reserve(addresses.size() / 2);
+  for (std::size_t i = 0; i < addresses.size(); i += 2) units.push_back(addresses[i]);
+  return units;
+}
+
+/// The shared-memory wavefronts of a wgmma's operand reads: A (64 rows x 32
+/// bytes) and B (N x 32 bytes), one request each.
 void count_wgmma_operands(BlockRunner& runner, const WgmmaOperation& op, const WgmmaAddresses& at) {
   const std::string site = site_label(op.site.file_name(), op.site.line());
+  constexpr int kUnitsOfK = 16;  // 32 bytes of K in 16-bit units
   runner.counters()->add_shared("wgmma.mma_async A (shared read)", site,
-                                core_matrix_request_cost(at.a, kWgmmaM, kWgmmaK), false);
-  runner.counters()->add_shared("wgmma.mma_async B (shared read)", site, core_matrix_request_cost(at.b, op.n, kWgmmaK),
-                                false);
+                                core_matrix_request_cost(as_16bit_units(at.a, at.k), kWgmmaM, kUnitsOfK), false);
+  runner.counters()->add_shared("wgmma.mma_async B (shared read)", site,
+                                core_matrix_request_cost(as_16bit_units(at.b, at.k), op.n, kUnitsOfK), false);
 }
 
 /// Computes a wgmma (its operands as shared memory holds them now) into the
@@ -78,16 +92,19 @@ void retire(BlockRunner& runner, WgmmaOperation& op) {
   const WgmmaAddresses at = wgmma_addresses(op);
   if (runner.counters()) count_wgmma_operands(runner, op, at);
   std::vector<double> a(at.a.size()), b(at.b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] = operand_value(read_wgmma_operand(runner, at.a[i]), op.bf16);
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = operand_value(read_wgmma_operand(runner, at.b[i]), op.bf16);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = read_wgmma_operand(runner, at.a[i], op.a_type);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = read_wgmma_operand(runner, at.b[i], op.b_type);
+  // Exact products and sum in float64 (FP8 and 16-bit products are exact in
+  // it), rounded to fp32 once per instruction; scale-d 0 drops d.
+  const int kk = at.k;
   for (int lane = 0; lane < kWarpgroupSize; ++lane) {
     const int warp = lane / kWarpSize, g = (lane % kWarpSize) / 4, t = lane % 4;
     float* d = op.d[lane];
     for (int j = 0; j < op.n / 8; ++j)
       for (int e = 0; e < 4; ++e) {
         const int row = 16 * warp + g + (e >= 2 ? 8 : 0), col = 8 * j + 2 * t + (e % 2);
-        double sum = d[4 * j + e];
-        for (int k = 0; k < kWgmmaK; ++k) sum += a[row * kWgmmaK + k] * b[col * kWgmmaK + k];
+        double sum = op.accumulate ? d[4 * j + e] : 0.0;
+        for (int k = 0; k < kk; ++k) sum += a[row * kk + k] * b[col * kk + k];
         d[4 * j + e] = static_cast<float>(sum);
       }
   }
@@ -98,22 +115,37 @@ bool execute_wgmma(const WarpgroupLanes& lanes, int warpgroup) {
   BlockRunner& runner = BlockRunner::current();
   const LaneOperation& first = *lanes[0];
   for (int l = 1; l < kWarpgroupSize; ++l)
-    if (lanes[l]->desc_a != first.desc_a || lanes[l]->desc_b != first.desc_b || lanes[l]->n != first.n) {
-      runner.report(fmt::format("wgmma.mma_async of warpgroup {}: thread {} passes other descriptors or N than "
-                                "thread 0 (they must be uniform)",
+    if (lanes[l]->desc_a != first.desc_a || lanes[l]->desc_b != first.desc_b || lanes[l]->n != first.n ||
+        lanes[l]->accumulate != first.accumulate) {
+      runner.report(fmt::format("wgmma.mma_async of warpgroup {}: thread {} passes other descriptors, N or scale-d "
+                                "than thread 0 (they must be uniform)",
                                 warpgroup, l));
       return true;
     }
+  const int k = wgmma_k(first.a_type);
   if (first.n < 8 || first.n > 256 || first.n % 8 != 0) {
-    runner.report(fmt::format("wgmma.mma_async m64n{}k16: N must be a multiple of 8 in 8..256", first.n));
+    runner.report(fmt::format("wgmma.mma_async m64n{}k{}: N must be a multiple of 8 in 8..256", first.n, k));
+    return true;
+  }
+  if (operand_bytes(first.a_type) != operand_bytes(first.b_type) ||
+      (operand_bytes(first.a_type) == 2 && first.a_type != first.b_type)) {
+    runner.report(fmt::format("wgmma.mma_async .{}.{}: no such instruction (16-bit operands have one type; FP8 "
+                              "mixes e4m3 and e5m2 only)",
+                              to_string(first.a_type), to_string(first.b_type)));
+    return true;
+  }
+  if (k == 32 && first.b_mn_major) {
+    runner.report("wgmma.mma_async with FP8 operands: B must be K-major (the PTX ISA has no transpose for .e4m3/.e5m2)");
     return true;
   }
   auto op = std::make_shared<WgmmaOperation>();
   op->desc_a = first.desc_a;
   op->desc_b = first.desc_b;
   op->n = first.n;
-  op->bf16 = first.bf16;
+  op->a_type = first.a_type;
+  op->b_type = first.b_type;
   op->b_mn_major = first.b_mn_major;
+  op->accumulate = first.accumulate;
   op->site = first.site;
   for (int l = 0; l < kWarpgroupSize; ++l) op->d[l] = lanes[l]->d;
   for (std::uint64_t desc : {first.desc_a, first.desc_b}) {
@@ -125,7 +157,8 @@ bool execute_wgmma(const WarpgroupLanes& lanes, int warpgroup) {
   std::set<unsigned> chunks;
   for (const auto* list : {&at.a, &at.b})
     for (unsigned address : *list) {
-      if (auto problem = runner.shared().check_range(address, 2, 2); !problem.empty()) {
+      const unsigned bytes = operand_bytes(op->a_type);
+      if (auto problem = runner.shared().check_range(address, bytes, bytes); !problem.empty()) {
         runner.report("wgmma operand: " + problem);
         return true;
       }
@@ -309,8 +342,9 @@ void wgmma_wait(int pending) {
   BlockRunner::current().warp_collective(mine, &execute_wgmma_wait);
 }
 
-void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
-                  const Site& site) {
+namespace {
+void issue_wgmma(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, WgmmaOperand a_type,
+                 WgmmaOperand b_type, bool b_mn_major, bool accumulate, const Site& site) {
   LaneOperation mine;
   mine.site = site;
   mine.op = WarpOp::WgmmaMma;
@@ -318,33 +352,65 @@ void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, b
   mine.n = n;
   mine.desc_a = desc_a;
   mine.desc_b = desc_b;
-  mine.bf16 = bf16;
+  mine.a_type = a_type;
+  mine.b_type = b_type;
   mine.b_mn_major = b_mn_major;
+  mine.accumulate = accumulate;
   BlockRunner::current().warpgroup_collective(mine, &execute_wgmma);
+}
+}  // namespace
+
+void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
+                  const Site& site) {
+  const WgmmaOperand type = bf16 ? WgmmaOperand::BF16 : WgmmaOperand::F16;
+  issue_wgmma(d, n, desc_a, desc_b, type, type, b_mn_major, true, site);
+}
+
+void wgmma_m64k32_fp8(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool b_e5m2, bool accumulate,
+                      const Site& site) {
+  issue_wgmma(d, n, desc_a, desc_b, WgmmaOperand::E4M3, b_e5m2 ? WgmmaOperand::E5M2 : WgmmaOperand::E4M3, false,
+              accumulate, site);
 }
 
 namespace {
-struct GeneratedWgmma {
-  int n = 0;
-  bool bf16 = true, b_mn_major = false;
-};
 thread_local GeneratedWgmma t_generated;
-}  // namespace
 
-void set_generated_wgmma(int n, bool bf16, bool b_mn_major) { t_generated = {n, bf16, b_mn_major}; }
-
-void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, const Site& site) {
+/// Whether the kernel's call fits the wrapper the host generated (reported if not).
+bool matches_generated(int registers, int k) {
   if (t_generated.n == 0) {
-    BlockRunner::current().report("wgmma_m64k16: no generated wgmma wrapper was set for this launch");
-    return;
+    BlockRunner::current().report(fmt::format("wgmma_m64k{}: no generated wgmma wrapper was set for this launch", k));
+    return false;
+  }
+  if (wgmma_k(t_generated.a_type) != k) {
+    BlockRunner::current().report(fmt::format("the kernel calls wgmma_m64k{}, but the generated wrapper is "
+                                              "m64n{}k{}.f32.{}.{}",
+                                              k, t_generated.n, wgmma_k(t_generated.a_type),
+                                              to_string(t_generated.a_type), to_string(t_generated.b_type)));
+    return false;
   }
   if (registers * 2 != t_generated.n) {
-    BlockRunner::current().report(fmt::format("wgmma_m64k16: the kernel passes {} accumulators, the generated "
-                                              "m64n{}k16 wrapper takes {}",
-                                              registers, t_generated.n, t_generated.n / 2));
-    return;
+    BlockRunner::current().report(fmt::format("wgmma_m64k{}: the kernel passes {} accumulators, the generated "
+                                              "m64n{}k{} wrapper takes {}",
+                                              k, registers, t_generated.n, k, t_generated.n / 2));
+    return false;
   }
-  wgmma_m64k16(d, t_generated.n, desc_a, desc_b, t_generated.bf16, t_generated.b_mn_major, site);
+  return true;
+}
+}  // namespace
+
+void set_generated_wgmma(const GeneratedWgmma& wrapper) { t_generated = wrapper; }
+
+void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, const Site& site) {
+  if (!matches_generated(registers, 16)) return;
+  issue_wgmma(d, t_generated.n, desc_a, desc_b, t_generated.a_type, t_generated.b_type, t_generated.b_mn_major, true,
+              site);
+}
+
+void wgmma_m64k32_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, bool accumulate,
+                            const Site& site) {
+  if (!matches_generated(registers, 32)) return;
+  issue_wgmma(d, t_generated.n, desc_a, desc_b, t_generated.a_type, t_generated.b_type, t_generated.b_mn_major,
+              accumulate, site);
 }
 
 void setmaxnreg(int registers, bool increase) {

@@ -1,6 +1,9 @@
 // See Wgmma.h.
 #include "emulator/Wgmma.h"
 
+#include <cstring>
+
+#include "dsl/Fp8.h"
 #include "emulator/HalfFloat.h"
 
 namespace emu {
@@ -15,8 +18,22 @@ MatrixDescriptor MatrixDescriptor::decode(std::uint64_t bits) {
   return d;
 }
 
-unsigned operand_address(const MatrixDescriptor& d, bool mn_major, unsigned mn, unsigned k) {
-  constexpr unsigned kElement = 2, kT = 8;
+unsigned operand_bytes(WgmmaOperand type) {
+  return type == WgmmaOperand::E4M3 || type == WgmmaOperand::E5M2 ? 1 : 2;
+}
+
+const char* to_string(WgmmaOperand type) {
+  switch (type) {
+    case WgmmaOperand::BF16: return "bf16";
+    case WgmmaOperand::F16: return "f16";
+    case WgmmaOperand::E4M3: return "e4m3";
+    case WgmmaOperand::E5M2: return "e5m2";
+  }
+  return "?";
+}
+
+unsigned operand_address(const MatrixDescriptor& d, bool mn_major, unsigned mn, unsigned k, unsigned element_bytes) {
+  const unsigned kElement = element_bytes, kT = 16 / element_bytes;
   const unsigned w = d.swizzle_bytes();
   unsigned offset = 0;
   if (!mn_major) {
@@ -24,7 +41,7 @@ unsigned operand_address(const MatrixDescriptor& d, bool mn_major, unsigned mn, 
     else offset = (mn % 8) * 16 + (mn / 8) * d.stride + (k % kT) * kElement + (k / kT) * d.leading;
   } else {
     if (w > 0) {
-      const unsigned per_atom = w / kElement;  // MN elements in one swizzle row
+      const unsigned per_atom = w / kElement;  // MN elements in one swizzle row (16-bit only)
       offset = (mn % per_atom) * kElement + (mn / per_atom) * d.leading + (k % 8) * w + (k / 8) * d.stride;
     } else {
       offset = (mn % kT) * kElement + (mn / kT) * d.stride + (k % 8) * 16 + (k / 8) * d.leading;
@@ -36,5 +53,18 @@ unsigned operand_address(const MatrixDescriptor& d, bool mn_major, unsigned mn, 
 }
 
 double operand_value(std::uint16_t bits, bool bf16) { return bf16 ? bf16_to_float(bits) : f16_to_float(bits); }
+
+double operand_value(const std::uint8_t* bytes, WgmmaOperand type) {
+  using tilefuse::dsl::Fp8Format;
+  switch (type) {
+    case WgmmaOperand::E4M3: return tilefuse::dsl::fp8_to_double(bytes[0], Fp8Format::E4M3);
+    case WgmmaOperand::E5M2: return tilefuse::dsl::fp8_to_double(bytes[0], Fp8Format::E5M2);
+    case WgmmaOperand::BF16:
+    case WgmmaOperand::F16: break;
+  }
+  std::uint16_t bits;
+  std::memcpy(&bits, bytes, 2);
+  return operand_value(bits, type == WgmmaOperand::BF16);
+}
 
 }  // namespace emu

@@ -11,7 +11,9 @@
 #include <limits>
 #include <source_location>
 
+#include "emulator/Fp8Convert.h"
 #include "emulator/HalfFloat.h"
+#include "emulator/Wgmma.h"
 
 #define __device__
 #define __host__
@@ -43,6 +45,7 @@ struct alignas(16) float4 {
 };
 inline float2 make_float2(float x, float y) { return {x, y}; }
 inline float __uint_as_float(unsigned bits) { return std::bit_cast<float>(bits); }
+inline unsigned __float_as_uint(float value) { return std::bit_cast<unsigned>(value); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 
 namespace emu {
@@ -65,6 +68,12 @@ void count_global_store(const void* address, unsigned bytes, const Site& site = 
 /// emulated st_global then skips instead of corrupting host memory.
 bool global_store_in_bounds(const void* address, unsigned bytes);
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
+/// mma.sync.aligned.m16n8k32.row.col.f32.e4m3.{e4m3,e5m2}.f32 (sm_89, sm_90).
+void mma_m16n8k32_fp8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool b_e5m2);
+/// redux.sync.max.u32 over the warp (all 32 lanes).
+unsigned redux_max_u32(unsigned value);
+/// red.global.max.u32: one fiber runs at a time, so a read-modify-write is atomic.
+void red_max_u32(unsigned* address, unsigned value, const Site& site = Site::current());
 void syncthreads();
 void syncwarp(unsigned mask);
 
@@ -86,11 +95,19 @@ void wgmma_wait(int pending);
 /// memory; `d` holds this thread's n / 2 accumulators.
 void wgmma_m64k16(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool bf16, bool b_mn_major,
                   const Site& site = Site::current());
-/// The wgmma wrapper the host generated for this launch (N, type, B N-major):
-/// set by the launching code, used by wgmma_m64k16_generated.
-void set_generated_wgmma(int n, bool bf16, bool b_mn_major);
+/// wgmma.mma_async.m64nNk32.f32.e4m3.{e4m3,e5m2} (K-major A and B from
+/// shared memory): d = A·B + (accumulate ? d : 0).
+void wgmma_m64k32_fp8(float* d, int n, std::uint64_t desc_a, std::uint64_t desc_b, bool b_e5m2, bool accumulate,
+                      const Site& site = Site::current());
+/// The wgmma wrapper the host generated for this launch (N, operand types:
+/// k16 for 16-bit, k32 for FP8; B N-major): set by the launching code, used
+/// by wgmma_m64k16_generated / wgmma_m64k32_generated.
+void set_generated_wgmma(const GeneratedWgmma& wrapper);
 /// The generated wrapper's call: `registers` accumulators (must be N / 2).
 void wgmma_m64k16_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b,
+                            const Site& site = Site::current());
+/// The generated FP8 wrapper's call (scale-d = accumulate).
+void wgmma_m64k32_generated(float* d, int registers, std::uint64_t desc_a, std::uint64_t desc_b, bool accumulate,
                             const Site& site = Site::current());
 void setmaxnreg(int registers, bool increase);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plants each mutation of tests/emu/mutations/*.patch, one at a time, in a
 # scratch copy of the source tree, builds the emulated sm_90a tests with only
-# the variant the patch names (its "# variant:" line, a regex), runs them and
+# the variant the patch names (its "# variant:" line, a regex; "# binary:"
+# names the test binary, default tilefuse_emu_sm90_tests), runs them and
 # expects at least one case to FAIL. Prints, per mutation, CAUGHT with the
 # failing cases or NOT CAUGHT; exits 1 if any mutation was not caught (or did
 # not build).
@@ -49,6 +50,8 @@ for patch in "${patches[@]}"; do
   name=$(basename "$patch" .patch)
   variant=$(sed -n 's/^# variant: //p' "$patch")
   filter=$(sed -n 's/^# filter: //p' "$patch")
+  binary=$(sed -n 's/^# binary: //p' "$patch")
+  binary=${binary:-tilefuse_emu_sm90_tests}
   sync_tree
   if ! patch -s -p1 -d "$src" < "$patch"; then
     summary+="$name: NOT CAUGHT (the patch no longer applies)"$'\n'
@@ -57,13 +60,13 @@ for patch in "${patches[@]}"; do
   fi
   cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda "-DTILEFUSE_EMU_SM90_ONLY=$variant" >/dev/null
-  if ! ninja -C "$build" -j"$jobs" tilefuse_emu_sm90_tests > "$build/mutation_$name.build.log" 2>&1; then
+  if ! ninja -C "$build" -j"$jobs" "$binary" > "$build/mutation_$name.build.log" 2>&1; then
     summary+="$name: NOT CAUGHT (does not build; see $build/mutation_$name.build.log)"$'\n'
     failed=1
     continue
   fi
   log=$build/mutation_$name.test.log
-  if "$build/tests/emu/tilefuse_emu_sm90_tests" "--gtest_filter=$filter" > "$log" 2>&1; then
+  if "$build/tests/emu/$binary" "--gtest_filter=$filter" > "$log" 2>&1; then
     summary+="$name: NOT CAUGHT (every case of $variant passed; $log)"$'\n'
     failed=1
   else

@@ -41,7 +41,7 @@ static_assert(offsetof(TfGemmParams, grouped) + offsetof(TfGroupedParams, rows) 
               kernel_params_bytes(2, 1, 0) + offsetof(GroupedParams, rows));
 static_assert(offsetof(TfGroupedParams, groups) == offsetof(GroupedParams, groups));
 static_assert(offsetof(TfGroupedParams, bias_group_stride) == offsetof(GroupedParams, bias_group_stride));
-static_assert(sizeof(TfGemmParams) == kernel_params_bytes(2, 1, 0, /*grouped=*/true));
+static_assert(sizeof(TfGemmParams) == kernel_params_bytes(2, 1, 0, /*grouped=*/true, /*fp8=*/false));
 
 TEST(GemmParamsGroupedHeader, PackKernelParamsWritesTheGroupedBlockAfterTheOperandVectors) {
   GemmParams params;

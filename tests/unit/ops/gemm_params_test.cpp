@@ -77,22 +77,30 @@ TEST(GemmParams, BufferHoldsTheMaximumParameterCount) {
   pack_kernel_params(distinct_params(), values, buffer);
   EXPECT_EQ(buffer.size, kernel_params_bytes(kMaxEpilogueParams));
   EXPECT_EQ(read_at<float>(buffer, 168 + 4 * (kMaxEpilogueParams - 1)), values.back());
-  // With the most row and column inputs too (issue 15), the buffer is full
-  // but for the grouped block; with that (a grouped op) it is full.
+  // With the most row and column inputs too, the buffer is full but for the
+  // grouped and FP8 blocks.
   OperandVectors vectors;
   vectors.rows = vectors.cols = kMaxRowColInputs;
   for (int k = 0; k < kMaxRowColInputs; ++k) vectors.col_batch_stride[k] = 1000 + k;
   pack_kernel_params(distinct_params(), values, buffer, vectors);
-  EXPECT_EQ(buffer.size, sizeof(buffer.bytes) - sizeof(GroupedParams));
+  EXPECT_EQ(buffer.size + sizeof(GroupedParams) + sizeof(Fp8Params), sizeof(buffer.bytes));
   EXPECT_EQ(read_at<long long>(buffer, buffer.size - 8), 1000 + kMaxRowColInputs - 1);
+  // ... then the grouped block (issue 15) ...
   GroupedParams grouped;
   grouped.groups = 256;
   grouped.bias_group_stride = 4096;
   pack_kernel_params(distinct_params(), values, buffer, vectors, &grouped);
+  EXPECT_EQ(buffer.size + sizeof(Fp8Params), sizeof(buffer.bytes));
+  EXPECT_EQ(read_at<long long>(buffer, buffer.size - 32), 1000 + kMaxRowColInputs - 1);
+  EXPECT_EQ(read_at<long long>(buffer, buffer.size - 16), 256);
+  EXPECT_EQ(read_at<long long>(buffer, buffer.size - 8), 4096);
+  // ... and with the FP8 block (issue 16) after them, the buffer is full.
+  float amax = 0;
+  const Fp8Params fp8{nullptr, nullptr, nullptr, &amax};
+  pack_kernel_params(distinct_params(), values, buffer, vectors, &grouped, &fp8);
   EXPECT_EQ(buffer.size, sizeof(buffer.bytes));
-  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 32), 1000 + kMaxRowColInputs - 1);
-  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 16), 256);
-  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 8), 4096);
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 32 - 16), 256);
+  EXPECT_EQ(read_at<float*>(buffer, sizeof(buffer.bytes) - 8), &amax);
 }
 
 // What NVRTC makes of the real gemm_params.cuh with a TfEpilogueParams of

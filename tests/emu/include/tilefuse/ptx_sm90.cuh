@@ -62,4 +62,12 @@ __device__ __forceinline__ void wgmma_m64k16(float (&d)[R], unsigned long long d
   ::emu::wgmma_m64k16_generated(d, R, desc_a, desc_b, site);
 }
 
+/// The generated FP8 wrapper's contract: d = A·B + (accumulate ? d : 0) for
+/// one 64 x N x 32 step (m64nNk32.f32.e4m3.{e4m3,e5m2}).
+template <int R>
+__device__ __forceinline__ void wgmma_m64k32(float (&d)[R], unsigned long long desc_a, unsigned long long desc_b,
+                                             int accumulate, const ::emu::Site& site = ::emu::Site::current()) {
+  ::emu::wgmma_m64k32_generated(d, R, desc_a, desc_b, accumulate != 0, site);
+}
+
 }  // namespace tf::sm90
