@@ -409,6 +409,8 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& shape, const Ru
   const long long k_blocks = (s.k + 127) / 128, n_blocks = (s.n + 127) / 128;
   if (v.fp8 && v.block128) {
     // scale_a [batch][ceil(K/128)][M]; scale_b [batches of B][ceil(N/128)][ceil(K/128)].
+    // Grouped: contiguous scale_a is [ceil(K/128)][T] (batch 1, the rows of
+    // every expert), masked [E][ceil(K/128)][M_max]; scale_b is per expert.
     const StoredMatrix& sa = scale_vector(batch * k_blocks * s.m);
     const StoredMatrix& sb = scale_vector(b_batches * n_blocks * k_blocks);
     const auto* sa_values = static_cast<const float*>(sa.buffer->data());
@@ -417,7 +419,7 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& shape, const Ru
       for (long long i = 0; i < s.m; ++i)
         for (long long kk = 0; kk < s.k; ++kk)
           ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] *= sa_values[(bb * k_blocks + kk / 128) * s.m + i];
-    for (unsigned bb = 0; bb < batch; ++bb)
+    for (unsigned bb = 0; bb < w_batch; ++bb)  // every weight matrix: per batch, or per expert
       for (long long kk = 0; kk < s.k; ++kk)
         for (long long j = 0; j < s.n; ++j) {
           const double scale = sb_values[((bb % b_batches) * n_blocks + j / 128) * k_blocks + kk / 128];

@@ -37,6 +37,39 @@ TEST_P(Fp8GemmEmulation, MatchesFloat64ReferenceOfTheSameFp8Inputs) { expect_cas
 INSTANTIATE_TEST_SUITE_P(Sm89, Fp8GemmEmulation, ::testing::ValuesIn(sweep_cases(kShapes, kExecutions)),
                          sweep_case_name);
 
+CaseShape grouped_shape(long long m_max, long long n, long long k, std::vector<long long> rows) {
+  CaseShape s{m_max, n, k};
+  s.group_rows = std::move(rows);
+  return s;
+}
+
+// Grouped FP8 (mixture of experts, the routings of
+// gemm_grouped_emulation_test.cpp with K a multiple of 16): one expert takes
+// every token, group sizes 1, 7, 63, 129 with K = 144 (a full 128-block and a
+// 16-wide tail, so that scale_a's K-block stride is exercised), empty experts
+// around tile multiples.
+const NamedShape kGroupedShapes[] = {
+    {"one_expert_takes_all_150x90x48", grouped_shape(150, 90, 48, {0, 0, 150, 0, 0})},
+    {"sizes_1_7_63_129_x72x144", grouped_shape(129, 72, 144, {1, 7, 63, 129})},
+    {"empty_around_tile_multiples_x136x32", grouped_shape(64, 136, 32, {0, 64, 0, 64, 0, 1})},
+};
+
+const Execution kGroupedExecutions[] = {
+    {"late_copies_random_threads", {1, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads}},
+    {"early_copies_greedy_warps_reversed_blocks",
+     {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps, 0, nullptr, /*reverse_blocks=*/true}},
+};
+
+class GroupedFp8GemmEmulation : public ::testing::TestWithParam<SweepCase> {};
+
+TEST_P(GroupedFp8GemmEmulation, MatchesFloat64ReferenceOfTheSameFp8Inputs) {
+  expect_case_matches_reference(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sm89, GroupedFp8GemmEmulation,
+                         ::testing::ValuesIn(sweep_cases(kGroupedShapes, kGroupedExecutions, /*grouped=*/true)),
+                         sweep_case_name);
+
 const GemmVariant* find_variant(const std::string& name) {
   for (const GemmVariant& v : registered_variants())
     if (v.name == name) return &v;
@@ -102,7 +135,8 @@ TEST(Fp8GemmTwin, Block128E4m3OutputAndAmaxAreTheF32ValuesQuantised) {
 
 TEST(Fp8GemmEmulationSetup, EveryConfigurationIsRegistered) {
   EXPECT_EQ(registered_variants().size(), static_cast<std::size_t>(TILEFUSE_EMU_VARIANT_COUNT));
-  bool per_tensor = false, block128 = false, e5m2 = false, gated = false, e4m3_out = false, amax = false, rows = false;
+  bool per_tensor = false, block128 = false, e5m2 = false, gated = false, e4m3_out = false, amax = false, rows = false,
+       grouped_block128 = false, grouped_e4m3_amax = false;
   for (const GemmVariant& v : registered_variants()) {
     EXPECT_TRUE(v.fp8) << v.name;
     per_tensor |= !v.block128;
@@ -112,8 +146,11 @@ TEST(Fp8GemmEmulationSetup, EveryConfigurationIsRegistered) {
     e4m3_out |= v.out_e4m3;
     amax |= v.amax;
     rows |= !v.row_inputs.empty() && !v.col_inputs.empty();
+    grouped_block128 |= v.grouped == 1 && v.block128;
+    grouped_e4m3_amax |= v.grouped == 1 && v.gated && v.out_e4m3 && v.amax;
   }
   EXPECT_TRUE(per_tensor && block128 && e5m2 && gated && e4m3_out && amax && rows);
+  EXPECT_TRUE(grouped_block128 && grouped_e4m3_amax);
 }
 
 }  // namespace

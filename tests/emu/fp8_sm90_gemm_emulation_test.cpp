@@ -44,6 +44,37 @@ TEST_P(Fp8Sm90GemmEmulation, MatchesFloat64ReferenceOfTheSameFp8Inputs) { expect
 INSTANTIATE_TEST_SUITE_P(Sm90a, Fp8Sm90GemmEmulation, ::testing::ValuesIn(sweep_cases(kShapes, kExecutions)),
                          sweep_case_name);
 
+CaseShape grouped_shape(long long m_max, long long n, long long k, std::vector<long long> rows) {
+  CaseShape s{m_max, n, k};
+  s.group_rows = std::move(rows);
+  return s;
+}
+
+// Grouped FP8 (the routings of gemm_sm90_grouped_emulation_test.cpp with K a
+// multiple of 16): one expert takes every token; sizes 1, 7, 63, 129 with
+// K = 144 (two k-tiles: scale_a's K-block stride is exercised); empty
+// experts around tile multiples.
+const NamedShape kGroupedShapes[] = {
+    {"one_expert_takes_all_150x90x48", grouped_shape(150, 90, 48, {0, 0, 150, 0, 0})},
+    {"sizes_1_7_63_129_x72x144", grouped_shape(129, 72, 144, {1, 7, 63, 129})},
+    {"empty_around_tile_multiples_x136x32", grouped_shape(128, 136, 32, {0, 64, 0, 128, 0, 1})},
+};
+
+const Execution kGroupedExecutions[] = {
+    {"early_tma_greedy_warps_3sms_reversed",
+     {7, CpAsyncLanding::AtIssue, SchedulePolicy::GreedyWarps, 3, nullptr, /*reverse_blocks=*/true}},
+};
+
+class GroupedFp8Sm90GemmEmulation : public ::testing::TestWithParam<SweepCase> {};
+
+TEST_P(GroupedFp8Sm90GemmEmulation, MatchesFloat64ReferenceOfTheSameFp8Inputs) {
+  expect_case_matches_reference(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sm90a, GroupedFp8Sm90GemmEmulation,
+                         ::testing::ValuesIn(sweep_cases(kGroupedShapes, kGroupedExecutions, /*grouped=*/true)),
+                         sweep_case_name);
+
 const GemmVariant* find_variant(const std::string& name) {
   for (const GemmVariant& v : registered_variants())
     if (v.name == name) return &v;
@@ -114,6 +145,7 @@ TEST(Fp8Sm90GemmEmulationSetup, EveryConfigurationIsRegistered) {
   if (!std::string(TILEFUSE_EMU_SM90_ONLY).empty()) return;
   bool per_tensor = false, block128 = false, e5m2 = false, gated = false, interleaved = false, e4m3_out = false;
   bool amax = false, rows = false, ping_pong = false, cooperative = false, out_f16 = false, out_f32 = false;
+  bool grouped_block128 = false, grouped_e4m3_amax = false;
   for (const GemmVariant& v : registered_variants()) {
     EXPECT_TRUE(v.fp8 && v.b_col_major) << v.name;
     per_tensor |= !v.block128;
@@ -128,7 +160,10 @@ TEST(Fp8Sm90GemmEmulationSetup, EveryConfigurationIsRegistered) {
     cooperative |= v.block_m == 2 * v.warp_m;
     out_f16 |= v.out_bytes == 2 && !v.out_bf16;
     out_f32 |= v.out_bytes == 4;
+    grouped_block128 |= v.grouped == 1 && v.block128;
+    grouped_e4m3_amax |= v.grouped == 1 && v.gated && v.out_e4m3 && v.amax;
   }
+  EXPECT_TRUE(grouped_block128 && grouped_e4m3_amax);
   EXPECT_TRUE(per_tensor && block128 && e5m2 && gated && interleaved && e4m3_out && amax && rows);
   EXPECT_TRUE(ping_pong && cooperative && out_f16 && out_f32);
 }

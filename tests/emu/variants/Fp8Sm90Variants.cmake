@@ -34,3 +34,11 @@ tilefuse_emu_variant(fp8_sm90_block128_e4m3out_amax EXPR "x" DTYPE e4m3 OUT e4m3
   TILE 64 64 64 64 64 3 8 COL_MAJOR_B SM90)
 tilefuse_emu_variant(fp8_sm90_block128_f32out_amax_twin EXPR "x" DTYPE e4m3 OUT f32 SCALE block128
   TILE 64 64 64 64 64 3 8 COL_MAJOR_B SM90)
+# Grouped FP8 (issue 16 item 4; cases in fp8_sm90_gemm_emulation_test.cpp,
+# GroupedFp8Sm90GemmEmulation): a contiguous A through an unbatched UINT8 map
+# with global rows, Block128 scale_a [ceil(K/128)][T]; gated per-tensor with
+# an e4m3 output and amax.
+tilefuse_emu_variant(fp8_sm90_grouped_contiguous_gelu_block128_bias_bf16out EXPR "gelu(x)" DTYPE e4m3 OUT bf16
+  SCALE block128 TILE 64 128 64 64 128 3 8 COL_MAJOR_B BIAS GROUPED contiguous SM90)
+tilefuse_emu_variant(fp8_sm90_grouped_contiguous_swiglu_pertensor_e4m3out_amax EXPR "silu(gate) * up" DTYPE e4m3
+  OUT e4m3 AMAX TILE 64 64 64 64 64 3 8 COL_MAJOR_B GROUPED contiguous SM90)

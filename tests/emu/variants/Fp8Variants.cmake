@@ -31,3 +31,14 @@ tilefuse_emu_variant(fp8_block128_e4m3out_amax EXPR "x" DTYPE e4m3 OUT e4m3 AMAX
   TILE 128 64 32 64 32 3 8 COL_MAJOR_B)
 tilefuse_emu_variant(fp8_block128_f32out_amax_twin EXPR "x" DTYPE e4m3 OUT f32 SCALE block128
   TILE 128 64 32 64 32 3 8 COL_MAJOR_B)
+# Grouped FP8 (issue 16 item 4; cases in fp8_gemm_emulation_test.cpp,
+# GroupedFp8GemmEmulation): contiguous A [T, K] with Block128 scale_a
+# [ceil(K/128)][T] (global rows, not offset by the expert) and scale_b per
+# expert; gated per-tensor with an e4m3 output and amax; masked Block128
+# (scale_a [E][ceil(K/128)][M_max]).
+tilefuse_emu_variant(fp8_grouped_contiguous_gelu_block128_bias_bf16out EXPR "gelu(x)" DTYPE e4m3 OUT bf16
+  SCALE block128 TILE 64 64 32 32 32 3 8 COL_MAJOR_B BIAS GROUPED contiguous)
+tilefuse_emu_variant(fp8_grouped_contiguous_swiglu_pertensor_e4m3out_amax EXPR "silu(gate) * up" DTYPE e4m3
+  OUT e4m3 AMAX TILE 64 64 32 32 32 3 8 COL_MAJOR_B GROUPED contiguous)
+tilefuse_emu_variant(fp8_grouped_masked_identity_block128_f32out EXPR "x" DTYPE e4m3 OUT f32 SCALE block128
+  TILE 64 64 32 32 32 3 8 COL_MAJOR_B GROUPED masked)

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <optional>
 #include <string>
 
 #include "runtime/ops/Fp8Arguments.h"
@@ -215,6 +216,67 @@ TEST(Fp8Arguments, Fp8RowsStartOn16Bytes) {
   ASSERT_FALSE(ldd);
   EXPECT_NE(ldd.error().message.find("ldd = 72"), std::string::npos) << ldd.error().message;
   args.ldd = 80;
+  EXPECT_TRUE(ops::make_gemm_params(operands, args));
+}
+
+// Grouped FP8 (issue 16 item 4): the grouped op takes FP8 inputs with every
+// scaling, on both kernels, in both layouts.
+TEST(Fp8Grouped, GroupedOpsAcceptFp8InputsWithEveryScaling) {
+  for (GroupLayout layout : {GroupLayout::Contiguous, GroupLayout::Masked})
+    for (ScaleMode mode : {ScaleMode::PerTensor, ScaleMode::Block128})
+      for (std::optional<Arch> arch : {std::optional<Arch>{}, std::optional<Arch>{Arch::Sm89},
+                                       std::optional<Arch>{Arch::Sm90a}}) {
+        MatmulOptions o = fp8();
+        o.grouped = layout;
+        o.scale = mode;
+        o.out_dtype = DType::E4M3;
+        o.amax = true;
+        o.arch = arch;
+        auto op = memory_runtime().matmul(o);
+        EXPECT_TRUE(op) << to_string(mode) << " " << to_string(layout) << ": "
+                        << op.error().message;
+      }
+  MatmulOptions gated = fp8("silu(gate) * up");
+  gated.grouped = GroupLayout::Contiguous;
+  auto op = memory_runtime().matmul(gated);
+  EXPECT_TRUE(op) << op.error().message;
+}
+
+// FP8 rows and expert strides start on 16 bytes: 16-element multiples of the
+// 1-byte A and B, through the grouped strides (contiguous A is one [T, K]
+// matrix: stride 0; B steps per expert).
+TEST(Fp8Grouped, ExpertStridesOfFp8WeightsAreSixteenElementMultiples) {
+  ops::GemmOperands operands;
+  operands.b_col_major = true;
+  operands.input_bytes = 1;
+  operands.output_bytes = 2;
+  operands.grouped = GroupLayout::Contiguous;
+  MatmulArgs args = fp8_args();
+  args.shape = {300, 64, 48};
+  args.groups = 8;
+  args.group_offsets = reinterpret_cast<const int*>(0x40000);
+  auto p = ops::make_gemm_params(operands, args);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->batch_stride_a, 0);
+  EXPECT_EQ(p->batch_stride_d, 0);
+  EXPECT_EQ(p->batch_stride_b, 64 * 48);  // one N x K weight per expert, in bytes = elements
+  args.stride_b = 64 * 48 + 8;            // 8 elements: 8 bytes, not 16
+  auto misaligned = ops::make_gemm_params(operands, args);
+  ASSERT_FALSE(misaligned);
+  EXPECT_NE(misaligned.error().message.find("stride_b"), std::string::npos) << misaligned.error().message;
+  EXPECT_NE(misaligned.error().message.find("16"), std::string::npos) << misaligned.error().message;
+
+  operands.grouped = GroupLayout::Masked;
+  args = fp8_args();
+  args.shape = {40, 64, 48};
+  args.groups = 4;
+  args.group_rows = reinterpret_cast<const int*>(0x40000);
+  args.lda = 48;
+  args.stride_a = 40 * 48 + 8;  // [E, M_max, K] slabs must start on 16 bytes too
+  auto slab = ops::make_gemm_params(operands, args);
+  ASSERT_FALSE(slab);
+  EXPECT_NE(slab.error().message.find("stride_a"), std::string::npos) << slab.error().message;
+  args.stride_a = 40 * 48 + 16;
   EXPECT_TRUE(ops::make_gemm_params(operands, args));
 }
 
