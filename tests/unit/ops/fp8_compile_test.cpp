@@ -23,6 +23,7 @@ namespace {
 
 using compiler::Arch;
 using compiler::DType;
+using compiler::GroupLayout;
 using compiler::KernelSpec;
 using compiler::ScaleMode;
 using compiler::TileConfig;
@@ -38,6 +39,7 @@ struct Fp8Config {
   int gate_interleave = 0;
   std::vector<std::string> rows = {}, cols = {};
   std::optional<TileConfig> tile = std::nullopt;  ///< unset: the launch heuristic for 4096^3
+  GroupLayout grouped = GroupLayout::None;         ///< grouped FP8 (issue 16 item 4)
 };
 
 TileConfig tile(int bm, int bn, int bk, int wm, int wn, int stages, int group_m) {
@@ -71,6 +73,15 @@ const Fp8Config kConfigs[] = {
     {"launch_block128_bf16out", "gelu(x)", DType::BF16, false, ScaleMode::Block128},
     {"launch_e4m3out_amax", "gelu(x)", DType::E4M3, false, ScaleMode::PerTensor, true},
     {"launch_block128_e4m3out_amax", "x", DType::E4M3, true, ScaleMode::Block128, true},
+    // Grouped FP8 (the emulated ones, then a launch tile).
+    {"grouped_contiguous_block128_bias", "gelu(x)", DType::BF16, false, ScaleMode::Block128, false, true, 0, {}, {},
+     tile(64, 64, 32, 32, 32, 3, 8), GroupLayout::Contiguous},
+    {"grouped_contiguous_swiglu_e4m3out_amax", "silu(gate) * up", DType::E4M3, false, ScaleMode::PerTensor, true,
+     false, 0, {}, {}, tile(64, 64, 32, 32, 32, 3, 8), GroupLayout::Contiguous},
+    {"grouped_masked_block128_f32out", "x", DType::F32, false, ScaleMode::Block128, false, false, 0, {}, {},
+     tile(64, 64, 32, 32, 32, 3, 8), GroupLayout::Masked},
+    {"launch_grouped_contiguous_block128", "gelu(x)", DType::BF16, false, ScaleMode::Block128, false, true, 0, {},
+     {}, std::nullopt, GroupLayout::Contiguous},
 };
 
 /// Accumulator sets of a configuration: x2 gated, x2 Block128.
@@ -110,6 +121,7 @@ Job make_job(const Fp8Config& c, Arch arch) {
   spec.gate_interleave = c.gate_interleave;
   spec.row_inputs = c.rows;
   spec.col_inputs = c.cols;
+  spec.grouped = c.grouped;
   const auto target = compiler::make_target(arch);
   if (c.tile) {
     spec.tile = *c.tile;

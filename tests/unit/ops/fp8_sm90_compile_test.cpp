@@ -26,6 +26,7 @@ namespace {
 
 using compiler::Arch;
 using compiler::DType;
+using compiler::GroupLayout;
 using compiler::KernelSpec;
 using compiler::ScaleMode;
 using compiler::TileConfig;
@@ -41,6 +42,7 @@ struct Fp8Sm90Config {
   int gate_interleave = 0;
   std::vector<std::string> rows = {}, cols = {};
   std::optional<TileConfig> tile = std::nullopt;  ///< unset: the launch heuristic for 4096^3
+  GroupLayout grouped = GroupLayout::None;         ///< grouped FP8 (issue 16 item 4)
 };
 
 TileConfig tile(int bm, int bn, int wm, int wn, int stages, int group_m) {
@@ -73,6 +75,13 @@ const Fp8Sm90Config kConfigs[] = {
     {"launch_block128_bf16out", "gelu(x)", DType::BF16, false, ScaleMode::Block128},
     {"launch_e4m3out_amax", "gelu(x)", DType::E4M3, false, ScaleMode::PerTensor, true},
     {"launch_block128_e5m2b_e4m3out_amax", "x", DType::E4M3, true, ScaleMode::Block128, true},
+    // Grouped FP8 (the emulated ones, then a launch tile).
+    {"grouped_contiguous_block128_bias", "gelu(x)", DType::BF16, false, ScaleMode::Block128, false, true, 0, {}, {},
+     tile(64, 128, 64, 128, 3, 8), GroupLayout::Contiguous},
+    {"grouped_contiguous_swiglu_e4m3out_amax", "silu(gate) * up", DType::E4M3, false, ScaleMode::PerTensor, true,
+     false, 0, {}, {}, tile(64, 64, 64, 64, 3, 8), GroupLayout::Contiguous},
+    {"launch_grouped_contiguous_block128", "gelu(x)", DType::BF16, false, ScaleMode::Block128, false, true, 0, {},
+     {}, std::nullopt, GroupLayout::Contiguous},
 };
 
 struct Job {
@@ -101,6 +110,7 @@ Job make_job(const Fp8Sm90Config& c) {
   spec.gate_interleave = c.gate_interleave;
   spec.row_inputs = c.rows;
   spec.col_inputs = c.cols;
+  spec.grouped = c.grouped;
   const auto target = compiler::make_target(kArch);
   if (c.tile) {
     spec.tile = *c.tile;
