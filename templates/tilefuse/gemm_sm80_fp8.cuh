@@ -37,11 +37,26 @@ __device__ __forceinline__ float per_tensor_scale(const TfGemmParams& p) {
   return a * b;
 }
 
+/// The batch of scale_a: a contiguous grouped A is one [T, K] matrix whose
+/// rows the kernel addresses globally (the expert only picks B), so its
+/// scale_a is one [ceil(K/128)][T] array, not offset by the expert; masked
+/// ([E][ceil(K/128)][M_max]) and batched launches step per batch.
+__device__ __forceinline__ long long scale_a_batch(long long batch) {
+#if defined(TF_GEMM_GROUPED) && TF_GEMM_GROUPED == 1
+  (void)batch;
+  return 0;
+#else
+  return batch;
+#endif
+}
+
 /// Block128: the scales of k-tile `k_tile` for this thread's accumulator rows
 /// (two per m16 tile: g and g + 8) and n8 tiles, loaded at the start of the
 /// k-tile so that they arrive while the MMAs run. scale_a is
 /// [ceil(K/128)][M] per batch, scale_b [ceil(N/128)][ceil(K/128)] per batch
-/// (shared by every batch when B is: batch_stride_b == 0).
+/// (shared by every batch when B is: batch_stride_b == 0). Grouped: the
+/// batch is the expert; scale_b is per expert, scale_a follows A's rows
+/// (scale_a_batch).
 struct Block128Scales {
   float row[kMI][2];
   float col[kNI];
@@ -50,7 +65,7 @@ struct Block128Scales {
                                        int warp_m, int warp_n, int lane, int k_tile) {
     const long long k_blocks = (p.k + 127) / 128, n_blocks = (p.n + 127) / 128;
     const long long kb = static_cast<long long>(k_tile) * kBK * kSlotElements / 128;
-    const float* sa = p.fp8.scale_a + (batch * k_blocks + kb) * p.m;
+    const float* sa = p.fp8.scale_a + (scale_a_batch(batch) * k_blocks + kb) * p.m;
     const float* sb = p.fp8.scale_b + (p.batch_stride_b == 0 ? 0 : batch * n_blocks * k_blocks) + kb;
 #pragma unroll
     for (int mi = 0; mi < kMI; ++mi)

@@ -35,11 +35,26 @@ static_assert(!Fp8Cfg::kOutE4M3 || (!Cfg::kHasResidual && !Cfg::kHasAux), "an e4
 /// a block.
 constexpr int kColumnBlocks = (kBN + 64 + 127) / 128;
 
+/// The batch of scale_a: a contiguous grouped A is one [T, K] matrix whose
+/// rows the kernel addresses globally (the expert only picks B), so its
+/// scale_a is one [ceil(K/128)][T] array, not offset by the expert; masked
+/// ([E][ceil(K/128)][M_max]) and batched launches step per batch.
+__device__ __forceinline__ long long scale_a_batch(long long batch) {
+#if defined(TF_GEMM_GROUPED) && TF_GEMM_GROUPED == 1
+  (void)batch;
+  return 0;
+#else
+  return batch;
+#endif
+}
+
 /// Block128 (the DeepSeek-V3 recipe): the scales of one k-tile (= one 128-wide
 /// K block `kb`) for this thread's accumulator rows (two per m64 block: g and
 /// g + 8 of its warp's 16) and the B column blocks of the tile. scale_a is
 /// [ceil(K/128)][M] per batch, scale_b [ceil(N/128)][ceil(K/128)] per batch
-/// (shared by every batch when B is: batch_stride_b == 0). Loaded before the
+/// (shared by every batch when B is: batch_stride_b == 0). Grouped: the
+/// batch is the expert; scale_b is per expert, scale_a follows A's rows
+/// (scale_a_batch). Loaded before the
 /// k-tile's full barrier wait, so that the loads overlap the wait and the wgmmas.
 struct Block128Scales {
   float row[kMI][2];
@@ -48,7 +63,7 @@ struct Block128Scales {
   __device__ __forceinline__ void load(const TfGemmParams& p, long long batch, long long m0, long long n0,
                                        int row_offset, int warp, int lane, int kb) {
     const long long k_blocks = (p.k + 127) / 128, n_blocks = (p.n + 127) / 128;
-    const float* sa = p.fp8.scale_a + (batch * k_blocks + kb) * p.m;
+    const float* sa = p.fp8.scale_a + (scale_a_batch(batch) * k_blocks + kb) * p.m;
     const float* sb = p.fp8.scale_b + (p.batch_stride_b == 0 ? 0 : batch * n_blocks * k_blocks) + kb;
 #pragma unroll
     for (int mi = 0; mi < kMI; ++mi)
