@@ -78,6 +78,33 @@ TEST(Fp8Sm90Maps, BoxesAre128BytesOfKAndStridesCountBytes) {
   EXPECT_EQ(gated.b.box, (std::array<cuuint32_t, 5>{128, 32, 1, 2, 1}));
 }
 
+// Grouped FP8 (issue 16 item 4): a contiguous A is one unbatched [T, K] map
+// (the kernel addresses its rows globally), B steps per expert in bytes; a
+// masked A covers the expert dimension.
+TEST(Fp8Sm90Maps, GroupedFp8MapsCoverTheExpertsOfBAndTheGlobalRowsOfAContiguousA) {
+  const TileConfig tile{64, 128, 64, 64, 128, 3, 4, 8};
+  constexpr long long kExperts = 8;
+  GemmOperands contiguous{.b_col_major = true, .grouped = GroupLayout::Contiguous, .input_bytes = 1};
+  GemmParams p = fp8_params(300, 136, 208, 224, 240);
+  p.batch_stride_a = 0, p.batch_stride_b = 136 * 240;
+  const Sm90MapShapes maps = sm90_map_shapes(p, contiguous, tile, kExperts);
+  EXPECT_FALSE(maps.a_batched);
+  EXPECT_EQ(maps.a.dims, (std::array<cuuint64_t, 5>{208, 300, 1, 1, 1})) << "T rows, no expert dimension";
+  EXPECT_EQ(maps.a.strides[0], 224u);
+  EXPECT_TRUE(maps.b_batched);
+  EXPECT_EQ(maps.b.dims, (std::array<cuuint64_t, 5>{208, 136, kExperts, 1, 1}));
+  EXPECT_EQ(maps.b.strides[1], 136u * 240u) << "one byte per FP8 element";
+  EXPECT_EQ(maps.b.box, (std::array<cuuint32_t, 5>{128, 128, 1, 1, 1}));
+
+  GemmOperands masked{.b_col_major = true, .grouped = GroupLayout::Masked, .input_bytes = 1};
+  GemmParams q = fp8_params(40, 136, 208, 224, 240);
+  q.batch_stride_a = 40 * 224 + 16, q.batch_stride_b = 136 * 240;
+  const Sm90MapShapes slabs = sm90_map_shapes(q, masked, tile, kExperts);
+  EXPECT_TRUE(slabs.a_batched);
+  EXPECT_EQ(slabs.a.dims, (std::array<cuuint64_t, 5>{208, 40, kExperts, 1, 1}));
+  EXPECT_EQ(slabs.a.strides[1], 40u * 224u + 16u);
+}
+
 /// The data types cuTensorMapEncodeTiled was called with.
 std::vector<CUtensorMapDataType> g_encoded_types;
 CUresult record_encode(CUtensorMap* map, CUtensorMapDataType type, cuuint32_t, void*, const cuuint64_t*,
