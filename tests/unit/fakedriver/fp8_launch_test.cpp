@@ -74,5 +74,52 @@ TEST_F(Fp8Launch, AmaxIsZeroedBeforeTheSm90KernelAndTheScalesTrailTheParameters)
   EXPECT_EQ(ks[2], k) << "K in FP8 elements (the kernel halves it into 16-bit slots)";
 }
 
+// Grouped FP8 (issue 16 item 4) on the forced sm_90 mma.sync kernel: the
+// cubin's TfGemmParams holds TfGroupedParams then TfFp8Params, and the host
+// packs them in that order.
+TEST_F(Fp8Launch, GroupedContiguousBlock128PacksTheGroupedThenTheFp8Parameters) {
+  Runtime rt = heuristic_runtime();
+  MatmulOptions options{.activation = "gelu(x)", .dtype = DType::E4M3, .b_col_major = true,
+                        .grouped = GroupLayout::Contiguous};
+  options.scale = ScaleMode::Block128;
+  options.arch = Arch::Sm90;
+  auto op = rt.matmul(options);
+  ASSERT_TRUE(op) << op.error().message;
+  const long long t = 300, n = 128, k = 96, experts = 8;
+  DeviceMemory a(t * k), b(experts * n * k), d(t * n * 2), offsets((experts + 1) * 4),
+      scale_a(t * sizeof(float)), scale_b(experts * sizeof(float));  // [ceil(K/128)][T], [E][1][1]
+  MatmulArgs args{.a = a.get(), .b = b.get(), .d = d.get(), .shape = {t, n, k}};
+  args.groups = static_cast<int>(experts);
+  args.group_offsets = static_cast<const int*>(offsets.get());
+  args.scale_a = static_cast<const float*>(scale_a.get());
+  args.scale_b = static_cast<const float*>(scale_b.get());
+  fake().tf_fake_clear_log();
+  auto launched = (*op)(nullptr, args);
+  ASSERT_TRUE(launched) << launched.error().message;
+  auto all = launches();
+  ASSERT_EQ(all.size(), 1u);
+  const TfFakeLaunch& launch = *all[0];
+  expect_launch_invariants(launch);
+  EXPECT_EQ(std::string(launch.module_arch), "sm_90");
+  // 176 bytes (fixed + empty epilogue), TfGroupedParams (24), TfFp8Params (32).
+  ASSERT_EQ(launch.param_count, 1);
+  ASSERT_EQ(launch.param_size[0], 176u + 24u + 32u) << "sizeof(TfGemmParams) in the cubin";
+  const unsigned char* p = launch.params + launch.param_offset[0];
+  long long grouped[3];
+  std::memcpy(grouped, p + 176, sizeof grouped);
+  EXPECT_EQ(grouped[0], reinterpret_cast<long long>(offsets.get()));
+  EXPECT_EQ(grouped[1], experts);
+  const void* fp8[4];
+  std::memcpy(fp8, p + 200, sizeof fp8);
+  EXPECT_EQ(fp8[0], args.scale_a);
+  EXPECT_EQ(fp8[1], args.scale_b);
+  EXPECT_EQ(fp8[2], nullptr);
+  EXPECT_EQ(fp8[3], nullptr);
+  long long strides[2];  // batch_stride_a, batch_stride_b: A is one [T, K] matrix, B steps per expert
+  std::memcpy(strides, p + 120, sizeof strides);
+  EXPECT_EQ(strides[0], 0);
+  EXPECT_EQ(strides[1], n * k);
+}
+
 }  // namespace
 }  // namespace tilefuse::fakedriver
