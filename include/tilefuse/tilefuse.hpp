@@ -99,7 +99,8 @@ struct MatmulOptions {
   /// packed: one K x N / N x K matrix each; gated: W_gate and W_up each
   /// [E, ...], or one interleaved [E, ...] matrix), per-expert bias
   /// (stride_bias) and column inputs (stride_col_inputs); row inputs follow
-  /// A's rows. See GroupLayout. Forward and matmul_backward ops.
+  /// A's rows. See GroupLayout. Forward and matmul_backward ops; FP8
+  /// inputs (forward, both layouts; scale layouts at MatmulArgs::scale_a).
   GroupLayout grouped = GroupLayout::None;
   /// Compile for this architecture instead of the current device's. A device
   /// loads the kernel's cubin (same major, equal or newer minor) or JITs its
@@ -167,6 +168,11 @@ struct MatmulArgs {
   /// (K-block-major, M contiguous; per batch stride ceil(K/128)*M), scale_b
   /// is float[ceil(N/128)][ceil(K/128)] per batch (block (n/128, k/128) of B
   /// as N x K).
+  /// Grouped ops: the batch is the expert. PerTensor scales are one float for
+  /// the whole launch (per-expert weight scales: a column input, e.g.
+  /// "gelu(x * sb)"); Block128 scale_b is [E][ceil(N/128)][ceil(K/128)],
+  /// scale_a follows A's rows: contiguous float[ceil(K/128)][T] (not per
+  /// expert), masked [E][ceil(K/128)][M_max].
   const float* scale_a = nullptr;
   const float* scale_b = nullptr;
   /// FP8 output only: D = satfinite_e4m3(value * scale_d); null = 1.0.
