@@ -26,7 +26,6 @@ struct GemmOperands {
   bool gated_backward = false;
   /// The backward GEMMs read aux (z, or [gate | up]); forward ops write it.
   bool aux_is_input = false;
-  int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
   /// A grouped (mixture-of-experts) op (MatmulOptions::grouped): the
   /// experts are the batch, MatmulArgs::groups of them; see make_gemm_params.
   GroupLayout grouped = GroupLayout::None;
