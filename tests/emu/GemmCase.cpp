@@ -417,7 +417,7 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& shape, const Ru
       for (long long i = 0; i < s.m; ++i)
         for (long long kk = 0; kk < s.k; ++kk)
           ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] *= sa_values[(bb * k_blocks + kk / 128) * s.m + i];
-    for (unsigned bb = 0; bb < batch; ++bb)
+    for (unsigned bb = 0; bb < w_batch; ++bb)
       for (long long kk = 0; kk < s.k; ++kk)
         for (long long j = 0; j < s.n; ++j) {
           const double scale = sb_values[((bb % b_batches) * n_blocks + j / 128) * k_blocks + kk / 128];
