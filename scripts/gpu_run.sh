@@ -35,6 +35,12 @@
 #         peers-quick  bench/peers/run_on_device.sh quick (tilefuse_bench_gemm
 #                   --quick again, warm cache, then torch eager + Triton with
 #                   PEERS_BUDGET_S, default 100 s here)
+#         fp8       (issue 16) tilefuse_bench_fp8 (FP8 GEMM + activation vs
+#                   cuBLASLt FP8 plain / + activation / GELU epilogue; tensor,
+#                   row and 128-block scaling; e4m3 output with amax) and
+#                   bench/peers/fp8_peers.py (torch._scaled_mm + activation),
+#                   merged by report.py into fp8/: all shapes; fp8-quick: 3
+#                   shapes, gelu and gelu_tanh, PEERS_BUDGET_S default 30 s
 #       Output under $OUT (the device tool brings back at most 8 files):
 #         gpu_run.log     everything printed (nvidia-smi first), written live
 #         steps.tsv       one line per finished step: step, exit (124: timed
@@ -56,9 +62,9 @@
 #   call 1 (expected ~3-4.5 min, <= 6 min; limits sum to 9.5 min):
 #     run(command="scripts/gpu_run.sh run first-contact check memcheck",
 #         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
-#   call 2 (expected ~3.5-4 min, <= 5 min; limits sum to 4.8 min):
-#     run(command="scripts/gpu_run.sh run bench-quick peers-quick",
-#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=330)
+#   call 2 (expected ~4-5 min, <= 6 min; limits sum to 6.3 min):
+#     run(command="scripts/gpu_run.sh run bench-quick peers-quick fp8-quick",
+#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=420)
 # Expected durations, step by step (measured 2026-12-06 on the 2-core x86-64
 # development machine without a GPU, or derived as said; NVRTC compiles run
 # in parallel on the device machine's 16 cores, one kernel ~0.3 s each):
@@ -86,11 +92,20 @@
 #           peers-quick    tilefuse_bench_gemm --quick again (warm cache), torch
 #                          eager + Triton with PEERS_BUDGET_S=100, report: ~2.5-3
 #                          min (limit 3.2)
-#   total   start 1-2 + call 1 ~4 + call 2 ~4 + transfers and 30 s idle: ~11-13 of 15 min
+#           fp8-quick      (estimate, not yet measured) tilefuse_bench_fp8 --quick:
+#                          3 shapes x 3 scalings, ~16-24 FP8 kernels compiled
+#                          one after another ~6-12 s, cuBLASLt heuristics, ~80
+#                          timed measurements of < 1 ms kernels and their
+#                          sampled checks ~1 s per shape; fp8_peers.py --quick
+#                          (torch import + CUDA start ~10 s, PEERS_BUDGET_S=30):
+#                          ~35-50 s (limit 1.5)
+#   total   start 1-2 + call 1 ~4 + call 2 ~4.5 + transfers and 30 s idle: ~11.5-13.5 of 15 min
 #           (call 1 past 7 min, a step timed out: make call 2 `run bench-quick`
-#           alone, or give the machine back and read steps.tsv first)
+#           alone, or give the machine back and read steps.tsv first; call 1
+#           past 6 min: drop fp8-quick from call 2, timeout_s=330)
 # Later leases (each <= 10 min): `run racecheck sass ncu`, `run bench`,
-# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`.
+# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`,
+# `run fp8`.
 # The binaries need libnvrtc.so.13, libnvrtc-builtins and libcublas(Lt).so.13
 # from CUDA 13.0, which the device image has under /usr/local/cuda; the CUDA
 # driver is loaded at run time (dlopen), never linked.
@@ -105,13 +120,13 @@ BUNDLE=$BUILD/gpu-bundle.tar.gz
 build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" tilefuse_cli tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_bench_backward tilefuse_tune_bench \
+  ninja -C "$BUILD" -j"$(nproc)" tilefuse_cli tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_bench_backward tilefuse_tune_bench tilefuse_bench_fp8 \
     example_03_swiglu_ffn example_05_cuda_graph
   local stage
   stage=$(mktemp -d)
   cp "$BUILD/tools/tilefuse/tilefuse" "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/tests/gpu/tilefuse_gpu_backward_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
     "$BUILD/bench/backward/tilefuse_bench_backward" \
-    "$BUILD/bench/tune/tilefuse_tune_bench" "$stage/"
+    "$BUILD/bench/tune/tilefuse_tune_bench" "$BUILD/bench/fp8/tilefuse_bench_fp8" "$stage/"
   cp "$BUILD"/examples/example_0[35]_* "$stage/" && strip "$stage"/example_*  # issue 7: the examples' GPU path
   strip "$stage"/tilefuse "$stage"/tilefuse_*
   # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
@@ -138,6 +153,7 @@ step_limit() {
     racecheck) echo 150 ;;
     bench-quick) echo 100 ;;
     peers-quick) echo 190 ;;
+    fp8-quick) echo 90 ;;
     peers-compile) echo 560 ;;
     sass) echo 60 ;;
     ncu) echo 120 ;;
@@ -227,6 +243,14 @@ step() {
       bench/peers/run_on_device.sh "$bin" "$RUN_DIR/peers" $size $mode >"$RUN_DIR/peers.log" 2>&1 || rc=$?
       tail -n 60 "$RUN_DIR/peers.log"
       return $rc ;;
+    fp8|fp8-quick)
+      # Issue 16: the FP8 GEMM + activation vs cuBLASLt FP8 and torch._scaled_mm
+      # (bench/peers/run_on_device.sh ... fp8); fp8/: results.json, table.md.
+      local size=full rc=0
+      [ "$1" = fp8-quick ] && { size=quick; export PEERS_BUDGET_S=${PEERS_BUDGET_S:-30}; }
+      bench/peers/run_on_device.sh "$bin" "$RUN_DIR/fp8" $size fp8 >"$RUN_DIR/fp8.log" 2>&1 || rc=$?
+      tail -n 60 "$RUN_DIR/fp8.log"
+      return $rc ;;
     examples)
       # Issue 7: the examples that launch on a GPU (a skip message here is a failure).
       local status=0
@@ -277,7 +301,7 @@ PY
         >"$RUN_DIR/ncu.log" 2>&1 || rc=$?
       grep -E "gmma|throughput|duration" "$RUN_DIR/ncu.log" | tail -n 8
       return $rc ;;
-    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, examples)"; return 2 ;;
+    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, fp8, fp8-quick, examples)"; return 2 ;;
   esac
 }
 
