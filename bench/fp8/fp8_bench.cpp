@@ -320,6 +320,32 @@ Expected<void> run_cublaslt_plus_act(Bench& b, Problem& p, const Variant& v) {
                  p.out_bf16, nullptr);
 }
 
+/// The correct record of a variant in this run, if any.
+const nlohmann::json* find_record(const Bench& b, const Variant& v, const Shape3& s) {
+  const nlohmann::json want = key(v, s);
+  for (const auto& r : b.records) {
+    bool same = r["correct"].get<bool>();
+    for (const auto& [field, value] : want.items()) same = same && r[field] == value;
+    if (same) return &r;
+  }
+  return nullptr;
+}
+
+/// "-> gelu (tensor, bf16 out): 0.97x cuBLASLt FP8 TFLOP/s, 1.16x the speed of cublaslt_fp8+act".
+void print_ratios(const Bench& b, const Variant& fused, const Shape3& s) {
+  const nlohmann::json* mine = find_record(b, fused, s);
+  const nlohmann::json* ceiling = find_record(b, {"cublaslt_fp8", "none", fused.scaling, fused.fp8_out}, s);
+  if (!mine) return;
+  std::string line = fmt::format("  -> {} ({}, {} out):", fused.activation, to_string(fused.scaling),
+                                 fused.fp8_out ? "e4m3" : "bf16");
+  if (ceiling)
+    line += fmt::format(" {:.2f}x cuBLASLt FP8 TFLOP/s", (*mine)["tflops"].get<double>() / (*ceiling)["tflops"].get<double>());
+  for (const char* peer : {"cublaslt_fp8+act", "cublaslt_fp8_epilogue"})
+    if (const nlohmann::json* other = find_record(b, {peer, fused.activation, fused.scaling, fused.fp8_out}, s))
+      line += fmt::format(", {:.2f}x the speed of {}", (*other)["ms"].get<double>() / (*mine)["ms"].get<double>(), peer);
+  fmt::print("{}\n", line);
+}
+
 Expected<void> upload_scales(Problem& p) {
   auto upload = [](gpu::DeviceBuffer& buffer, const std::vector<float>& values) -> Expected<void> {
     auto allocated = gpu::DeviceBuffer::allocate(std::max<std::size_t>(values.size(), 1) * sizeof(float));
@@ -390,6 +416,7 @@ Expected<void> bench_shape(Bench& b, const Shape3& s, const Selection& sel) {
         const Variant epilogue{"cublaslt_fp8_epilogue", activation, scaling};
         attempt(epilogue, run_cublaslt(b, p, epilogue, true));
       }
+      print_ratios(b, fused, s);
     }
     // FP8 output (delayed scaling: per-tensor scales, amax for the next step).
     if (!sel.fp8_out || scaling != Fp8Scaling::PerTensor) continue;
@@ -402,6 +429,7 @@ Expected<void> bench_shape(Bench& b, const Shape3& s, const Selection& sel) {
         const Variant epilogue{"cublaslt_fp8_epilogue", activation, scaling, true};
         attempt(epilogue, run_cublaslt(b, p, epilogue, true));
       }
+      print_ratios(b, fused, s);
     }
   }
   return {};
