@@ -13,6 +13,8 @@
 //   "tilefuse"              the fused kernel, bf16 out; with --fp8-out also
 //                           e4m3 out (scale_d) with amax (tensor scaling)
 //   "cublaslt_fp8"          cuBLASLt FP8 GEMM, activation "none" (the ceiling)
+//   "cublaslt_fp8_fast_accum"  the same with CUBLASLT_MATMUL_DESC_FAST_ACCUM
+//                           (no promotion of partial sums: faster, less exact)
 //   "cublaslt_fp8+act"      the same + a separate activation kernel (bf16 in
 //                           and out: bench/gemm/BenchKernels.h)
 //   "cublaslt_fp8_epilogue" cuBLASLt FP8 with its GELU epilogue (tanh form:
@@ -280,9 +282,9 @@ Expected<void> run_tilefuse(Bench& b, Problem& p, const Variant& v) {
   return measure(b, p, v, [&] { return fused(b.stream, args); }, out, args.amax, op->second);
 }
 
-Expected<void> run_cublaslt(Bench& b, Problem& p, const Variant& v, bool gelu_epilogue) {
+Expected<void> run_cublaslt(Bench& b, Problem& p, const Variant& v, bool gelu_epilogue, bool fast_accum = false) {
   gpu::DeviceBuffer& out = v.fp8_out ? p.out_fp8 : p.out_bf16;
-  LtFp8Problem problem{p.s.m, p.s.n, p.s.k, v.scaling, v.fp8_out, gelu_epilogue};
+  LtFp8Problem problem{p.s.m, p.s.n, p.s.k, v.scaling, v.fp8_out, gelu_epilogue, fast_accum};
   LtFp8Operands operands{p.a.get(), p.w.get(), out.get(), v.fp8_out ? p.scratch.get() : nullptr,
                          p.dev.ptr(p.dev.a), p.dev.ptr(p.dev.b)};
   if (v.fp8_out) {
@@ -407,6 +409,8 @@ Expected<void> bench_shape(Bench& b, const Shape3& s, const Selection& sel) {
     };
     const Variant plain{"cublaslt_fp8", "none", scaling};
     attempt(plain, run_cublaslt(b, p, plain, false));
+    const Variant fast{"cublaslt_fp8_fast_accum", "none", scaling};
+    attempt(fast, run_cublaslt(b, p, fast, false, true));
     for (const std::string& activation : sel.activations) {
       const Variant fused{"tilefuse", activation, scaling};
       attempt(fused, run_tilefuse(b, p, fused));

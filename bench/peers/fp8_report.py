@@ -15,8 +15,10 @@ import math
 import statistics
 
 FP8_DTYPES = ("e4m3",)
-IMPL_ORDER = ["tilefuse", "cublaslt_fp8", "cublaslt_fp8+act", "cublaslt_fp8_epilogue", "torch_scaled_mm",
-              "torch_scaled_mm+act"]
+IMPL_ORDER = ["tilefuse", "cublaslt_fp8", "cublaslt_fp8_fast_accum", "cublaslt_fp8+act", "cublaslt_fp8_epilogue",
+              "torch_scaled_mm", "torch_scaled_mm+act"]
+# Plain GEMMs (activation "none"): an activation row shows them at its scaling and output type.
+PLAIN_IMPLS = {"cublaslt_fp8", "cublaslt_fp8_fast_accum", "torch_scaled_mm"}
 SCALING_ORDER = ["tensor", "row", "block128"]
 CEILING_TARGET = 0.95   # tilefuse TFLOP/s / cuBLASLt plain FP8 TFLOP/s
 TORCH_TARGET = 1.20     # torch_scaled_mm+act ms / tilefuse ms
@@ -104,6 +106,8 @@ def _not_run_index(not_run):
 
 
 def _cell(by_key, skipped, impl, problem):
+    if impl in PLAIN_IMPLS:
+        problem = ("none",) + problem[1:]
     r = _get(by_key, impl, problem)
     if r is None:
         activation, scaling, out_dtype, m, n, k = problem
@@ -129,7 +133,10 @@ def table(merged):
     present += sorted({k[0] for k in by_key} - set(present))
     lines = ["", "## FP8 (e4m3 inputs, FP32 accumulation)", "",
              "TFLOP/s (2·M·N·K); cublaslt_fp8 = cuBLASLt's plain FP8 GEMM of the same scaling and output "
-             "type (the ceiling; † = per-tensor, cuBLASLt had no algorithm for the scaling); ratios: "
+             "type (the ceiling; † = per-tensor, cuBLASLt had no algorithm for the scaling); "
+             "cublaslt_fp8_fast_accum = the same with CUBLASLT_MATMUL_DESC_FAST_ACCUM (partial sums never "
+             "promoted to FP32: faster, less exact; for information); torch_scaled_mm = "
+             "torch._scaled_mm alone; ratios: "
              "'vs cuBLASLt FP8' = tilefuse TFLOP/s / ceiling TFLOP/s, 'vs X' = X time / tilefuse time; "
              "'not run' = the combination is unavailable (see the list below); tilefuse's architecture "
              "is named when it is not sm_90a.", ""]

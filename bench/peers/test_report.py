@@ -123,6 +123,7 @@ class Fp8ReportTest(unittest.TestCase):
         records = [
             fp8("cublaslt_fp8", "none", *big, 1.0), fp8("tilefuse", "gelu", *big, 1.0 / 0.97),
             fp8("torch_scaled_mm+act", "gelu", *big, 1.3 / 0.97), fp8("cublaslt_fp8+act", "gelu", *big, 1.2),
+            fp8("torch_scaled_mm", "none", *big, 0.5),  # a plain GEMM: shown in the activation's row
             # row-wise: cuBLASLt ran it; tilefuse at 0.90x of it and 1.1x torch (both targets missed)
             fp8("cublaslt_fp8", "none", *big, 2.0, scaling="row"), fp8("tilefuse", "gelu", *big, 2.0 / 0.9, scaling="row"),
             fp8("torch_scaled_mm+act", "gelu", *big, 1.1 * 2.0 / 0.9, scaling="row"),
@@ -155,6 +156,8 @@ class Fp8ReportTest(unittest.TestCase):
         self.assertIn("| tilefuse / cuBLASLt plain FP8 TFLOP/s (row, bf16 out) | ≥ 0.95× | 0.90× (missed) |", text)
         self.assertIn("| tilefuse vs torch._scaled_mm + activation (row, bf16 out) | ≥ 1.20× | 1.10× (missed) |", text)
         self.assertIn("| tilefuse vs torch._scaled_mm + activation (block128, bf16 out) | ≥ 1.20× | – | – | 0 |", text)
+        tensor_row = next(line for line in text.splitlines() if line.startswith("| gelu | tensor | bf16 | 4096 |"))
+        self.assertIn(f"| {workload.tflops('relu', *big, 0.5):.0f} |", tensor_row)
         block_row = next(line for line in text.splitlines() if line.startswith("| gelu | block128 | bf16 | 4096 |"))
         self.assertIn(" †", block_row)         # the per-tensor ceiling is marked
         self.assertIn("(sm_90)", block_row)    # tilefuse on the mma.sync fallback is named
