@@ -21,8 +21,14 @@ namespace tilefuse::compiler {
 struct KernelSpec {
   std::string expression;                ///< DSL text (ignored when `program` is set)
   std::optional<dsl::Program> program;   ///< builder-made AST
-  DType input_type = DType::BF16;
+  DType input_type = DType::BF16;   ///< A's (and B's) element type; E4M3: FP8 inputs
   DType output_type = DType::BF16;
+  /// FP8 inputs only: B's element type when it is not input_type (E5M2).
+  std::optional<DType> b_type;
+  /// FP8 inputs only: how the scales apply (MatmulOptions::scale).
+  ScaleMode scale = ScaleMode::PerTensor;
+  /// FP8 output only: also reduce max |value| into the amax output.
+  bool amax = false;
   bool b_col_major = false;
   bool bias = false;
   bool residual = false;

@@ -23,9 +23,13 @@ const char* to_string(DType d) {
     case DType::BF16: return "bf16";
     case DType::F16: return "f16";
     case DType::F32: return "f32";
+    case DType::E4M3: return "e4m3";
+    case DType::E5M2: return "e5m2";
   }
   return "?";
 }
+
+const char* to_string(ScaleMode s) { return s == ScaleMode::Block128 ? "block128" : "per-tensor"; }
 
 Expected<Precision> parse_precision(std::string_view text) {
   if (text == "precise") return Precision::Precise;
@@ -42,10 +46,17 @@ Expected<Arch> parse_arch(std::string_view text) {
 }
 
 Expected<DType> parse_dtype(std::string_view text) {
-  for (DType d : {DType::BF16, DType::F16, DType::F32})
+  for (DType d : {DType::BF16, DType::F16, DType::F32, DType::E4M3, DType::E5M2})
     if (text == to_string(d)) return d;
   return make_error(ErrorCode::InvalidInput,
-                    fmt::format("unknown dtype '{}'; expected bf16, f16 or f32", text));
+                    fmt::format("unknown dtype '{}'; expected bf16, f16, f32, e4m3 or e5m2", text));
+}
+
+Expected<ScaleMode> parse_scale_mode(std::string_view text) {
+  for (ScaleMode s : {ScaleMode::PerTensor, ScaleMode::Block128})
+    if (text == to_string(s)) return s;
+  return make_error(ErrorCode::InvalidInput,
+                    fmt::format("unknown scale mode '{}'; expected per-tensor or block128", text));
 }
 
 std::string to_string(const TileConfig& t) {

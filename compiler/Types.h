@@ -15,11 +15,15 @@ using tilefuse::kAllArchs;
 using tilefuse::kArchCount;
 using tilefuse::DType;
 using tilefuse::Precision;
+using tilefuse::ScaleMode;
+using tilefuse::dtype_bytes;
+using tilefuse::is_fp8;
 using tilefuse::TileConfig;
 
 using tilefuse::parse_arch;
 using tilefuse::parse_dtype;
 using tilefuse::parse_precision;
+using tilefuse::parse_scale_mode;
 using tilefuse::to_string;
 
 }  // namespace tilefuse::compiler

@@ -44,6 +44,7 @@ namespace tilefuse::runtime {
   X(cuMemcpyHtoD)                       \
   X(cuMemcpyDtoH)                       \
   X(cuMemsetD8)                         \
+  X(cuMemsetD32Async)                   \
   X(cuStreamCreate)                     \
   X(cuStreamDestroy)                    \
   X(cuStreamSynchronize)                \

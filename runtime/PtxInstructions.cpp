@@ -11,9 +11,13 @@ struct Counted {
   std::string_view opcode_prefix;
 };
 
-// One row per counted key; a key may have several opcode prefixes.
-constexpr std::array<Counted, 9> kCounted = {{
+// One row per counted key; a key may have several opcode prefixes (adjacent
+// rows). A line counts once per key; it may count for several keys
+// (mma_sync_fp8 is a subset of mma_sync).
+constexpr std::array<Counted, 11> kCounted = {{
     {"mma_sync", "mma.sync."},
+    {"mma_sync_fp8", "mma.sync.aligned.m16n8k32.row.col.f32.e4m3."},
+    {"cvt_e4m3", "cvt.rn.satfinite.e4m3x2.f32"},
     {"wgmma", "wgmma.mma_async."},
     {"ldmatrix", "ldmatrix."},
     {"cp_async", "cp.async.ca."},
@@ -50,10 +54,11 @@ std::map<std::string, int> count_ptx_instructions(std::string_view ptx) {
     if (end == std::string_view::npos) end = ptx.size();
     const std::string_view op = opcode_of(ptx.substr(pos, end - pos));
     pos = end + 1;
+    const char* counted = nullptr;  // the key this line last counted for
     for (const auto& c : kCounted) {
-      if (op.starts_with(c.opcode_prefix)) {
+      if (c.key != counted && op.starts_with(c.opcode_prefix)) {
         ++counts[c.key];
-        break;
+        counted = c.key;
       }
     }
   }

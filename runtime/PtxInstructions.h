@@ -11,6 +11,8 @@ namespace tilefuse::runtime {
 
 /// Keys (always all present, 0 when absent):
 ///   mma_sync              mma.sync.*
+///   mma_sync_fp8          mma.sync.aligned.m16n8k32.row.col.f32.e4m3.* (also in mma_sync)
+///   cvt_e4m3              cvt.rn.satfinite.e4m3x2.f32 (the FP8 output conversion)
 ///   wgmma                 wgmma.mma_async.*
 ///   ldmatrix              ldmatrix.*
 ///   cp_async              cp.async.ca.* / cp.async.cg.* (the copies; not

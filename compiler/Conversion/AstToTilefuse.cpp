@@ -35,14 +35,22 @@ using namespace mlir;
 namespace tilefuse::compiler {
 namespace {
 
+/// The element types the EPILOGUE sees. FP8 is the mainloop's business:
+/// with FP8 inputs the epilogue reads a bf16 bias (gemm_sm80.cuh), and with
+/// an FP8 output it yields f32, which the template scales by scale_d, reduces
+/// into amax and quantises to e4m3 (docs/fp8.md).
 Type toMlirType(DType type, MLIRContext& context) {
   switch (type) {
     case DType::BF16: return FloatType::getBF16(&context);
     case DType::F16: return FloatType::getF16(&context);
     case DType::F32: return FloatType::getF32(&context);
+    case DType::E4M3:
+    case DType::E5M2: break;
   }
   return FloatType::getF32(&context);
 }
+DType epilogueInputType(DType input) { return is_fp8(input) ? DType::BF16 : input; }
+DType epilogueOutputType(DType output) { return is_fp8(output) ? DType::F32 : output; }
 
 /// Names visible in the expression being lowered, innermost last (a let may
 /// rebind nothing that is already visible, resolution guarantees that).
@@ -277,6 +285,15 @@ Expected<void> checkSpec(const dsl::ResolvedProgram& program, const KernelSpec& 
     return make_error(ErrorCode::InvalidInput,
                       "input type f32 is not supported: the tensor-core mainloop reads bf16 or f16 "
                       "operands; convert A and B to bf16 or f16");
+  if (spec.input_type == DType::E5M2)
+    return make_error(ErrorCode::InvalidInput,
+                      "input type e5m2 is for B only: A must be e4m3 (set the B type to e5m2 instead)");
+  if (is_fp8(spec.output_type) && !is_fp8(spec.input_type))
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("output type {} needs FP8 inputs (e4m3): a {} GEMM writes bf16, f16 or f32",
+                                  to_string(spec.output_type), to_string(spec.input_type)));
+  if (spec.output_type == DType::E5M2)
+    return make_error(ErrorCode::InvalidInput, "output type e5m2 is not supported: use e4m3 (or bf16, f16, f32)");
   if (program.analysis.inputs == dsl::InputKind::Gated && spec.bias)
     return make_error(ErrorCode::InvalidInput,
                       "a gated epilogue (gate, up) takes no bias: fold the bias into the gate and up "
@@ -290,8 +307,8 @@ LogicalResult setKernelAttributes(ir::MatmulOp op, const dsl::ResolvedProgram& p
                                   const KernelSpec& spec) {
   MLIRContext& context = *op.getContext();
   Builder b(&context);
-  op.setInputType(toMlirType(spec.input_type, context));
-  op.setOutputType(toMlirType(spec.output_type, context));
+  op.setInputType(toMlirType(epilogueInputType(spec.input_type), context));
+  op.setOutputType(toMlirType(epilogueOutputType(spec.output_type), context));
   op.setBLayout(spec.b_col_major ? "col" : "row");
   op.setMode(to_string(spec.precision));
   SmallVector<StringRef> names(program.analysis.parameters.begin(), program.analysis.parameters.end());

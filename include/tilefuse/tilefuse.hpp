@@ -69,8 +69,18 @@ struct MatmulOptions {
   /// Activation in the tilefuse DSL (docs/dsl.md): "gelu(x)", "x * sigmoid(1.702 * x)",
   /// "leaky_relu(x, a)" (runtime parameter a), or a gated form "swiglu(gate, up)".
   std::string activation = "x";
-  /// Element type of A, B and the bias.
+  /// Element type of A, B and the bias. DType::E4M3: FP8 inputs (sm_89,
+  /// sm_90 through mma.sync; docs/fp8.md): A row-major and B as N x K
+  /// (b_col_major = true, PyTorch Linear weights), K a multiple of 16; the
+  /// bias is then bf16; scaled by `scale` (MatmulArgs::scale_a / scale_b).
   DType dtype = DType::BF16;
+  /// FP8 only: B's element type when it differs from A's (DType::E5M2).
+  std::optional<DType> b_dtype;
+  /// FP8 inputs only: how MatmulArgs::scale_a / scale_b scale A and B.
+  ScaleMode scale = ScaleMode::PerTensor;
+  /// FP8 (E4M3) output only: also write max |value| over all of D, taken
+  /// before scale_d and the quantisation, to MatmulArgs::amax (one float).
+  bool amax = false;
   /// Add a per-column bias (N values in `dtype`) before the activation.
   bool bias = false;
   /// Names the activation reads as per-row / per-column f32 vectors that
@@ -90,7 +100,8 @@ struct MatmulOptions {
   /// mma.sync kernels only: on Hopper such an op runs the sm_90 kernel
   /// (Unsupported when Arch::Sm90a is forced: the wgmma kernel has no aux).
   bool aux = false;
-  /// Element type of D, C and aux; default: `dtype`.
+  /// Element type of D, C and aux; default: `dtype`. DType::E4M3 (FP8
+  /// inputs only): D = satfinite_e4m3(value * scale_d), no C and no aux.
   std::optional<DType> out_dtype;
   /// B is N x K (a PyTorch Linear weight) instead of K x N.
   bool b_col_major = false;
@@ -168,6 +179,21 @@ struct MatmulArgs {
   /// Elements between the bias vectors of consecutive experts (grouped ops;
   /// kPackedStride: N; 0: one bias shared by every expert).
   long long stride_bias = kPackedStride;
+  /// FP8 ops only (MatmulOptions::dtype E4M3; docs/fp8.md), device f32.
+  /// D = act(alpha * scale_a * scale_b * (A·B) + bias + ...).
+  /// ScaleMode::PerTensor: one float each, null = 1.0.
+  /// ScaleMode::Block128 (both required): scale_a is float[ceil(K/128)][M]
+  /// (K-block-major, M contiguous; per batch stride ceil(K/128)*M), scale_b
+  /// is float[ceil(N/128)][ceil(K/128)] per batch (block (n/128, k/128) of B
+  /// as N x K).
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  /// FP8 output only: D = satfinite_e4m3(value * scale_d); null = 1.0.
+  const float* scale_d = nullptr;
+  /// MatmulOptions::amax only: receives max |value| over all of D (before
+  /// scale_d and the quantisation); the launch zeroes it first, in stream
+  /// order (a cuMemsetD32Async: capturable in a CUDA graph).
+  float* amax = nullptr;
 };
 
 /// What compiling one kernel variant produced (no GPU needed).

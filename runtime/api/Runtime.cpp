@@ -19,6 +19,7 @@ Expected<void> check_options(const MatmulOptions& o, dsl::InputKind inputs) {
   if (o.dtype == DType::F32)
     return invalid("dtype f32 is not a tensor-core input type: A and B must be bf16 or f16 "
                    "(out_dtype may be f32)");
+  if (auto ok = ops::check_fp8_options(o); !ok) return ok;
   if (gated && (o.bias || o.residual))
     return invalid(fmt::format("activation '{}' is gated (gate, up): a gated op takes no bias or "
                                "residual; fold a bias into the weights",
@@ -97,6 +98,9 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   spec.expression = options.activation;
   spec.input_type = options.dtype;
   spec.output_type = options.out_dtype.value_or(options.dtype);
+  spec.b_type = options.b_dtype;
+  spec.scale = options.scale;
+  spec.amax = options.amax;
   spec.b_col_major = options.b_col_major;
   spec.bias = options.bias;
   spec.residual = options.residual;
@@ -117,7 +121,8 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   // Run the whole pipeline once now: an activation or forced tile it rejects
   // fails here, not at the first launch; and it fixes the parameter order.
   compiler::KernelSpec check = spec;
-  check.arch = options.arch.value_or(compiler::Arch::Sm80);
+  // An FP8 op is checked on sm_89 when no architecture is forced (sm_80 has no FP8).
+  check.arch = options.arch.value_or(is_fp8(options.dtype) ? compiler::Arch::Sm89 : compiler::Arch::Sm80);
   if (options.tile) {  // a tile the target's template cannot build fails here
     auto forced = state->tile_for(check.arch, 0, 0, 0);
     if (!forced) return forced.take_error();
@@ -140,7 +145,9 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   operands.bias = options.bias;
   operands.residual = options.residual;
   operands.aux = options.aux;
-  operands.output_bytes = spec.output_type == DType::F32 ? 4 : 2;
+  operands.output_bytes = dtype_bytes(spec.output_type);
+  operands.input_bytes = dtype_bytes(spec.input_type);
+  operands.fp8 = {is_fp8(spec.input_type), options.scale, is_fp8(spec.output_type), options.amax};
   operands.row_inputs = options.row_inputs;
   operands.col_inputs = options.col_inputs;
 

@@ -23,6 +23,11 @@ Expected<MatmulOp> Runtime::matmul_backward(const MatmulOptions& options) const 
   const bool gated = resolved->analysis.inputs == dsl::InputKind::Gated;
   if (options.dtype == DType::F32)
     return invalid("dtype f32 is not a tensor-core input type: dY and W must be bf16 or f16");
+  if (is_fp8(options.dtype) || is_fp8(options.out_dtype.value_or(options.dtype)) || options.b_dtype ||
+      options.amax || options.scale != ScaleMode::PerTensor)
+    return make_error(ErrorCode::Unsupported,
+                      "the backward GEMM has no FP8 path yet: create it with bf16 or f16 inputs and output "
+                      "(and no b_dtype, scale or amax)");
   if (!options.row_inputs.empty() || !options.col_inputs.empty())
     return make_error(ErrorCode::Unsupported,
                       "row_inputs / col_inputs are not supported by the backward GEMM yet: create the "

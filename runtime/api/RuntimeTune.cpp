@@ -79,6 +79,10 @@ Expected<std::vector<TuneSummary>> Runtime::tune(const MatmulOp& op, std::span<c
     return make_error(ErrorCode::Unsupported,
                       "tuning an op with row_inputs / col_inputs is not supported yet: it launches with the "
                       "heuristic tile or MatmulOptions::tile");
+  if (state.operands.fp8.fp8)
+    return make_error(ErrorCode::Unsupported,
+                      "tuning an FP8 op is not supported yet: it launches with the heuristic tile or "
+                      "MatmulOptions::tile");
   if (state.options.tile)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("the op for '{}' forces tile {}: there is nothing to tune (create "

@@ -8,10 +8,15 @@
 namespace tilefuse::ops {
 namespace {
 
-/// 16 bytes = one cp.async chunk / vector store; 8 elements of 16 bits.
+/// 16 bytes = one cp.async chunk / vector store; 8 elements of 16 bits
+/// (16 FP8 elements: rows and batches of FP8 tensors start on 16 bytes too).
 constexpr std::uintptr_t kTensorAlign = 16;
 constexpr std::uintptr_t kBiasAlign = 8;
 constexpr long long kElementMultiple = 8;
+constexpr long long kFp8ElementMultiple = 16;
+
+/// The element multiple of the rows of a tensor of `bytes`-byte elements.
+constexpr long long element_multiple(int bytes) { return bytes == 1 ? kFp8ElementMultiple : kElementMultiple; }
 
 Error invalid(std::string message) { return make_error(ErrorCode::InvalidInput, std::move(message)); }
 
@@ -40,16 +45,16 @@ Expected<void> check_alignment(const char* name, const void* pointer, std::uintp
 
 /// Resolves a leading dimension (0 = `packed`) and checks it.
 Expected<long long> leading_dimension(const char* name, long long given, long long packed,
-                                      const char* what) {
+                                      const char* what, long long multiple = kElementMultiple) {
   const long long ld = given == 0 ? packed : given;
   if (ld < packed)
     return invalid(fmt::format("{} = {} is smaller than {} ({}); pass 0 for the packed value",
                                name, ld, what, packed));
-  if (ld % kElementMultiple != 0)
+  if (ld % multiple != 0)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("{} = {} is not a multiple of {} elements; every row must start on "
                                   "a 16-byte boundary: pad the rows to a multiple of {} elements",
-                                  name, ld, kElementMultiple, kElementMultiple));
+                                  name, ld, multiple, multiple));
   return ld;
 }
 
@@ -57,7 +62,7 @@ Expected<long long> leading_dimension(const char* name, long long given, long lo
 /// output (`written`) cannot broadcast: with stride 0 every batch would
 /// write the same memory, concurrently.
 Expected<long long> batch_stride(const char* name, long long given, long long packed, int batch,
-                                 bool written) {
+                                 bool written, long long multiple = kElementMultiple) {
   if (batch == 1) return packed;  // never read
   const long long stride = given == kPackedStride ? packed : given;
   if (stride < 0)
@@ -69,11 +74,11 @@ Expected<long long> batch_stride(const char* name, long long given, long long pa
                                "matrix; pass kPackedStride (packed) or a stride of at least rows x "
                                "leading dimension ({} elements when packed)",
                                name, batch, packed));
-  if (stride % kElementMultiple != 0)
+  if (stride % multiple != 0)
     return make_error(ErrorCode::Unsupported,
                       fmt::format("{} = {} is not a multiple of {} elements; every batch must start "
                                   "on a 16-byte boundary",
-                                  name, stride, kElementMultiple));
+                                  name, stride, multiple));
   return stride;
 }
 
@@ -139,10 +144,12 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
   p.alpha = args.alpha;
   p.beta = args.beta;
 
-  auto lda = leading_dimension("lda", args.lda, s.k, "K");
+  const long long in_multiple = element_multiple(operands.input_bytes);
+  const long long out_multiple = element_multiple(operands.output_bytes);
+  auto lda = leading_dimension("lda", args.lda, s.k, "K", in_multiple);
   if (!lda) return lda.take_error();
   auto ldb = leading_dimension("ldb", args.ldb, b_cols,
-                               operands.b_col_major ? "K (B is N x K)" : "the width of B");
+                               operands.b_col_major ? "K (B is N x K)" : "the width of B", in_multiple);
   if (!ldb) return ldb.take_error();
   // Gated pre-activations come in pairs: aux = [gate | up] (forward with aux,
   // backward input) and, backward, D = [dgate | dup]: 2N columns per row.
@@ -151,7 +158,7 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
   const long long d_width = operands.gated_backward ? 2 * s.n : s.n;
   const char* aux_what = paired_aux ? "2N = [gate | up]" : "N";
   auto ldd = leading_dimension("ldd", args.ldd, d_width,
-                               operands.gated_backward ? "2N = [dgate | dup]" : "N");
+                               operands.gated_backward ? "2N = [dgate | dup]" : "N", out_multiple);
   if (!ldd) return ldd.take_error();
   p.lda = *lda;
   p.ldb = *ldb;
@@ -173,14 +180,15 @@ Expected<GemmParams> make_gemm_params(const GemmOperands& operands, const Matmul
     long long given, packed;
     long long* out;
     bool written;
-  } strides[] = {{"stride_a", args.stride_a, s.m * p.lda, &p.batch_stride_a, false},
-                 {"stride_b", args.stride_b, b_rows * p.ldb, &p.batch_stride_b, false},
-                 {"stride_c", args.stride_c, s.m * p.ldc, &p.batch_stride_c, false},
-                 {"stride_d", args.stride_d, s.m * p.ldd, &p.batch_stride_d, true},
+    long long multiple;
+  } strides[] = {{"stride_a", args.stride_a, s.m * p.lda, &p.batch_stride_a, false, in_multiple},
+                 {"stride_b", args.stride_b, b_rows * p.ldb, &p.batch_stride_b, false, in_multiple},
+                 {"stride_c", args.stride_c, s.m * p.ldc, &p.batch_stride_c, false, kElementMultiple},
+                 {"stride_d", args.stride_d, s.m * p.ldd, &p.batch_stride_d, true, out_multiple},
                  {"stride_aux", args.stride_aux, s.m * p.ld_aux, &p.batch_stride_aux,
-                  operands.aux && !operands.aux_is_input}};
+                  operands.aux && !operands.aux_is_input, kElementMultiple}};
   for (const auto& st : strides) {
-    auto value = batch_stride(st.name, st.given, st.packed, args.batch, st.written);
+    auto value = batch_stride(st.name, st.given, st.packed, args.batch, st.written, st.multiple);
     if (!value) return value.take_error();
     *st.out = *value;
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/ops/Fp8Arguments.h"
 #include "runtime/ops/GemmParams.h"
 #include "tilefuse/error.hpp"
 #include "tilefuse/tilefuse.hpp"
@@ -25,7 +26,9 @@ struct GemmOperands {
   bool gated_backward = false;
   /// The backward GEMMs read aux (z, or [gate | up]); forward ops write it.
   bool aux_is_input = false;
-  int output_bytes = 2;     ///< 2 (bf16/f16) or 4 (f32)
+  int output_bytes = 2;     ///< 1 (e4m3), 2 (bf16/f16) or 4 (f32)
+  int input_bytes = 2;      ///< 1 (FP8: e4m3 / e5m2) or 2 (bf16/f16), A and B
+  Fp8Operands fp8;          ///< FP8 inputs: scale mode, output, amax
   /// Declared row / column inputs (MatmulOptions::row_inputs / col_inputs).
   std::vector<std::string> row_inputs, col_inputs;
 };

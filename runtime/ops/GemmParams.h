@@ -15,7 +15,9 @@
 //
 // An activation with declared row/column inputs (R row, C column) appends
 // TfOperandVectors at that size: max(R,1) pointers, max(R,1) batch strides,
-// max(C,1) pointers, max(C,1) batch strides (8 bytes each).
+// max(C,1) pointers, max(C,1) batch strides (8 bytes each). An FP8 op
+// (TF_GEMM_FP8) appends TfFp8Params after it (after TfGroupedParams when
+// grouped): scale_a, scale_b, scale_d, amax (4 pointers, 32 bytes).
 #pragma once
 
 #include <algorithm>
@@ -92,18 +94,37 @@ constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows,
 }
 static_assert(kernel_params_bytes(0, 1, 1) == 176 + 32 && kernel_params_bytes(3, 0, 2) == 184 + 48);
 
+/// TfFp8Params: the FP8 scales and amax of one launch (device pointers).
+struct Fp8Params {
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_d = nullptr;
+  float* amax = nullptr;
+};
+static_assert(sizeof(Fp8Params) == 32 && offsetof(Fp8Params, amax) == 24);
+
+/// sizeof(TfFp8Params) when the kernel has it (an FP8 op), else 0.
+constexpr std::size_t fp8_params_bytes(bool fp8) { return fp8 ? sizeof(Fp8Params) : 0; }
+
+/// sizeof(TfGemmParams) with row/column inputs and, for an FP8 op, TfFp8Params.
+constexpr std::size_t kernel_params_bytes(std::size_t parameter_count, int rows, int cols, bool fp8) {
+  return kernel_params_bytes(parameter_count, rows, cols) + fp8_params_bytes(fp8);
+}
+static_assert(kernel_params_bytes(0, 0, 0, true) == 176 + 32 && kernel_params_bytes(1, 1, 0, true) == 176 + 32 + 32);
+
 /// The bytes of one TfGemmParams, aligned like it; passed as the kernel's
 /// single argument (cuLaunchKernel copies `size` bytes from `bytes`).
 struct KernelParamBuffer {
   alignas(kGemmParamsAlign) std::byte bytes[kernel_params_bytes(kMaxEpilogueParams, kMaxRowColInputs,
-                                                                kMaxRowColInputs)];
+                                                                kMaxRowColInputs, /*fp8=*/true)];
   std::size_t size = 0;
 };
 
 /// Lays out `params` followed by `epilogue_values` (at most
 /// kMaxEpilogueParams; the caller checks), then `vectors` when it declares
-/// any, into `out`; padding bytes are zero.
+/// any, then `*fp8` when given (an FP8 op), into `out`; padding bytes are zero.
 void pack_kernel_params(const GemmParams& params, std::span<const float> epilogue_values,
-                        KernelParamBuffer& out, const OperandVectors& vectors = {});
+                        KernelParamBuffer& out, const OperandVectors& vectors = {},
+                        const Fp8Params* fp8 = nullptr);
 
 }  // namespace tilefuse::ops

@@ -18,6 +18,20 @@ std::string prologue(const compiler::CompiledEpilogue& epilogue) {
                      epilogue.cuda);
 }
 
+/// FP8 inputs: TF_GEMM_FP8 (which adds TfFp8Params to TfGemmParams) and the
+/// FP8 constants of gemm_sm80.cuh; nothing for a 16-bit op, whose source
+/// (and so its kernel-cache key) stays as it was.
+std::string fp8_config(const compiler::KernelSpec& spec) {
+  if (!compiler::is_fp8(spec.input_type)) return "";
+  return fmt::format(
+      "#define TF_GEMM_FP8 1\n"
+      "struct TfFp8Config {{\n"
+      "  static constexpr bool kBE5M2 = {}, kBlock128 = {}, kOutE4M3 = {}, kAmax = {};\n"
+      "}};\n",
+      cpp_bool(spec.b_type == compiler::DType::E5M2), cpp_bool(spec.scale == compiler::ScaleMode::Block128),
+      cpp_bool(spec.output_type == compiler::DType::E4M3), cpp_bool(spec.amax));
+}
+
 }  // namespace
 
 std::string gemm_kernel_source(const compiler::KernelSpec& spec,
@@ -34,14 +48,19 @@ std::string gemm_kernel_source(const compiler::KernelSpec& spec,
       "  static constexpr int kGateInterleave = {};\n"
       "}};\n",
       t.block_m, t.block_n, t.block_k, t.warp_m, t.warp_n, t.stages, t.group_m,
-      cpp_bool(spec.input_type == compiler::DType::BF16), cpp_bool(spec.b_col_major), cpp_bool(spec.bias),
-      cpp_bool(spec.residual), cpp_bool(spec.aux), spec.gate_interleave);
+      cpp_bool(spec.input_type == compiler::DType::BF16 || compiler::is_fp8(spec.input_type)),
+      cpp_bool(spec.b_col_major), cpp_bool(spec.bias), cpp_bool(spec.residual), cpp_bool(spec.aux),
+      spec.gate_interleave);
+  config = fp8_config(spec) + config;
   // The host sizes the launch's dynamic shared memory itself; a template
   // change that is not mirrored there must fail here, not corrupt memory.
   const bool gated = epilogue.inputs == dsl::InputKind::Gated;
   const compiler::Mainloop mainloop = compiler::make_target(spec.arch)->mainloop();
   const long long shared = compiler::tile_shared_bytes(mainloop, t, gated);
   if (mainloop == compiler::Mainloop::WgmmaWarpSpecialized) {
+    if (compiler::is_fp8(spec.input_type))  // the launch and build_fused_kernel refuse it first
+      return prologue(epilogue) + config +
+             "#error \"FP8 inputs on sm_90a (gemm_sm90.cuh, wgmma) are not yet supported: compile for sm_90\"\n";
     const WgmmaShape wgmma{t.warp_n, spec.input_type == compiler::DType::BF16, !spec.b_col_major};
     return prologue(epilogue) + config + "\n" + wgmma_wrapper_source(wgmma) +
            "\n#include \"tilefuse/gemm_sm90.cuh\"\n" +

@@ -38,7 +38,9 @@ Expected<void> check_loadable(compiler::Arch arch, compiler::Arch device_arch, i
 
 compiler::Arch MatmulState::launch_arch(compiler::Arch device_arch) const {
   if (options.arch) return *options.arch;
-  if (device_arch == compiler::Arch::Sm90a && !backward && !ops::sm90a_kernel_serves(operands))
+  // FP8 inputs run the sm_90 mma.sync kernel on Hopper (no FP8 wgmma path yet).
+  if (device_arch == compiler::Arch::Sm90a && !backward &&
+      (operands.fp8.fp8 || !ops::sm90a_kernel_serves(operands)))
     return compiler::Arch::Sm90;
   return device_arch;
 }
@@ -59,9 +61,13 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
       // from before the wgmma kernel) is ignored, not compiled into an error.
       if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
-    // The target's heuristic knows one accumulator set; a gated op has two.
+    // The target's heuristic knows one accumulator set; a gated op has two,
+    // and so has a Block128 FP8 op (the k-tile's partial sums).
     compiler::TileConfig tile = target.default_tile(m, n, k);
-    if (operands.gated) tile = compiler::fit_tile_to_gated(target, tile);
+    if (operands.fp8.scale == ScaleMode::Block128)
+      tile = ops::fit_tile_to_block128(target, tile);
+    else if (operands.gated)
+      tile = compiler::fit_tile_to_gated(target, tile);
     if (target.mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
       tile = ops::sm90_schedule_for_tile_count(tile, m, n, batch, sm_count);
     return tile;
@@ -73,6 +79,12 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("MatmulOptions::tile {} cannot be built for {}: {}", compiler::to_string(tile),
                                   compiler::to_string(arch), *why));
+  if (operands.fp8.scale == ScaleMode::Block128 && 64 % tile.block_k != 0)
+    return make_error(ErrorCode::InvalidInput,
+                      fmt::format("MatmulOptions::tile {}: with scale = block128 a k-tile must lie in one "
+                                  "128-wide K block: block_k (16-bit slots, 2 FP8 values each) must divide "
+                                  "64 (16, 32 or 64)",
+                                  compiler::to_string(tile)));
   return tile;
 }
 
@@ -88,6 +100,8 @@ Expected<ops::GemmVariant*> MatmulState::variant(compiler::Arch arch, const comp
     std::lock_guard lock(mutex);
     if (ops::GemmVariant* known = find()) return known;
   }
+  if (operands.fp8.fp8)  // before NVRTC would reject the FP8 mma for the target
+    if (auto ok = ops::check_fp8_arch(arch); !ok) return ok.take_error();
   // The sm_90a kernel's TMA boxes cannot load every interleaved weight layout:
   // say so before NVRTC stops at the template's static_assert.
   if (!backward && targets[static_cast<size_t>(arch)]->mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
@@ -117,6 +131,8 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!params) return params.take_error();
   auto vectors = ops::make_operand_vectors(operands, args);
   if (!vectors) return vectors.take_error();
+  auto fp8 = ops::make_fp8_params(operands.fp8, args);
+  if (!fp8) return fp8.take_error();
   if (values.size() != parameters.size())
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("activation '{}' takes {} runtime parameter(s) but {} value(s) "
@@ -154,7 +170,16 @@ Expected<void> MatmulState::launch(CUstream stream, const MatmulArgs& args,
   if (!kernel) return kernel.take_error();
 
   ops::KernelParamBuffer buffer;
-  ops::pack_kernel_params(*params, values, buffer, *vectors);
+  ops::pack_kernel_params(*params, values, buffer, *vectors, operands.fp8.fp8 ? &*fp8 : nullptr);
+  if (operands.fp8.amax) {
+    // The kernel reduces into amax with atomicMax: it starts at 0, in stream
+    // order (a memset node when captured in a graph).
+    auto api = runtime::driver();
+    if (!api) return api.take_error();
+    if (CUresult r = (*api)->cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(args.amax), 0u, 1, stream);
+        r != CUDA_SUCCESS)
+      return runtime::driver_error(**api, r, "cuMemsetD32Async(MatmulArgs::amax, 0, 1) before the FP8 GEMM");
+  }
   if (wgmma) {
     auto api = runtime::driver();
     if (!api) return api.take_error();

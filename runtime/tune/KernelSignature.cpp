@@ -32,6 +32,11 @@ std::string kernel_signature(const compiler::KernelSpec& spec) {
   append_field(bytes, fmt::format("b_col_major={} bias={} residual={} aux={} gate_interleave={}",
                                   spec.b_col_major, spec.bias, spec.residual, spec.aux,
                                   spec.gate_interleave));
+  // FP8 ops only, so that every earlier signature (and tuning record) stays valid.
+  if (compiler::is_fp8(spec.input_type))
+    append_field(bytes, fmt::format("b_type={} scale={} amax={}",
+                                    compiler::to_string(spec.b_type.value_or(spec.input_type)),
+                                    compiler::to_string(spec.scale), spec.amax));
   return fmt::format("{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
 }
 
@@ -45,6 +50,9 @@ std::string kernel_description(const compiler::KernelSpec& spec) {
   if (spec.residual) text += " residual";
   if (spec.aux) text += " aux";
   if (spec.gate_interleave > 0) text += fmt::format(" gate_interleave={}", spec.gate_interleave);
+  if (spec.b_type) text += fmt::format(" b_type={}", compiler::to_string(*spec.b_type));
+  if (spec.scale != compiler::ScaleMode::PerTensor) text += fmt::format(" scale={}", compiler::to_string(spec.scale));
+  if (spec.amax) text += " amax";
   return text;
 }
 

@@ -32,6 +32,21 @@ struct TfGroupedParams {
 };
 #endif
 
+#if defined(TF_GEMM_FP8)
+// FP8 inputs (tilefuse/gemm_sm80.cuh, docs/fp8.md): device f32 scales and the
+// amax output. Per-tensor: one float each, null = 1. Block128: scale_a is
+// [ceil(K/128)][M] per batch, scale_b [ceil(N/128)][ceil(K/128)] per batch.
+// scale_d (FP8 output): D = satfinite_e4m3(value * scale_d), null = 1. amax:
+// max |value| over D, zeroed by the launch before the kernel. Follows
+// TfOperandVectors and TfGroupedParams when they exist.
+struct TfFp8Params {
+  const float* scale_a;
+  const float* scale_b;
+  const float* scale_d;
+  float* amax;
+};
+#endif
+
 struct TfGemmParams {
   const unsigned short* a;       // M x K, row-major, leading dimension lda
   const unsigned short* b;       // B: K x N row-major (ldb) or N x K (col-major B, ldb);
@@ -52,6 +67,9 @@ struct TfGemmParams {
 #if defined(TF_GEMM_GROUPED)
   TfGroupedParams grouped;       // grouped GEMM (only for a grouped op)
 #endif
+#if defined(TF_GEMM_FP8)
+  TfFp8Params fp8;               // FP8 scales and amax (only for FP8 inputs)
+#endif
 };
 
 // The layout the host packs (runtime/ops/GemmParams.h, kernel_params_bytes):
@@ -64,11 +82,28 @@ constexpr unsigned long long kTfGemmParamsEpilogueOffset = 7 * 8 + 13 * 8 + 2 * 
 static_assert(sizeof(void*) == 8 && sizeof(long long) == 8 && sizeof(float) == 4,
               "TfGemmParams assumes 64-bit pointers (as the host's GemmParams)");
 static_assert(alignof(TfGemmParams) == 8, "TfGemmParams is 8-byte aligned (kGemmParamsAlign)");
+// The optional trailing blocks, each a multiple of 8 bytes, in this order.
 #if defined(TF_EPILOGUE_ROW_INPUTS)
-static_assert(sizeof(TfGemmParams) ==
-                  (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8 + sizeof(TfOperandVectors),
-              "TfGemmParams: 168 bytes of fixed fields, TfEpilogueParams, padding to 8, then "
-              "TfOperandVectors (runtime/ops/GemmParams.h packs exactly this)");
+constexpr unsigned long long kTfOperandVectorsBytes = sizeof(TfOperandVectors);
+#else
+constexpr unsigned long long kTfOperandVectorsBytes = 0;
+#endif
+#if defined(TF_GEMM_GROUPED)
+constexpr unsigned long long kTfGroupedParamsBytes = sizeof(TfGroupedParams);
+#else
+constexpr unsigned long long kTfGroupedParamsBytes = 0;
+#endif
+#if defined(TF_GEMM_FP8)
+constexpr unsigned long long kTfFp8ParamsBytes = sizeof(TfFp8Params);
+static_assert(sizeof(TfFp8Params) == 32, "TfFp8Params: 4 pointers (runtime/ops/GemmParams.h, Fp8Params)");
+#else
+constexpr unsigned long long kTfFp8ParamsBytes = 0;
+#endif
+static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8 +
+                                          kTfOperandVectorsBytes + kTfGroupedParamsBytes + kTfFp8ParamsBytes,
+              "TfGemmParams: 168 bytes of fixed fields, TfEpilogueParams, padding to 8, then the optional "
+              "TfOperandVectors, TfGroupedParams, TfFp8Params (runtime/ops/GemmParams.h packs exactly this)");
+#if defined(TF_EPILOGUE_ROW_INPUTS)
 static_assert(sizeof(TfOperandVectors) ==
                   16 * (TF_OPERAND_SLOTS(TF_EPILOGUE_ROW_INPUTS) + TF_OPERAND_SLOTS(TF_EPILOGUE_COL_INPUTS)),
               "TfOperandVectors: a pointer and a stride per slot");
@@ -92,8 +127,4 @@ __device__ __forceinline__ void load_column_operands(const TfGemmParams& p, long
       values[k][j] = col + j < p.n ? p.operands.col[k][batch * p.operands.col_batch_stride[k] + col + j] : 0.0f;
 }
 }  // namespace tf
-#else
-static_assert(sizeof(TfGemmParams) == (kTfGemmParamsEpilogueOffset + sizeof(TfEpilogueParams) + 7) / 8 * 8,
-              "TfGemmParams: 168 bytes of fixed fields, then TfEpilogueParams, rounded up to 8 "
-              "(runtime/ops/GemmParams.h packs exactly this)");
 #endif

@@ -13,7 +13,10 @@
 //     compiler/Target/CudaEmitter.cpp), with TF_EPILOGUE_VEC == 4;
 //   - struct TfGemmConfig { static constexpr ... } with the tile parameters:
 //       kBlockM, kBlockN, kBlockK, kWarpM, kWarpN, kStages, kGroupM,
-//       kInputBf16, kBColMajor, kHasBias, kHasResidual, kHasAux, kGateInterleave.
+//       kInputBf16, kBColMajor, kHasBias, kHasResidual, kHasAux, kGateInterleave;
+//   - FP8 inputs (sm_89, sm_90): #define TF_GEMM_FP8 1 and struct TfFp8Config
+//     (tilefuse/gemm_sm80_fp8.cuh): e4m3 A, e4m3/e5m2 B (N x K), per-tensor or
+//     Block128 scales, bf16 bias, e4m3 output with amax.
 //
 // Data path per k-tile: cp.async (16 B, zero-filled past M/N/K) → swizzled
 // shared memory ring of kStages tiles → ldmatrix → mma.sync.m16n8k16 (fp32
@@ -23,8 +26,8 @@
 // row segments.
 //
 // Preconditions the host checks (runtime/ops/GemmArguments.cpp): 16-byte aligned
-// A, B, D, C, aux; lda, ldb, ldc, ldd, ld_aux multiples of 8 elements; bias
-// 8-byte aligned. Any M, N, K >= 1.
+// A, B, D, C, aux; lda, ldb, ldc, ldd, ld_aux multiples of 8 elements (16 for
+// FP8 tensors); bias 8-byte aligned. Any M, N, K >= 1 (FP8: K % 16 == 0).
 #pragma once
 
 #include "tilefuse/ptx_sm80.cuh"
@@ -42,12 +45,17 @@ constexpr int kWarpsM = kBM / kWM, kWarpsN = kBN / kWN;
 constexpr int kThreads = kWarpsM * kWarpsN * 32;
 constexpr int kMI = kWM / 16;     // m16 tiles per warp
 constexpr int kNI = kWN / 8;      // n8 tiles per warp
-constexpr int kKSteps = kBK / 16; // k16 steps per k-tile
+constexpr int kKSteps = kBK / 16; // k16 steps per k-tile (FP8: k32, 16 slots of two values)
 constexpr bool kGated = TF_EPILOGUE_GATED != 0;
 #if defined(TF_EPILOGUE_GRAD) && TF_EPILOGUE_GRAD
 constexpr bool kBackward = true;
 #else
 constexpr bool kBackward = false;
+#endif
+#if defined(TF_GEMM_FP8)
+constexpr bool kFp8 = true;
+#else
+constexpr bool kFp8 = false;
 #endif
 // A gated forward multiplies by W_gate and W_up; a gated backward has one
 // product dH = alpha·A·B and reads gate and up from aux.
@@ -295,6 +303,13 @@ __device__ __forceinline__ void load_b_fragments(unsigned (&frag)[kNI][2], unsig
 
 }  // namespace tf::sm80
 
+#if defined(TF_GEMM_FP8)
+#include "tilefuse/gemm_sm80_fp8.cuh"
+#define TF_SM80_FP8_CONSTANT(name) Fp8Cfg::name
+#else
+#define TF_SM80_FP8_CONSTANT(name) false
+#endif
+
 extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     tf_gemm(const TfGemmParams p) {
   using namespace tf;
@@ -305,10 +320,16 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   block_origin(p, m0, n0);
   if (m0 >= p.m || n0 >= p.n) return;
   const long long batch = blockIdx.y;
-  const unsigned short* a = p.a + batch * p.batch_stride_a;
-  const unsigned short* b_ops[2] = {p.b + batch * p.batch_stride_b,
-                                    kNumB == 2 && Cfg::kGateInterleave == 0 ? p.b_up + batch * p.batch_stride_b
-                                                                        : p.b + batch * p.batch_stride_b};
+  // The mainloop counts K, leading dimensions and batch strides of A and B in
+  // 16-bit slots: one element, or two FP8 values (the host checks K % 16,
+  // lda, ldb and the strides % 16 for FP8, so the halves are exact).
+  constexpr long long kPerSlot = kFp8 ? 2 : 1;
+  const long long k_slots = p.k / kPerSlot, lda = p.lda / kPerSlot, ldb = p.ldb / kPerSlot;
+  const long long stride_b = p.batch_stride_b / kPerSlot;
+  const unsigned short* a = p.a + batch * (p.batch_stride_a / kPerSlot);
+  const unsigned short* b_ops[2] = {p.b + batch * stride_b,
+                                    kNumB == 2 && Cfg::kGateInterleave == 0 ? p.b_up + batch * stride_b
+                                                                        : p.b + batch * stride_b};
 
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int warp_m = warp / kWarpsN, warp_n = warp % kWarpsN;
@@ -329,18 +350,32 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
 #pragma unroll
         for (int r = 0; r < 4; ++r) acc[w][mi][ni][r] = 0.0f;
 
-  const int k_tiles = static_cast<int>((p.k + kBK - 1) / kBK);
+  const int k_tiles = static_cast<int>((k_slots + kBK - 1) / kBK);
   KContiguousCopy<kBM, true> a_copy;
-  a_copy.init(a, p.lda, p.m, ARows{m0});
+  a_copy.init(a, lda, p.m, ARows{m0});
   BTileCopy b_copy[kNumB];
 #pragma unroll
-  for (int w = 0; w < kNumB; ++w) b_copy[w].init(b_ops[w], p.ldb, p.n, BRows{n0, w});
+  for (int w = 0; w < kNumB; ++w) b_copy[w].init(b_ops[w], ldb, p.n, BRows{n0, w});
   auto load_stage = [&](int stage, int k_tile) {
     const long long k0 = static_cast<long long>(k_tile) * kBK;
-    a_copy.copy(s_a(stage), k0, p.k, p.lda, ARows{m0});
+    a_copy.copy(s_a(stage), k0, k_slots, lda, ARows{m0});
 #pragma unroll
-    for (int w = 0; w < kNumB; ++w) b_copy[w].copy(s_b(w, stage), k0, p.k, p.ldb, BRows{n0, w});
+    for (int w = 0; w < kNumB; ++w) b_copy[w].copy(s_b(w, stage), k0, k_slots, ldb, BRows{n0, w});
   };
+  // Block128 (FP8): each k-tile's MMAs accumulate into `part`, promoted into
+  // `acc` with that k-tile's scales (gemm_sm80_fp8.cuh).
+  constexpr bool kBlock128 = TF_SM80_FP8_CONSTANT(kBlock128);
+  [[maybe_unused]] float part[kBlock128 ? kNumB : 1][kBlock128 ? kMI : 1][kBlock128 ? kNI : 1][4];
+  if constexpr (kBlock128) {
+#pragma unroll
+    for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < kNI; ++ni)
+#pragma unroll
+          for (int r = 0; r < 4; ++r) part[w][mi][ni][r] = 0.0f;
+  }
 
   // Prologue: kStages - 1 tiles in flight. Every iteration commits exactly one
   // group (possibly empty) so wait_group counts stay uniform. Rolled: it runs
@@ -359,6 +394,10 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     cp_async_commit();
 
     const int stage = kt % kStages;
+#if defined(TF_GEMM_FP8)
+    [[maybe_unused]] Block128Scales scales;
+    if constexpr (kBlock128) scales.load(p, batch, m0, n0, warp_m, warp_n, lane, kt);
+#endif
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks) {
       unsigned a_frag[kMI][4];
@@ -370,11 +409,36 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
 #pragma unroll
         for (int mi = 0; mi < kMI; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < kNI; ++ni) mma_m16n8k16<Cfg::kInputBf16>(acc[w][mi][ni], a_frag[mi], b_frag[ni]);
+          for (int ni = 0; ni < kNI; ++ni) {
+#if defined(TF_GEMM_FP8)
+            if constexpr (kBlock128)
+              mma_m16n8k32_fp8<Fp8Cfg::kBE5M2>(part[w][mi][ni], a_frag[mi], b_frag[ni]);
+            else
+              mma_m16n8k32_fp8<Fp8Cfg::kBE5M2>(acc[w][mi][ni], a_frag[mi], b_frag[ni]);
+#else
+            mma_m16n8k16<Cfg::kInputBf16>(acc[w][mi][ni], a_frag[mi], b_frag[ni]);
+#endif
+          }
       }
     }
+#if defined(TF_GEMM_FP8)
+    if constexpr (kBlock128) scales.promote(acc, part);
+#endif
   }
   cp_async_wait<0>();
+#if defined(TF_GEMM_FP8)
+  if constexpr (!kBlock128) {  // per-tensor: the product of the two scales, once
+    const float scale = per_tensor_scale(p);
+#pragma unroll
+    for (int w = 0; w < kNumB; ++w)
+#pragma unroll
+      for (int mi = 0; mi < kMI; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < kNI; ++ni)
+#pragma unroll
+          for (int r = 0; r < 4; ++r) acc[w][mi][ni][r] *= scale;
+  }
+#endif
 
   // ---- fused epilogue ------------------------------------------------------
   // Each warp parks its fp32 accumulators in its own slice of shared memory
@@ -400,7 +464,14 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
       }
   __syncwarp();
 
-  void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * TF_EPILOGUE_OUT_BYTES;
+  // An e4m3 D has 1-byte elements; the epilogue's values are fp32 then.
+  constexpr bool kOutE4M3 = TF_SM80_FP8_CONSTANT(kOutE4M3);
+  constexpr long long kOutBytes = kOutE4M3 ? 1 : TF_EPILOGUE_OUT_BYTES;
+  void* d = static_cast<char*>(p.d) + batch * p.batch_stride_d * kOutBytes;
+#if defined(TF_GEMM_FP8)
+  [[maybe_unused]] const float scale_d = kOutE4M3 && p.fp8.scale_d ? *p.fp8.scale_d : 1.0f;
+  [[maybe_unused]] unsigned amax_bits = 0;  // max |value| of this lane's outputs, as float bits
+#endif
   const long long warp_row0 = m0 + warp_m * kWM, warp_col0 = n0 + warp_n * kWN;
 #if defined(TF_EPILOGUE_ROW_INPUTS)
   // A lane walks one fixed group of 4 columns (32 lanes x 4 = 128 columns per
@@ -482,6 +553,16 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     out = tf_epilogue(x, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #endif
 #undef TF_EPILOGUE_OPERANDS_ARG
+#if defined(TF_GEMM_FP8)
+    if constexpr (kOutE4M3) {
+      store_e4m3_outputs(d, row * p.ldd, col, p.n, out, scale_d, amax_bits);
+      continue;
+    }
+#endif
     store_outputs(d, row * p.ldd, col, p.n, out);
   }
+#if defined(TF_GEMM_FP8)
+  if constexpr (TF_SM80_FP8_CONSTANT(kAmax)) reduce_amax(p, amax_bits);
+#endif
 }
+#undef TF_SM80_FP8_CONSTANT

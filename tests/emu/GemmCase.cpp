@@ -9,6 +9,7 @@
 #include <random>
 
 #include "ReferenceGemm.h"
+#include "dsl/Fp8.h"
 #include "emulator/DeviceMemory.h"
 #include "emulator/HalfFloat.h"
 
@@ -18,25 +19,39 @@ namespace {
 constexpr std::size_t kMaxReportsPerCheck = 5;
 
 long long round8(long long v) { return (v + 7) / 8 * 8; }
+long long round16(long long v) { return (v + 15) / 16 * 16; }
 
-/// 16-bit or fp32 element storage of one dtype.
+using tilefuse::dsl::Fp8Format;
+
+/// An e4m3 D is filled with this byte before the launch: the e4m3 NaN, which
+/// the kernel never stores for finite inputs (satfinite clamps overflow).
+constexpr std::uint8_t kPoisonFp8 = 0x7f;
+
+/// 16-bit, fp32 or FP8 (bytes 1, `format`) element storage of one dtype.
 struct ElementType {
   int bytes = 2;
   bool bf16 = true;
+  Fp8Format format = Fp8Format::E4M3;
 
   double read(const void* base, long long index) const {
+    if (bytes == 1) return tilefuse::dsl::fp8_to_double(static_cast<const std::uint8_t*>(base)[index], format);
     if (bytes == 4) return static_cast<const float*>(base)[index];
     const std::uint16_t bits = static_cast<const std::uint16_t*>(base)[index];
     return bf16 ? bf16_to_float(bits) : f16_to_float(bits);
   }
   /// Stores `value` rounded to this type; returns the stored value.
   double write(void* base, long long index, double value) const {
+    if (bytes == 1) {
+      static_cast<std::uint8_t*>(base)[index] = tilefuse::dsl::float_to_fp8(static_cast<float>(value), format);
+      return read(base, index);
+    }
     if (bytes == 4) return static_cast<float*>(base)[index] = static_cast<float>(value);
     const std::uint16_t bits = bf16 ? float_to_bf16(static_cast<float>(value)) : float_to_f16(static_cast<float>(value));
     static_cast<std::uint16_t*>(base)[index] = bits;
     return read(base, index);
   }
   bool is_poison(const void* base, long long index) const {
+    if (bytes == 1) return static_cast<const std::uint8_t*>(base)[index] == kPoisonFp8;
     if (bytes == 4) {
       std::uint32_t bits;
       std::memcpy(&bits, static_cast<const float*>(base) + index, 4);
@@ -83,12 +98,19 @@ double check_output(const char* name, const StoredMatrix& out, const std::vector
   double sum_sq_ref = 0.0;
   for (double v : reference) sum_sq_ref += v * v;
   const double rms = std::sqrt(sum_sq_ref / static_cast<double>(reference.size()));
-  const double relative_bound = out.type.bytes == 4 ? 1e-5 : (out.type.bf16 ? 1.0 / 256 : 1.0 / 2048);
+  // e4m3 (the reference quantised by the same conversion): one e4m3 step,
+  // 2^-3 relative, where the kernel's fp32 value and the float64 one fall on
+  // either side of a rounding boundary.
+  const double relative_bound =
+      out.type.bytes == 4 ? 1e-5 : out.type.bytes == 1 ? 1.0 / 8 : (out.type.bf16 ? 1.0 / 256 : 1.0 / 2048);
   const double absolute_floor = 1e-3 * rms + 1e-30;
   // f16 spaces its subnormals 2^-24 apart: a tiny output is off by up to half
   // of that however exactly it was computed (bf16 and fp32 subnormals are far
   // below any value here). That part of the error is the type's, not the kernel's.
-  const double unrepresentable = out.type.bytes == 2 && !out.type.bf16 ? std::ldexp(1.0, -25) : 0.0;
+  // e4m3 subnormals are 2^-9 apart: the same holds there, a whole step.
+  const double unrepresentable = out.type.bytes == 2 && !out.type.bf16 ? std::ldexp(1.0, -25)
+                                 : out.type.bytes == 1                 ? std::ldexp(1.0, -9)
+                                                                       : 0.0;
 
   std::size_t unwritten = 0, touched = 0, off = 0;
   double sum_sq_err = 0.0;
@@ -177,8 +199,11 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     parameter_floats.push_back(value);
   }
 
-  const ElementType in{2, v.input_bf16};
-  const ElementType out{v.out_bytes, v.out_bf16};
+  // FP8: A e4m3, B e4m3 or e5m2, the bias bf16 (gemm_sm80_fp8.cuh).
+  const ElementType in = v.fp8 ? ElementType{1, false, Fp8Format::E4M3} : ElementType{2, v.input_bf16};
+  const ElementType b_type = v.fp8 && v.b_e5m2 ? ElementType{1, false, Fp8Format::E5M2} : in;
+  const ElementType bias_type = v.fp8 ? ElementType{2, true} : in;
+  const ElementType out = v.out_e4m3 ? ElementType{1, false, Fp8Format::E4M3} : ElementType{v.out_bytes, v.out_bf16};
   const bool interleaved = v.gated && v.gate_interleave > 0;
   // Gated forward: two weight operands. Gated backward: one (dH = alpha·A·B),
   // aux = [gate | up] as input and D = [dgate | dup], both 2N wide.
@@ -193,30 +218,39 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   auto stride = [&](long long rows, long long ld, long long gap) {
     return batch > 1 ? rows * ld + (s.packed ? 0 : gap) : 0;
   };
-  // Leading dimension of rows of `cols` elements: padded by `pad` unless packed.
+  // Leading dimension of rows of `cols` elements: padded by `pad` unless
+  // packed. 1-byte (FP8) rows start on 16 bytes: multiples of 16 elements.
   auto leading = [&](long long cols, long long pad) { return s.packed ? cols : round8(cols) + pad; };
+  auto leading_of = [&](const ElementType& t, long long cols, long long pad) {
+    return t.bytes == 1 ? (s.packed ? cols : round16(cols) + 2 * pad) : leading(cols, pad);
+  };
 
   // Leading dimensions and batch strides are all padded (and all different)
   // so that a mixed-up ld or stride shows up; padding holds NaN.
-  StoredMatrix a(s.m, s.k, leading(s.k, 8), stride(s.m, leading(s.k, 8), 64), batch, in);
+  StoredMatrix a(s.m, s.k, leading_of(in, s.k, 8), stride(s.m, leading_of(in, s.k, 8), 64), batch, in);
   const long long b_rows = v.b_col_major ? features : s.k, b_cols = v.b_col_major ? s.k : features;
-  const long long ldb = leading(b_cols, 16);
+  const long long ldb = leading_of(b_type, b_cols, 16);
   const long long b_stride = s.shared_weights ? 0 : stride(b_rows, ldb, 128);
   const unsigned b_batches = s.shared_weights ? 1 : batch;
-  StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, in);
+  StoredMatrix b(b_rows, b_cols, ldb, b_stride, batch, b_type);
   std::unique_ptr<StoredMatrix> b_up;
-  if (two_weights && !interleaved) b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, in);
+  if (two_weights && !interleaved)
+    b_up = std::make_unique<StoredMatrix>(b_rows, b_cols, ldb, b_stride, batch, b_type);
   std::unique_ptr<StoredMatrix> bias, c, aux;
-  if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, in);
+  if (v.bias) bias = std::make_unique<StoredMatrix>(1, s.n, round8(s.n), 0, 1, bias_type);
   if (v.residual)
     c = std::make_unique<StoredMatrix>(s.m, s.n, leading(s.n, 16), stride(s.m, leading(s.n, 16), 128), batch, out);
   if (v.aux || v.backward)
     aux = std::make_unique<StoredMatrix>(s.m, aux_cols, leading(aux_cols, 24), stride(s.m, leading(aux_cols, 24), 192),
                                          batch, out);
-  StoredMatrix d(s.m, d_cols, leading(d_cols, 8), stride(s.m, leading(d_cols, 8), 64), batch, out);
+  StoredMatrix d(s.m, d_cols, leading_of(out, d_cols, 8), stride(s.m, leading_of(out, d_cols, 8), 64), batch, out);
+  if (v.out_e4m3) std::memset(d.data(), kPoisonFp8, d.buffer->bytes());
 
   std::mt19937_64 random(static_cast<std::uint64_t>(s.m * 1000003 + s.n * 1009 + s.k) ^ options.seed);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  // FP8 inputs span [-2, 2) (e4m3 rounds them to 3 mantissa bits; the
+  // reference reads the same rounded values).
+  const double input_range = v.fp8 ? 2.0 : 1.0;
 
   ReferenceProblem ref;
   ref.m = s.m, ref.n = s.n, ref.k = s.k, ref.batch = batch;
@@ -228,7 +262,8 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   for (unsigned bb = 0; bb < batch; ++bb)
     for (long long i = 0; i < s.m; ++i)
       for (long long kk = 0; kk < s.k; ++kk)
-        ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] = in.write(a.data(), a.index(bb, i, kk), uniform(random));
+        ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] =
+            in.write(a.data(), a.index(bb, i, kk), input_range * uniform(random));
 
   // Logical K x N weights of operand `which` (0: gate or the only B, 1: up).
   auto fill_weights = [&](StoredMatrix& m, int which, std::vector<double>& logical) {
@@ -239,7 +274,7 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
           long long feature = j;
           if (interleaved) feature = (j / v.gate_interleave) * 2 * v.gate_interleave + which * v.gate_interleave + j % v.gate_interleave;
           const long long at = v.b_col_major ? m.index(bb, feature, kk) : m.index(bb, kk, feature);
-          const double value = in.write(m.data(), at, uniform(random));
+          const double value = b_type.write(m.data(), at, input_range * uniform(random));
           for (unsigned target = bb; target < batch; target += b_batches)
             logical[static_cast<std::size_t>((target * s.k + kk) * s.n + j)] = value;
         }
@@ -248,7 +283,8 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   if (two_weights) fill_weights(b_up ? *b_up : b, 1, ref.up_weights);
   if (bias) {
     ref.bias.resize(static_cast<std::size_t>(s.n));
-    for (long long j = 0; j < s.n; ++j) ref.bias[static_cast<std::size_t>(j)] = in.write(bias->data(), j, uniform(random));
+    for (long long j = 0; j < s.n; ++j)
+      ref.bias[static_cast<std::size_t>(j)] = bias_type.write(bias->data(), j, uniform(random));
   }
   if (c) {
     ref.c.resize(static_cast<std::size_t>(batch * s.m * s.n));
@@ -292,6 +328,60 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
   };
   fill_operands(v.row_inputs, s.m, ref.row_inputs);
   fill_operands(v.col_inputs, s.n, ref.col_inputs);
+  // FP8 scales (f32, in [0.25, 2)): the reference multiplies them into its
+  // copies of A and B, so that its float64 A·B is exactly
+  // Σ scale_a · scale_b · (a · b) of the kernel's definition (docs/fp8.md).
+  // Drawn last, and scale_d always, so that two FP8 variants differing only
+  // in the output type see the same inputs (the amax twin test).
+  std::vector<std::unique_ptr<StoredMatrix>> scale_vectors;
+  auto scale_vector = [&](long long count) -> StoredMatrix& {
+    auto& stored = scale_vectors.emplace_back(std::make_unique<StoredMatrix>(1, count, count, 0, 1, f32));
+    for (long long j = 0; j < count; ++j)
+      f32.write(stored->data(), j, std::ldexp(std::floor(64 + 448 * (0.5 + 0.5 * uniform(random))), -8));
+    stored->take_snapshot();
+    return *stored;
+  };
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_d = nullptr;
+  const long long k_blocks = (s.k + 127) / 128, n_blocks = (s.n + 127) / 128;
+  if (v.fp8 && v.block128) {
+    // scale_a [batch][ceil(K/128)][M]; scale_b [batches of B][ceil(N/128)][ceil(K/128)].
+    const StoredMatrix& sa = scale_vector(batch * k_blocks * s.m);
+    const StoredMatrix& sb = scale_vector(b_batches * n_blocks * k_blocks);
+    const auto* sa_values = static_cast<const float*>(sa.buffer->data());
+    const auto* sb_values = static_cast<const float*>(sb.buffer->data());
+    for (unsigned bb = 0; bb < batch; ++bb)
+      for (long long i = 0; i < s.m; ++i)
+        for (long long kk = 0; kk < s.k; ++kk)
+          ref.a[static_cast<std::size_t>((bb * s.m + i) * s.k + kk)] *= sa_values[(bb * k_blocks + kk / 128) * s.m + i];
+    for (unsigned bb = 0; bb < batch; ++bb)
+      for (long long kk = 0; kk < s.k; ++kk)
+        for (long long j = 0; j < s.n; ++j) {
+          const double scale = sb_values[((bb % b_batches) * n_blocks + j / 128) * k_blocks + kk / 128];
+          ref.weights[static_cast<std::size_t>((bb * s.k + kk) * s.n + j)] *= scale;
+          if (two_weights) ref.up_weights[static_cast<std::size_t>((bb * s.k + kk) * s.n + j)] *= scale;
+        }
+    scale_a = sa_values, scale_b = sb_values;
+  } else if (v.fp8) {
+    // Per-tensor: the kernel multiplies by scale_a · scale_b rounded to f32.
+    scale_a = static_cast<const float*>(scale_vector(1).buffer->data());
+    scale_b = static_cast<const float*>(scale_vector(1).buffer->data());
+    const double product = static_cast<double>(*scale_a * *scale_b);
+    for (double& value : ref.a) value *= product;
+  }
+  const float scale_d_value = v.fp8 ? 24.0f : 1.0f;
+  std::unique_ptr<StoredMatrix> scale_d_stored, amax_stored;
+  if (v.out_e4m3) {
+    scale_d_stored = std::make_unique<StoredMatrix>(1, 1, 1, 0, 1, f32);
+    f32.write(scale_d_stored->data(), 0, scale_d_value);
+    scale_d_stored->take_snapshot();
+    scale_d = static_cast<const float*>(scale_d_stored->data());
+  }
+  if (v.amax) {
+    amax_stored = std::make_unique<StoredMatrix>(1, 1, 1, 0, 1, f32);
+    f32.write(amax_stored->data(), 0, 0.0);  // what the launch's cuMemsetD32Async does
+  }
   StoredMatrix* z_input = v.backward ? aux.get() : nullptr;
   for (StoredMatrix* input : {&a, &b, b_up.get(), bias.get(), c.get(), z_input})
     if (input) input->take_snapshot();
@@ -320,8 +410,15 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     (row ? args.row_input_batch_strides : args.col_input_batch_strides).push_back(vec.batch_stride);
   }
   args.batch = batch;
+  args.scale_a = scale_a, args.scale_b = scale_b, args.scale_d = scale_d;
+  args.amax = amax_stored ? static_cast<float*>(amax_stored->data()) : nullptr;
 
   for (std::string& violation : v.run(args, options)) failures.add("emulator: " + violation);
+  if (amax_stored) outcome.amax = *static_cast<const float*>(amax_stored->data());
+  outcome.d_values.reserve(static_cast<std::size_t>(batch * s.m * d_cols));
+  for (unsigned bb = 0; bb < batch; ++bb)
+    for (long long i = 0; i < s.m; ++i)
+      for (long long j = 0; j < d_cols; ++j) outcome.d_values.push_back(out.read(d.data(), d.index(bb, i, j)));
 
   auto expected = reference_gemm(ref, *activation, parameters);
   if (!expected) {
@@ -344,6 +441,23 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
       std::vector<double> dz(expected->pre.size());
       for (std::size_t i = 0; i < dz.size(); ++i) dz[i] = expected->pre[i] * derivative_at(*activation, parameters, z[i]);
       outcome.relative_error = check_output("D", d, dz, s, failures);
+    } else if (v.out_e4m3) {
+      // D = e4m3(value · scale_d), the value rounded to f32 first as the
+      // kernel has it: the reference quantised by the same conversion.
+      std::vector<double> quantised(expected->out.size());
+      double max_abs = 0;
+      for (std::size_t i = 0; i < quantised.size(); ++i) {
+        const float value = static_cast<float>(expected->out[i]);
+        max_abs = std::max(max_abs, std::fabs(expected->out[i]));
+        quantised[i] = tilefuse::dsl::fp8_to_double(tilefuse::dsl::float_to_fp8(value * scale_d_value, Fp8Format::E4M3),
+                                                    Fp8Format::E4M3);
+      }
+      outcome.relative_error = check_output("D", d, quantised, s, failures);
+      // amax: max |value| over D before scale_d, in fp32 (the kernel's
+      // accumulation differs from float64 in the last bits; the twin test in
+      // fp8_gemm_emulation_test.cpp checks it bit for bit).
+      if (v.amax && !(std::fabs(outcome.amax - max_abs) <= 1e-5 * max_abs + 1e-30))
+        failures.add(fmt::format("amax = {} but max |value| of the float64 reference is {}", outcome.amax, max_abs));
     } else {
       outcome.relative_error = check_output("D", d, expected->out, s, failures);
       if (aux)
@@ -364,6 +478,14 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     if (!vec->unchanged()) failures.add("a row/column input vector was modified");
     if (auto guard = vec->buffer->check_guards("row/column input"); !guard.empty()) failures.add(guard);
   }
+  for (StoredMatrix* scales : {scale_vectors.empty() ? nullptr : scale_vectors[0].get(),
+                               scale_vectors.size() < 2 ? nullptr : scale_vectors[1].get(), scale_d_stored.get()}) {
+    if (scales && !scales->unchanged()) failures.add("an FP8 scale was modified");
+    if (scales)
+      if (auto guard = scales->buffer->check_guards("FP8 scale"); !guard.empty()) failures.add(guard);
+  }
+  if (amax_stored)
+    if (auto guard = amax_stored->buffer->check_guards("amax"); !guard.empty()) failures.add(guard);
   outcome.failures = std::move(failures.list);
   return outcome;
 }

@@ -6,6 +6,9 @@
 //    inputs unchanged;
 //  - D (and aux) against the float64 reference: relative Frobenius error
 //    <= 1e-2 and every element within its output type's rounding.
+// FP8 variants: e4m3 / e5m2 inputs, the reference multiplies the same decoded
+// values by the scales; an e4m3 D is compared with the reference quantised by
+// the same conversion (one e4m3 step per element), amax with max |value|.
 #pragma once
 
 #include <string>
@@ -29,6 +32,9 @@ struct CaseOutcome {
   std::vector<std::string> failures;  ///< empty: the run passed
   double relative_error = 0.0;        ///< of D, Frobenius
   double aux_relative_error = 0.0;
+  /// D as read back (logical batch x M x N order, decoded to double).
+  std::vector<double> d_values;
+  float amax = 0.0f;  ///< the amax output (FP8 variants with amax)
 };
 
 CaseOutcome run_gemm_case(const GemmVariant& variant, const CaseShape& shape, const RunOptions& options);

@@ -32,6 +32,11 @@ struct GemmArguments {
   std::vector<const float*> row_inputs, col_inputs;
   std::vector<long long> row_input_batch_strides, col_input_batch_strides;
   unsigned batch = 1;
+  /// FP8 variants only (TfFp8Params): device f32 scales and the amax output.
+  const float* scale_a = nullptr;
+  const float* scale_b = nullptr;
+  const float* scale_d = nullptr;
+  float* amax = nullptr;
 };
 
 struct RunOptions {
@@ -54,8 +59,12 @@ struct GemmVariant {
   std::vector<std::string> row_inputs, col_inputs;  ///< declared (tilefuse emit --row/--col)
   bool backward = false;  ///< a backward epilogue (TF_EPILOGUE_GRAD): aux is the input z
   int gate_interleave = 0;
-  int out_bytes = 2;  ///< 2: bf16 or f16 (out_bf16), 4: fp32
+  int out_bytes = 2;  ///< 1: e4m3 (out_e4m3), 2: bf16 or f16 (out_bf16), 4: fp32
   bool out_bf16 = true;
+  /// FP8 inputs (TF_GEMM_FP8): A e4m3, B e4m3 or e5m2 (b_e5m2), K in 1-byte
+  /// elements; Block128 or per-tensor scales; an e4m3 D (out_bytes 1) with
+  /// optional amax.
+  bool fp8 = false, b_e5m2 = false, block128 = false, out_e4m3 = false, amax = false;
   std::size_t shared_bytes = 0;  ///< kSmemBytes of the template
   /// Launches the kernel on the emulator; returns the violations it found.
   std::vector<std::string> (*run)(const GemmArguments&, const RunOptions&) = nullptr;

@@ -56,6 +56,16 @@ CUresult CUDAAPI cuMemsetD8(CUdeviceptr dst, unsigned char value, size_t count) 
   FAKE_DONE(CUDA_SUCCESS);
 }
 
+// Stream order is host order in the fake: the memset happens now.
+CUresult CUDAAPI cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, CUstream) {
+  Locked fake;
+  if (CUresult r = fake.current_usable(); r != CUDA_SUCCESS) FAKE_DONE(r);
+  if (dst % 4 != 0 || !fake.in_allocation(dst, count * 4)) FAKE_DONE(CUDA_ERROR_INVALID_VALUE);
+  auto* words = reinterpret_cast<unsigned int*>(dst);
+  for (size_t i = 0; i < count; ++i) words[i] = value;
+  FAKE_DONE(CUDA_SUCCESS);
+}
+
 CUresult CUDAAPI cuStreamCreate(CUstream* stream, unsigned int flags) {
   Locked fake;
   if (CUresult r = fake.current_usable(); r != CUDA_SUCCESS) FAKE_DONE(r);

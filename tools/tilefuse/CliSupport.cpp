@@ -81,8 +81,11 @@ void ExpressionOptions::add_to(CLI::App& app, bool with_target_options, bool exp
                  "gives its value(s) for eval/check (repeatable)");
   if (with_target_options) {
     app.add_option("--arch", arch, "target architecture: sm_80 (default), sm_86, sm_89, sm_90 (Hopper, mma.sync), sm_90a (Hopper, wgmma)");
-    app.add_option("--dtype", dtype, "input dtype: bf16 (default) or f16");
-    app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16 or f32 (default: --dtype)");
+    app.add_option("--dtype", dtype, "input dtype: bf16 (default), f16 or e4m3 (FP8: sm_89/sm_90, with --b-col-major)");
+    app.add_option("--out-dtype", out_dtype, "output dtype: bf16, f16, f32 or e4m3 (FP8 inputs only) (default: --dtype)");
+    app.add_option("--b-dtype", b_dtype, "FP8 only: B's dtype when it differs from --dtype (e5m2)");
+    app.add_option("--scale", scale, "FP8 only: scaling of A and B: per-tensor (default) or block128 (docs/fp8.md)");
+    app.add_flag("--amax", amax, "FP8 output only: also reduce max |value| of D into an amax output");
   }
 }
 
@@ -136,6 +139,15 @@ Expected<compiler::KernelSpec> ExpressionOptions::kernel_spec() const {
                       "for an fp32 output)");
   auto output = compiler::parse_dtype(out_dtype.empty() ? dtype : out_dtype);
   if (!output) return output.take_error();
+  if (!b_dtype.empty()) {
+    auto b = compiler::parse_dtype(b_dtype);
+    if (!b) return b.take_error();
+    spec.b_type = *b;
+  }
+  auto scaling = compiler::parse_scale_mode(scale);
+  if (!scaling) return scaling.take_error();
+  spec.scale = *scaling;
+  spec.amax = amax;
   for (const auto& [items, names] : {std::pair{&rows, &spec.row_inputs}, {&cols, &spec.col_inputs}})
     for (const auto& item : *items) names->push_back(item.substr(0, item.find('=')));
   spec.precision = *precision;

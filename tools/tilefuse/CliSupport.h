@@ -29,8 +29,9 @@ void set_expression_source_name(std::string name);
 /// Each subcommand registers its options on `root` and a callback that runs
 /// after a successful parse and stores its exit code in `exit_code`.
 
-/// --expr/--expr-file/--mode/--arch/--dtype/--out-dtype/--param/--row/--col,
-/// shared by emit, eval, check, compile and tune.
+/// --expr/--expr-file/--mode/--arch/--dtype/--out-dtype/--param/--row/--col
+/// (and the FP8 options --b-dtype/--scale/--amax), shared by emit, eval,
+/// check, compile and tune.
 struct ExpressionOptions {
   std::string expr;
   /// --expr-file: the expression is read from this file ("-": standard
@@ -41,6 +42,9 @@ struct ExpressionOptions {
   std::string arch = "sm_80";
   std::string dtype = "bf16";
   std::string out_dtype;  ///< defaults to dtype
+  std::string b_dtype;    ///< --b-dtype: FP8 B's type when not --dtype's (e5m2)
+  std::string scale = "per-tensor";  ///< --scale: FP8 scaling (per-tensor | block128)
+  bool amax = false;      ///< --amax: FP8 output's max |value|
   std::vector<std::string> params;  ///< NAME=VALUE
   /// Declared row / column inputs: NAME, or NAME=V[,V...] with the values
   /// (one per evaluated point, or one for all) that eval and check use.

@@ -119,6 +119,10 @@ int run_tune(const TuneCliOptions& o) {
       return report_error(make_error(ErrorCode::Unsupported,
                                      "tilefuse tune does not take --row/--col inputs yet (Runtime::tune "
                                      "neither): such ops launch with the heuristic tile"));
+    if (is_fp8(spec->input_type))
+      return report_error(make_error(ErrorCode::Unsupported,
+                                     "tilefuse tune does not tune FP8 ops yet (Runtime::tune neither): they "
+                                     "launch with the heuristic tile"));
     auto arch = tuning_arch(o, timer);
     if (!arch) return report_error(arch.error());
     spec->arch = *arch;

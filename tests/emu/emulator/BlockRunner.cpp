@@ -28,6 +28,9 @@ const char* op_name(WarpOp op) {
     case WarpOp::LdmatrixTrans: return "ldmatrix.x4.trans";
     case WarpOp::MmaBf16: return "mma.m16n8k16.bf16";
     case WarpOp::MmaF16: return "mma.m16n8k16.f16";
+    case WarpOp::MmaE4M3: return "mma.m16n8k32.e4m3.e4m3";
+    case WarpOp::MmaE4M3E5M2: return "mma.m16n8k32.e4m3.e5m2";
+    case WarpOp::ReduxMax: return "redux.sync.max.u32";
     case WarpOp::WgmmaFence: return "wgmma.fence";
     case WarpOp::WgmmaCommit: return "wgmma.commit_group";
     case WarpOp::WgmmaWait: return "wgmma.wait_group";

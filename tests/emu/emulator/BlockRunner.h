@@ -30,6 +30,8 @@ namespace emu {
 
 enum class WarpOp {
   SyncWarp, Ldmatrix, LdmatrixTrans, MmaBf16, MmaF16,
+  // sm_89 / sm_90: FP8 mma.sync (A e4m3; B e4m3 or e5m2), redux.sync.max.u32
+  MmaE4M3, MmaE4M3E5M2, ReduxMax,
   // sm_90 (warp-collective: .sync.aligned per warp)
   WgmmaFence, WgmmaCommit, WgmmaWait,
   // sm_90 (warpgroup-collective: all 128 threads)

@@ -60,6 +60,25 @@ void execute_mma(const WarpLanes& lanes, int /*warp*/) {
   for (int lane = 0; lane < kWarpSize; ++lane) std::memcpy(lanes[lane]->d, d[lane], sizeof d[lane]);
 }
 
+void execute_mma_fp8(const WarpLanes& lanes, int /*warp*/) {
+  unsigned a[kWarpSize][4], b[kWarpSize][2];
+  float c[kWarpSize][4], d[kWarpSize][4];
+  for (int lane = 0; lane < kWarpSize; ++lane) {
+    std::memcpy(a[lane], lanes[lane]->a, sizeof a[lane]);
+    std::memcpy(b[lane], lanes[lane]->b, sizeof b[lane]);
+    std::memcpy(c[lane], lanes[lane]->d, sizeof c[lane]);
+  }
+  mma_m16n8k32_fp8(a, b, c, lanes[0]->op == WarpOp::MmaE4M3E5M2, d);
+  for (int lane = 0; lane < kWarpSize; ++lane) std::memcpy(lanes[lane]->d, d[lane], sizeof d[lane]);
+}
+
+/// redux.sync.max.u32: every lane's `registers[0]` in, the maximum out.
+void execute_redux_max(const WarpLanes& lanes, int /*warp*/) {
+  unsigned result = 0;
+  for (int lane = 0; lane < kWarpSize; ++lane) result = std::max(result, lanes[lane]->registers[0]);
+  for (int lane = 0; lane < kWarpSize; ++lane) lanes[lane]->registers[0] = result;
+}
+
 void execute_nothing(const WarpLanes&, int) {}
 
 }  // namespace
@@ -173,6 +192,39 @@ void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2],
   mine.a = a;
   mine.b = b;
   BlockRunner::current().warp_collective(mine, &execute_mma);
+}
+
+void mma_m16n8k32_fp8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool b_e5m2) {
+  LaneOperation mine;
+  mine.op = b_e5m2 ? WarpOp::MmaE4M3E5M2 : WarpOp::MmaE4M3;
+  mine.d = d;
+  mine.a = a;
+  mine.b = b;
+  BlockRunner::current().warp_collective(mine, &execute_mma_fp8);
+}
+
+unsigned redux_max_u32(unsigned value) {
+  LaneOperation mine;
+  mine.op = WarpOp::ReduxMax;
+  mine.registers = &value;
+  BlockRunner::current().warp_collective(mine, &execute_redux_max);
+  return value;
+}
+
+void red_max_u32(unsigned* address, unsigned value, const std::source_location& site) {
+  BlockRunner& runner = BlockRunner::current();
+  runner.count_thread_access(MemorySpace::Global, "red.global.max.u32", site,
+                             {reinterpret_cast<std::uintptr_t>(address), 4});
+  if (reinterpret_cast<std::uintptr_t>(address) % 4 != 0) {
+    runner.report(fmt::format("red.global.max.u32 at {} is not 4-byte aligned", static_cast<void*>(address)));
+    return;
+  }
+  if (!is_device_readable(address, 4)) {
+    runner.report(fmt::format("red.global.max.u32 at {}: outside every buffer of the launch",
+                              static_cast<void*>(address)));
+    return;
+  }
+  *address = std::max(*address, value);
 }
 
 void syncthreads() { BlockRunner::current().block_barrier(); }

@@ -33,4 +33,14 @@ void ldmatrix_x4(const Matrix8x8 (&matrices)[4], bool transpose, unsigned (&out)
 void mma_m16n8k16(const unsigned (&a)[kWarpSize][4], const unsigned (&b)[kWarpSize][2],
                   const float (&c)[kWarpSize][4], bool bf16, float (&d)[kWarpSize][4]);
 
+/// mma.sync.aligned.m16n8k32.row.col.f32.e4m3.{e4m3,e5m2}.f32 (PTX ISA,
+/// "Matrix Fragments for mma.m16n8k32"): D = A(16x32) · B(32x8) + C. Each
+/// register holds 4 FP8 values, the lowest-indexed in its low byte. Per lane:
+/// a[0] = A(g, 4t..4t+3), a[1] = A(g+8, 4t..), a[2] = A(g, 4t+16..),
+/// a[3] = A(g+8, 4t+16..); b[0] = B(4t..4t+3, g), b[1] = B(4t+16.., g); c/d as
+/// m16n8k16. A is e4m3, B e4m3 or e5m2 (`b_e5m2`); decoded exactly
+/// (dsl/Fp8.h), products exact, summed in double, rounded once to fp32.
+void mma_m16n8k32_fp8(const unsigned (&a)[kWarpSize][4], const unsigned (&b)[kWarpSize][2],
+                      const float (&c)[kWarpSize][4], bool b_e5m2, float (&d)[kWarpSize][4]);
+
 }  // namespace emu

@@ -11,6 +11,7 @@
 #include <limits>
 #include <source_location>
 
+#include "emulator/Fp8Convert.h"
 #include "emulator/HalfFloat.h"
 
 #define __device__
@@ -43,6 +44,7 @@ struct alignas(16) float4 {
 };
 inline float2 make_float2(float x, float y) { return {x, y}; }
 inline float __uint_as_float(unsigned bits) { return std::bit_cast<float>(bits); }
+inline unsigned __float_as_uint(float value) { return std::bit_cast<unsigned>(value); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 
 namespace emu {
@@ -61,6 +63,12 @@ float4 ld_shared_f32x4(unsigned shared_src, const Site& site = Site::current());
 /// Counts a global store of `bytes` at `address` that the caller performs.
 void count_global_store(const void* address, unsigned bytes, const Site& site = Site::current());
 void mma_m16n8k16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool bf16);
+/// mma.sync.aligned.m16n8k32.row.col.f32.e4m3.{e4m3,e5m2}.f32 (sm_89, sm_90).
+void mma_m16n8k32_fp8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2], bool b_e5m2);
+/// redux.sync.max.u32 over the warp (all 32 lanes).
+unsigned redux_max_u32(unsigned value);
+/// red.global.max.u32: one fiber runs at a time, so a read-modify-write is atomic.
+void red_max_u32(unsigned* address, unsigned value, const Site& site = Site::current());
 void syncthreads();
 void syncwarp(unsigned mask);
 

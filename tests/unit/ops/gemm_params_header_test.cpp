@@ -85,5 +85,21 @@ TEST(GemmParamsHeader, NvrtcAcceptsTheHeaderAndRejectsALayoutThatDrifts) {
       << bad.error().detail;
 }
 
+// An FP8 kernel's header (TF_GEMM_FP8 defined) compiles with its TfFp8Params
+// block, and a TfFp8Params that grows is rejected by the size assert.
+TEST(GemmParamsHeader, NvrtcChecksTheFp8Block) {
+  const std::string header = "#define TF_GEMM_FP8 1\n" + embedded("tilefuse/gemm_params.cuh");
+  auto good = runtime::compile(probe(header));
+  ASSERT_TRUE(good) << good.error().message << "\n" << good.error().detail;
+  std::string drifted = header;
+  const std::string amax = "float* amax;";
+  const auto at = drifted.find(amax);
+  ASSERT_NE(at, std::string::npos);
+  drifted.insert(at + amax.size(), " float added_by_mistake;");
+  auto bad = runtime::compile(probe(drifted));
+  ASSERT_FALSE(bad) << "a TfFp8Params with another layout compiled";
+  EXPECT_NE(bad.error().detail.find("TfFp8Params: 4 pointers"), std::string::npos) << bad.error().detail;
+}
+
 }  // namespace
 }  // namespace tilefuse::ops

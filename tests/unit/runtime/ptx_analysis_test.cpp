@@ -70,9 +70,14 @@ TEST(PtxInstructions, CountsOpcodesNotOperandsOrComments) {
       "\tst.local.u32 [%rd9], %r1;\n"
       "\tst.local.v2.f32 [%rd9], {%f1, %f2};\n"
       "\tsetmaxnreg.inc.sync.aligned.u32 240;\n"
-      "\tld.global.f32 %f1, [%rd1];\n";
+      "\tld.global.f32 %f1, [%rd1];\n"
+      "\tmma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32 {%f1, %f2, %f3, %f4}, {%r1, %r2, %r3, %r4}, "
+      "{%r5, %r6}, {%f1, %f2, %f3, %f4};\n"
+      "\tcvt.rn.satfinite.e4m3x2.f32 %rs1, %f2, %f1;\n";
   const auto c = count_ptx_instructions(ptx);
-  EXPECT_EQ(c.at("mma_sync"), 2);
+  EXPECT_EQ(c.at("mma_sync"), 3);
+  EXPECT_EQ(c.at("mma_sync_fp8"), 1);
+  EXPECT_EQ(c.at("cvt_e4m3"), 1);
   EXPECT_EQ(c.at("wgmma"), 1);
   EXPECT_EQ(c.at("ldmatrix"), 1);
   EXPECT_EQ(c.at("cp_async"), 2);
@@ -80,13 +85,13 @@ TEST(PtxInstructions, CountsOpcodesNotOperandsOrComments) {
   EXPECT_EQ(c.at("ld_local"), 1);
   EXPECT_EQ(c.at("st_local"), 2);
   EXPECT_EQ(c.at("setmaxnreg"), 1);
-  EXPECT_EQ(c.size(), 8u);
+  EXPECT_EQ(c.size(), 10u);
 }
 
 TEST(PtxInstructions, AllKeysPresentWhenNothingMatches) {
   const auto c = count_ptx_instructions("\tret;\n");
-  for (const char* key : {"mma_sync", "wgmma", "ldmatrix", "cp_async", "cp_async_bulk_tensor",
-                          "ld_local", "st_local", "setmaxnreg"})
+  for (const char* key : {"mma_sync", "mma_sync_fp8", "cvt_e4m3", "wgmma", "ldmatrix", "cp_async",
+                          "cp_async_bulk_tensor", "ld_local", "st_local", "setmaxnreg"})
     EXPECT_EQ(c.at(key), 0) << key;
 }
 
