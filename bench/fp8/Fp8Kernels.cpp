@@ -43,14 +43,24 @@ unsigned grid_for(long long work, int sms) {
   return static_cast<unsigned>(std::max(1LL, std::min(blocks, static_cast<long long>(sms) * 16)));
 }
 
-}  // namespace
-
-Expected<Fp8Kernels> Fp8Kernels::load(const std::string& arch) {
+Expected<runtime::CacheResult> compile_source(const std::string& arch) {
   runtime::Source source;
   source.name = "bench_fp8.cu";
   source.code = kSource;
   source.options.arch = arch;
-  auto compiled = runtime::process_kernel_cache().get_or_compile({std::move(source), "precise"});
+  return runtime::process_kernel_cache().get_or_compile({std::move(source), "precise"});
+}
+
+}  // namespace
+
+Expected<void> Fp8Kernels::compile(const std::string& arch) {
+  auto compiled = compile_source(arch);
+  if (!compiled) return compiled.take_error();
+  return {};
+}
+
+Expected<Fp8Kernels> Fp8Kernels::load(const std::string& arch) {
+  auto compiled = compile_source(arch);
   if (!compiled) return compiled.take_error();
   auto loaded = runtime::Loaded::load(*compiled->compiled);
   if (!loaded) return loaded.take_error();

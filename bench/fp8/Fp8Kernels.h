@@ -20,6 +20,8 @@ namespace tilefuse::bench {
 class Fp8Kernels {
  public:
   static Expected<Fp8Kernels> load(const std::string& arch);
+  /// Compiles (or finds in the kernel cache) the kernels for `arch` without loading them: no GPU needed.
+  static Expected<void> compile(const std::string& arch);
   /// n e4m3 bytes at `data`, uniform in [-scale, scale) before rounding, never zero.
   Expected<void> fill_e4m3(CUstream stream, void* data, long long n, unsigned long long seed, float scale) const;
   /// *result = max |in[i]| over n bf16 values (*result must be 0 before; the

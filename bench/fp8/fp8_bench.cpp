@@ -234,7 +234,7 @@ Expected<void> measure(Bench& b, Problem& p, const Variant& v, const std::functi
 /// The tilefuse op of a variant, compiled for the launch shape: on sm_90a
 /// falls back to the mma.sync sm_90 kernel when the wgmma one is Unsupported
 /// (that is said per row). Unsupported both ways: the error.
-Expected<std::pair<MatmulOp, std::string>> tilefuse_op(Bench& b, const Variant& v, const Shape3& s) {
+MatmulOptions tilefuse_options(const Variant& v) {
   MatmulOptions options{.activation = tilefuse_expression(v.activation, v.scaling), .dtype = DType::E4M3};
   options.b_col_major = true;
   options.out_dtype = v.fp8_out ? DType::E4M3 : DType::BF16;
@@ -244,19 +244,43 @@ Expected<std::pair<MatmulOp, std::string>> tilefuse_op(Bench& b, const Variant& 
     options.row_inputs = {"sa"};
     options.col_inputs = {"sb"};
   }
-  auto build = [&](Arch arch) -> Expected<std::pair<MatmulOp, std::string>> {
-    MatmulOptions o = options;
-    if (arch != b.arch) o.arch = arch;
-    auto op = b.rt.matmul(o);
+  return options;
+}
+
+struct CompiledOp {
+  MatmulOp op;
+  KernelInfo info;
+  std::optional<Error> sm90a_unsupported;  ///< set when sm_90a fell back to the mma.sync sm_90 kernel
+};
+
+/// The tilefuse op of a variant, compiled for the launch shape on `arch`
+/// (`device_arch`: the current device's, which a launch uses without forcing
+/// one): on sm_90a falls back to the mma.sync sm_90 kernel when the wgmma one
+/// is Unsupported. Unsupported both ways: the error.
+Expected<CompiledOp> compile_tilefuse(Runtime& rt, const Variant& v, const Shape3& s, Arch arch) {
+  auto build = [&](Arch target, bool forced) -> Expected<CompiledOp> {
+    MatmulOptions o = tilefuse_options(v);
+    if (forced) o.arch = target;
+    auto op = rt.matmul(o);
     if (!op) return op.take_error();
-    auto info = op->compile({s.m, s.n, s.k}, arch);
+    auto info = op->compile({s.m, s.n, s.k}, target);
     if (!info) return info.take_error();
-    return std::pair{*op, info->arch};
+    return CompiledOp{*op, *info, std::nullopt};
   };
-  auto op = build(b.arch);
-  if (op || b.arch != Arch::Sm90a || op.error().code != ErrorCode::Unsupported) return op;
-  skip(b, v, s, fmt::format("sm_90a: {} (measuring the mma.sync sm_90 kernel instead)", op.error().message));
-  return build(Arch::Sm90);
+  auto op = build(arch, false);
+  if (op || arch != Arch::Sm90a || op.error().code != ErrorCode::Unsupported) return op;
+  auto fallback = build(Arch::Sm90, true);
+  if (fallback) fallback->sm90a_unsupported = op.error();
+  return fallback;
+}
+
+Expected<std::pair<MatmulOp, std::string>> tilefuse_op(Bench& b, const Variant& v, const Shape3& s) {
+  auto compiled = compile_tilefuse(b.rt, v, s, b.arch);
+  if (!compiled) return compiled.take_error();
+  if (compiled->sm90a_unsupported)
+    skip(b, v, s, fmt::format("sm_90a: {} (measuring the mma.sync sm_90 kernel instead)",
+                              compiled->sm90a_unsupported->message));
+  return std::pair{compiled->op, compiled->info.arch};
 }
 
 Expected<void> run_tilefuse(Bench& b, Problem& p, const Variant& v) {
@@ -376,6 +400,48 @@ struct Selection {
   bool fp8_out = true;
 };
 
+/// Every tilefuse variant a run of `sel` launches (FP8 outputs: per-tensor scaling only).
+std::vector<Variant> tilefuse_variants(const Selection& sel) {
+  std::vector<Variant> variants;
+  for (Fp8Scaling scaling : sel.scalings)
+    for (bool fp8_out : {false, true}) {
+      if (fp8_out && (!sel.fp8_out || scaling != Fp8Scaling::PerTensor)) continue;
+      for (const std::string& activation : sel.activations) variants.push_back({"tilefuse", activation, scaling, fp8_out});
+    }
+  return variants;
+}
+
+/// --compile-only ARCH (no GPU needed): compiles the benchmark's helper
+/// kernels and every tilefuse variant of the selection for the 4096 x 14336 x
+/// 4096 problem, one line each; exit 1 if any fails (Unsupported on sm_90a
+/// with the sm_90 fallback compiled counts as compiled, said so).
+int compile_only(const Selection& sel, Arch arch) {
+  int failures = 0;
+  if (auto ok = Fp8Kernels::compile(to_string(arch)); !ok) {
+    fmt::print("FAILED bench helper kernels ({}): {}\n{}\n", to_string(arch), ok.error().message, ok.error().detail);
+    ++failures;
+  } else {
+    fmt::print("compiled bench helper kernels (fill_e4m3, max_abs_bf16) for {}\n", to_string(arch));
+  }
+  Runtime rt;
+  const Shape3 shape{4096, 14336, 4096};
+  for (const Variant& v : tilefuse_variants(sel)) {
+    const std::string what = fmt::format("tilefuse {} ({}, {} out)", tilefuse_expression(v.activation, v.scaling),
+                                         to_string(v.scaling), v.fp8_out ? "e4m3" : "bf16");
+    auto compiled = compile_tilefuse(rt, v, shape, arch);
+    if (!compiled) {
+      fmt::print("FAILED {} for {}: {}\n{}\n", what, to_string(arch), compiled.error().message, compiled.error().detail);
+      ++failures;
+      continue;
+    }
+    const KernelInfo& info = compiled->info;
+    fmt::print("compiled {} for {}: {} registers, {} spill bytes, tile {}{}\n", what, info.arch, info.registers,
+               info.spill_bytes, to_string(info.tile),
+               compiled->sm90a_unsupported ? " (sm_90a: " + compiled->sm90a_unsupported->message + ")" : "");
+  }
+  return failures == 0 ? 0 : 1;
+}
+
 Expected<void> bench_shape(Bench& b, const Shape3& s, const Selection& sel) {
   fmt::print("M={} N={} K={} e4m3\n", s.m, s.n, s.k);
   Problem p;
@@ -459,6 +525,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> scaling_names = {"tensor", "row", "block128"};
   TimingOptions timing;
   bool quick = false, no_fp8_out = false;
+  std::string compile_arch;
   app.add_option("--out", out_dir, "output directory (default bench/results/<gpu>-<date>-fp8)");
   app.add_option("--activations", sel.activations, "activations to fuse (gelu_tanh also runs cuBLASLt's GELU epilogue)");
   app.add_option("--scalings", scaling_names, "tensor, row, block128")
@@ -467,6 +534,9 @@ int run(int argc, char** argv) {
   app.add_option("--warmup", timing.warmup, "untimed runs first");
   app.add_flag("--quick", quick, "3 shapes (bench/peers/workload.py's quick list), gelu and gelu_tanh");
   app.add_flag("--no-fp8-out", no_fp8_out, "skip the e4m3-output (scale_d, amax) measurements");
+  app.add_option("--compile-only", compile_arch,
+                 "compile the helper kernels and every tilefuse variant for this architecture (sm_89, sm_90, "
+                 "sm_90a) and exit; no GPU needed");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -480,6 +550,11 @@ int run(int argc, char** argv) {
   sel.fp8_out = !no_fp8_out;
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  if (!compile_arch.empty()) {
+    auto arch = parse_arch(compile_arch);
+    if (!arch) return fmt::print("error: --compile-only: {}\n", arch.error().message), 2;
+    return compile_only(sel, *arch);
+  }
 
   auto api = runtime::driver();
   if (!api) {
