@@ -8,7 +8,8 @@
 #       benchmarks, examples 03 and 05) with the one shared library the GPU
 #       machine may lack (libxxhash) into build-gemm/gpu-bundle.tar.gz
 #       (42.9 MB = 40.9 MiB on 2026-12-06, of which the CLI is ~19 MB: it links the
-#       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB).
+#       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB;
+#       tilefuse_bench_fp8 adds ~3.5 MB: 10.5 MB stripped, 3.55 MB gzipped alone).
 #
 #   scripts/gpu_run.sh run [step ...]        (default: first-contact check memcheck)
 #       THERE (the device machine): unpacks the bundle, then runs each step
