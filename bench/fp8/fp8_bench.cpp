@@ -594,21 +594,29 @@ int run(int argc, char** argv) {
           *parse_arch(*arch_name), std::mt19937_64(seed)};
   fmt::print("device: {} ({}), seed {}, {} warm-up + {} timed runs, L2 flushed\n", device->name, *arch_name, seed,
              timing.warmup, timing.repetitions);
-  for (const Shape3& s : default_shapes(quick))
+  // Rewritten after every shape (temp file + rename): a run cut off by its
+  // time limit still leaves the shapes it finished.
+  std::filesystem::create_directories(out_dir);
+  auto save = [&] {
+    nlohmann::json report = {{"device", device->name}, {"arch", *arch_name}, {"command", command},
+                             {"seed", seed},          {"warmup", timing.warmup}, {"repetitions", timing.repetitions},
+                             {"l2_flush_bytes", 256 << 20}, {"records", b.records}, {"not_run", b.not_run},
+                             {"errors", b.errors}};
+    const auto path = std::filesystem::path(out_dir) / "results.json";
+    std::ofstream(path.string() + ".tmp") << report.dump(2) << "\n";
+    std::filesystem::rename(path.string() + ".tmp", path);
+  };
+  for (const Shape3& s : default_shapes(quick)) {
     if (auto ok = bench_shape(b, s, sel); !ok) {
       fmt::print("error at M={} N={} K={}: {}\n{}\n", s.m, s.n, s.k, ok.error().message, ok.error().detail);
       b.errors.push_back(fmt::format("M={} N={} K={}: {}", s.m, s.n, s.k, ok.error().message));
     }
+    save();
+  }
   (*api)->cuStreamDestroy(stream);
 
   int wrong = 0;
   for (const auto& r : b.records) wrong += r["correct"].get<bool>() ? 0 : 1;
-  std::filesystem::create_directories(out_dir);
-  nlohmann::json report = {{"device", device->name}, {"arch", *arch_name}, {"command", command},
-                           {"seed", seed},          {"warmup", timing.warmup}, {"repetitions", timing.repetitions},
-                           {"l2_flush_bytes", 256 << 20}, {"records", b.records}, {"not_run", b.not_run},
-                           {"errors", b.errors}};
-  std::ofstream(std::filesystem::path(out_dir) / "results.json") << report.dump(2) << "\n";
   fmt::print("results: {}/results.json ({} records, {} wrong, {} not run, {} errors)\n", out_dir, b.records.size(),
              wrong, b.not_run.size(), b.errors.size());
   return wrong == 0 && b.errors.empty() ? 0 : 1;

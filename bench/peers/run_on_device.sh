@@ -13,7 +13,8 @@
 #      tflops.png, ratios.png
 # With "fp8" (issue 16): tilefuse_bench_fp8 (tilefuse, cuBLASLt FP8 plain,
 # + activation, GELU epilogue) and fp8_peers.py (torch._scaled_mm + activation)
-# instead, then report.py (table.md's FP8 section; no plots).
+# instead, then report.py (table.md's FP8 section; no plots). FP8_BENCH_LIMIT_S
+# bounds tilefuse_bench_fp8 (quick 45 s, full 300 s).
 # Environment: PEERS_ACTIVATIONS (comma list, 'mish' = the custom one) limits
 # the activations of steps 1 and 2; PEERS_BUDGET_S (default 420) stops peers.py
 # from starting new measurements so that the call ends inside its 10 minutes
@@ -43,7 +44,12 @@ if [ -n "${PEERS_ACTIVATIONS:-}" ]; then
 fi
 budget=${PEERS_BUDGET_S:-420}
 if [ "$mode" = fp8 ]; then
-  "$bin/tilefuse_bench_fp8" --out "$work/fp8" "${quick[@]}" || { echo "tilefuse_bench_fp8: FAILED (exit $?)"; status=1; }
+  # Its own time limit (FP8_BENCH_LIMIT_S; quick 45 s, full 300 s): a hung kernel
+  # must leave time for the torch peers and the report (results.json is
+  # rewritten after every shape, so the finished shapes are kept).
+  limit=${FP8_BENCH_LIMIT_S:-$([ "$size" = quick ] && echo 45 || echo 300)}
+  timeout -k 5 "$limit" "$bin/tilefuse_bench_fp8" --out "$work/fp8" "${quick[@]}" ||
+    { echo "tilefuse_bench_fp8: FAILED (exit $?; 124: past its ${limit} s)"; status=1; }
   python3 "$here/fp8_peers.py" --budget-s "$budget" "${quick[@]}" --out "$work/fp8py" ||
     { echo "fp8_peers.py: FAILED (exit $?)"; status=1; }
   inputs=("$work/fp8/results.json" "$work/fp8py/fp8_peers.json")
