@@ -91,9 +91,9 @@ class Run:
 
 
 def make_scales(torch, scaling, m, n, k, gen):
-    """Positive float32 scales around 3/sqrt(K) for A and 1 for B (bench/fp8/Fp8Reference.h's
-    HostScales::random): (scale_a, scale_b) as torch._scaled_mm takes them, and a function
-    giving the float64 product scale of the sampled rows' K block kb as (rows x N)."""
+    """Positive float32 scales around 3/sqrt(K) for A and 1 for B, each value times a factor in
+    [0.5, 1.5) (as bench/fp8/Fp8Reference.h's HostScales::random): (scale_a, scale_b) in the
+    shapes and strides torch._scaled_mm takes for `scaling`."""
     base = 3.0 / math.sqrt(k)
 
     def factor(*shape):
