@@ -31,8 +31,10 @@
 // output's amax against the exact max |D| of the same computation in bf16
 // (relative 2^-8, the bf16 rounding). Writes <out>/results.json in the
 // records format of bench/gemm (dtype "e4m3", plus scaling, out_dtype, arch,
-// amax_rel_error) with not_run and errors lists. Exit 77 without a GPU or
-// below sm_89 (no FP8 tensor cores).
+// amax_rel_error) with not_run and errors lists, rewritten after every shape.
+// Exit 77 without a GPU or below sm_89 (no FP8 tensor cores).
+// --compile-only ARCH needs no GPU: it compiles the helper kernels and every
+// tilefuse variant of the selection (ctest bench_fp8_compile, sm_90a --quick).
 #include <cmath>
 #include <ctime>
 #include <functional>
@@ -231,9 +233,8 @@ Expected<void> measure(Bench& b, Problem& p, const Variant& v, const std::functi
   return {};
 }
 
-/// The tilefuse op of a variant, compiled for the launch shape: on sm_90a
-/// falls back to the mma.sync sm_90 kernel when the wgmma one is Unsupported
-/// (that is said per row). Unsupported both ways: the error.
+/// The tilefuse options of a variant: e4m3 A and B (B as N x K), bf16 or e4m3
+/// (with amax) D; row-wise scaling through the row/column inputs sa, sb.
 MatmulOptions tilefuse_options(const Variant& v) {
   MatmulOptions options{.activation = tilefuse_expression(v.activation, v.scaling), .dtype = DType::E4M3};
   options.b_col_major = true;
