@@ -72,7 +72,8 @@ struct MatmulOptions {
   /// Element type of A, B and the bias. DType::E4M3: FP8 inputs (sm_89,
   /// sm_90 through mma.sync; docs/fp8.md): A row-major and B as N x K
   /// (b_col_major = true, PyTorch Linear weights), K a multiple of 16; the
-  /// bias is then bf16; scaled by `scale` (MatmulArgs::scale_a / scale_b).
+  /// bias is then bf16; scaled by `scale` (MatmulArgs::scale_a / scale_b);
+  /// D is then e4m3 unless out_dtype says otherwise (e.g. DType::BF16).
   DType dtype = DType::BF16;
   /// FP8 only: B's element type when it differs from A's (DType::E5M2).
   std::optional<DType> b_dtype;

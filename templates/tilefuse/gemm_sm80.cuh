@@ -365,7 +365,8 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   // Block128 (FP8): each k-tile's MMAs accumulate into `part`, promoted into
   // `acc` with that k-tile's scales (gemm_sm80_fp8.cuh).
   constexpr bool kBlock128 = TF_SM80_FP8_CONSTANT(kBlock128);
-  [[maybe_unused]] float part[kBlock128 ? kNumB : 1][kBlock128 ? kMI : 1][kBlock128 ? kNI : 1][4];
+  // (Declared for every kernel: unused, it costs no register.)
+  [[maybe_unused]] float part[kNumB][kMI][kNI][4];
   if constexpr (kBlock128) {
 #pragma unroll
     for (int w = 0; w < kNumB; ++w)
@@ -553,7 +554,7 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
     out = tf_epilogue(x, p.epilogue TF_EPILOGUE_OPERANDS_ARG);
 #endif
 #undef TF_EPILOGUE_OPERANDS_ARG
-#if defined(TF_GEMM_FP8)
+#if defined(TF_GEMM_FP8) && TF_EPILOGUE_OUT_BYTES == 4
     if constexpr (kOutE4M3) {
       store_e4m3_outputs(d, row * p.ldd, col, p.n, out, scale_d, amax_bits);
       continue;

@@ -83,6 +83,7 @@ struct Block128Scales {
   }
 };
 
+#if TF_EPILOGUE_OUT_BYTES == 4  // the epilogue of an e4m3 output yields fp32
 /// Stores the 4 outputs of one thread as e4m3(value · scale_d) (round to
 /// nearest even, saturating at ±448) and folds max |value| of the columns
 /// inside N into `amax_bits` (the bits of a non-negative float order like
@@ -107,6 +108,7 @@ __device__ __forceinline__ void store_e4m3_outputs(void* d, long long row_offset
       if (col + j < n) st_global(at + j, static_cast<unsigned char>(packed >> (8 * j)));
   }
 }
+#endif
 
 /// The warp's max |value| into *amax (zeroed by the launch before the kernel).
 __device__ __forceinline__ void reduce_amax(const TfGemmParams& p, unsigned amax_bits) {

@@ -370,7 +370,7 @@ CaseOutcome run_gemm_case(const GemmVariant& v, const CaseShape& s, const RunOpt
     const double product = static_cast<double>(*scale_a * *scale_b);
     for (double& value : ref.a) value *= product;
   }
-  const float scale_d_value = v.fp8 ? 24.0f : 1.0f;
+  const float scale_d_value = v.fp8 ? kFp8ScaleD : 1.0f;
   std::unique_ptr<StoredMatrix> scale_d_stored, amax_stored;
   if (v.out_e4m3) {
     scale_d_stored = std::make_unique<StoredMatrix>(1, 1, 1, 0, 1, f32);

@@ -28,6 +28,11 @@ struct CaseShape {
   bool packed = false;
 };
 
+/// The scale_d of FP8 variants with an e4m3 output: 3 (not a power of two, so
+/// that value · scale_d rounds in fp32; most values stay below 448, the
+/// largest of the tests' shapes saturate).
+inline constexpr float kFp8ScaleD = 3.0f;
+
 struct CaseOutcome {
   std::vector<std::string> failures;  ///< empty: the run passed
   double relative_error = 0.0;        ///< of D, Frobenius

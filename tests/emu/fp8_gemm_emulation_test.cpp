@@ -47,43 +47,57 @@ const GemmVariant* find_variant(const std::string& name) {
 /// value v of each element (the same as an f32-output kernel of the same
 /// tile computes: same inputs, mainloop and epilogue), D = e4m3(v · scale_d)
 /// and amax = max |v| bit for bit. The float64 reference only bounds v.
-void expect_twin_reproduces(const char* fp8_name, const char* f32_name, const CaseShape& shape) {
+/// Returns how many elements saturated (|v · scale_d| beyond 448).
+std::size_t expect_twin_reproduces(const char* fp8_name, const char* f32_name, const CaseShape& shape) {
   const GemmVariant* quantised = find_variant(fp8_name);
   const GemmVariant* twin = find_variant(f32_name);
-  ASSERT_TRUE(quantised && twin) << "variants " << fp8_name << " / " << f32_name << " are not registered";
+  if (!quantised || !twin) {
+    ADD_FAILURE() << "variants " << fp8_name << " / " << f32_name << " are not registered";
+    return 0;
+  }
   const RunOptions options{3, CpAsyncLanding::AtWait, SchedulePolicy::RandomThreads};
   const CaseOutcome q = run_gemm_case(*quantised, shape, options);
   const CaseOutcome f = run_gemm_case(*twin, shape, options);
   for (const auto& failure : q.failures) ADD_FAILURE() << fp8_name << ": " << failure;
   for (const auto& failure : f.failures) ADD_FAILURE() << f32_name << ": " << failure;
-  ASSERT_EQ(q.d_values.size(), f.d_values.size());
-  constexpr float kScaleD = 24.0f;  // GemmCase's scale_d
+  if (q.d_values.size() != f.d_values.size()) {
+    ADD_FAILURE() << "D sizes differ";
+    return 0;
+  }
   std::uint32_t max_bits = 0;
   std::size_t mismatches = 0, saturated = 0;
   for (std::size_t i = 0; i < f.d_values.size(); ++i) {
     const float v = static_cast<float>(f.d_values[i]);  // exact: an f32 output read back
     max_bits = std::max(max_bits, std::bit_cast<std::uint32_t>(std::fabs(v)));
-    const std::uint8_t want = tilefuse::dsl::float_to_fp8(v * kScaleD, tilefuse::dsl::Fp8Format::E4M3);
+    const std::uint8_t want = tilefuse::dsl::float_to_fp8(v * kFp8ScaleD, tilefuse::dsl::Fp8Format::E4M3);
     const double want_value = tilefuse::dsl::fp8_to_double(want, tilefuse::dsl::Fp8Format::E4M3);
     saturated += std::fabs(want_value) == 448.0;
     if (q.d_values[i] != want_value && mismatches++ < 5)
-      ADD_FAILURE() << fp8_name << " D[" << i << "] = " << q.d_values[i] << " but e4m3(" << v << " * 24) = " << want_value;
+      ADD_FAILURE() << fp8_name << " D[" << i << "] = " << q.d_values[i] << " but e4m3(" << v << " * scale_d) = " << want_value;
   }
   EXPECT_EQ(mismatches, 0u);
   EXPECT_EQ(std::bit_cast<std::uint32_t>(q.amax), max_bits)
       << fp8_name << " amax = " << q.amax << ", max |v| of the twin = " << std::bit_cast<float>(max_bits);
   EXPECT_GT(q.amax, 0.0f);
-  ::testing::Test::RecordProperty("saturated", static_cast<int>(saturated));
+  // Most values convert; a saturated majority would make the check weak.
+  EXPECT_LT(saturated, f.d_values.size() / 4);
+  return saturated;
 }
 
 TEST(Fp8GemmTwin, PerTensorE4m3OutputAndAmaxAreTheF32ValuesQuantised) {
-  expect_twin_reproduces("fp8_gelu_e4m3out_amax", "fp8_gelu_f32out_amax_twin", {127, 255, 48});
-  expect_twin_reproduces("fp8_gelu_e4m3out_amax", "fp8_gelu_f32out_amax_twin", {70, 90, 144, 2});
+  const std::size_t saturated =
+      expect_twin_reproduces("fp8_gelu_e4m3out_amax", "fp8_gelu_f32out_amax_twin", {127, 255, 48}) +
+      expect_twin_reproduces("fp8_gelu_e4m3out_amax", "fp8_gelu_f32out_amax_twin", {70, 90, 144, 2});
+  EXPECT_GT(saturated, 0u) << "no value reached satfinite's clamp";
+  ::testing::Test::RecordProperty("saturated", static_cast<int>(saturated));
 }
 
 TEST(Fp8GemmTwin, Block128E4m3OutputAndAmaxAreTheF32ValuesQuantised) {
   // K = 400: three full 128-blocks and a 16-wide tail; some values saturate.
-  expect_twin_reproduces("fp8_block128_e4m3out_amax", "fp8_block128_f32out_amax_twin", {200, 136, 400});
+  const std::size_t saturated =
+      expect_twin_reproduces("fp8_block128_e4m3out_amax", "fp8_block128_f32out_amax_twin", {200, 136, 400});
+  EXPECT_GT(saturated, 0u) << "no value reached satfinite's clamp";
+  ::testing::Test::RecordProperty("saturated", static_cast<int>(saturated));
 }
 
 TEST(Fp8GemmEmulationSetup, EveryConfigurationIsRegistered) {

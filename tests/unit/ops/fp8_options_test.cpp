@@ -96,6 +96,7 @@ TEST(Fp8Options, EachRuleHasAnErrorThatSaysTheFix) {
   expect_rejected(fp8_out_of_bf16, ErrorCode::InvalidInput, "needs FP8 inputs");
 
   MatmulOptions amax_bf16_out = fp8();
+  amax_bf16_out.out_dtype = DType::BF16;
   amax_bf16_out.amax = true;
   expect_rejected(amax_bf16_out, ErrorCode::InvalidInput, "needs out_dtype e4m3");
 

@@ -82,8 +82,15 @@ TEST(GemmParams, BufferHoldsTheMaximumParameterCount) {
   vectors.rows = vectors.cols = kMaxRowColInputs;
   for (int k = 0; k < kMaxRowColInputs; ++k) vectors.col_batch_stride[k] = 1000 + k;
   pack_kernel_params(distinct_params(), values, buffer, vectors);
+  EXPECT_EQ(buffer.size + sizeof(Fp8Params), sizeof(buffer.bytes));
+  EXPECT_EQ(read_at<long long>(buffer, buffer.size - 8), 1000 + kMaxRowColInputs - 1);
+  // ... and with the FP8 block (issue 16) after them, the buffer is full.
+  float amax = 0;
+  const Fp8Params fp8{nullptr, nullptr, nullptr, &amax};
+  pack_kernel_params(distinct_params(), values, buffer, vectors, &fp8);
   EXPECT_EQ(buffer.size, sizeof(buffer.bytes));
-  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 8), 1000 + kMaxRowColInputs - 1);
+  EXPECT_EQ(read_at<long long>(buffer, sizeof(buffer.bytes) - 40), 1000 + kMaxRowColInputs - 1);
+  EXPECT_EQ(read_at<float*>(buffer, sizeof(buffer.bytes) - 8), &amax);
 }
 
 // What NVRTC makes of the real gemm_params.cuh with a TfEpilogueParams of
