@@ -90,8 +90,9 @@ int compile_only(const Selection& sel, Arch arch) {
       continue;
     }
     const KernelInfo& info = compiled->info;
-    fmt::print("compiled {} for {}: {} registers, {} spill bytes, tile {}{}\n", what, info.arch, info.registers,
-               info.spill_bytes, to_string(info.tile),
+    fmt::print("compiled {} for {}: {} registers, {} spill bytes{}, tile {}{}\n", what, info.arch, info.registers,
+               info.spill_bytes, info.spill_bytes > 0 ? " (SPILLS: local memory in the mainloop will cost speed)" : "",
+               to_string(info.tile),
                compiled->sm90a_unsupported ? " (sm_90a: " + compiled->sm90a_unsupported->message + ")" : "");
   }
   return failures == 0 ? 0 : 1;
