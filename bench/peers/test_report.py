@@ -199,6 +199,31 @@ class Fp8ReportTest(unittest.TestCase):
             self.assertIn(proc.returncode, (0, 2), proc.stderr)  # 2: no matplotlib here, said so
 
 
+class Fp8PeersArgsTest(unittest.TestCase):
+    """fp8_peers.py's command line (no torch needed) and its lists against tilefuse_bench_fp8's."""
+
+    def test_defaults_match_the_cpp_benchmark(self):
+        import fp8_peers
+        quick = fp8_peers.parse_args(["--quick"])
+        self.assertEqual(quick.activations, ["gelu", "gelu_tanh"])
+        self.assertEqual(quick.scalings, ["tensor", "row", "block128"])
+        self.assertEqual(fp8_peers.parse_args([]).activations, ["gelu", "gelu_tanh", "silu"])
+        with open(os.path.join(HERE, "..", "fp8", "fp8_bench.cpp")) as f:
+            cpp = f.read()
+        self.assertIn('{"gelu", "gelu_tanh", "silu"}', cpp)   # its default activations
+        self.assertIn('sel.activations = {"gelu", "gelu_tanh"}', cpp)  # and --quick's
+        self.assertIn('{"tensor", "row", "block128"}', cpp)
+
+    def test_bad_names_are_refused(self):
+        import fp8_peers
+        for argv in (["--scalings", "tensor,rows"], ["--activations", "relu6"]):
+            with self.subTest(argv=argv), contextlib.redirect_stderr(io.StringIO()) as err:
+                with self.assertRaises(SystemExit) as e:
+                    fp8_peers.parse_args(argv)
+                self.assertEqual(e.exception.code, 2)
+                self.assertIn("unknown", err.getvalue())
+
+
 class SyntaxTest(unittest.TestCase):
     def test_every_peers_module_compiles(self):
         for name in sorted(os.listdir(HERE)):
