@@ -95,12 +95,12 @@
 #                          eager + Triton with PEERS_BUDGET_S=100, report: ~2.5-3
 #                          min (limit 3.2)
 #           fp8-quick      (estimate, not yet measured) tilefuse_bench_fp8 --quick:
-#                          3 shapes x 3 scalings, ~16-24 FP8 kernels compiled
-#                          one after another ~6-12 s, cuBLASLt heuristics, ~80
-#                          timed measurements of < 1 ms kernels and their
-#                          sampled checks ~1 s per shape; fp8_peers.py --quick
-#                          (torch import + CUDA start ~10 s, PEERS_BUDGET_S=25):
-#                          ~35-50 s (limit 100 s)
+#                          its 24 variant x shape pairs are 8 kernels, compiled
+#                          up front on every core (here, 2 cores: 6.5 s; there
+#                          ~1-2 s), cuBLASLt heuristics, ~80 timed measurements
+#                          of < 1 ms kernels and their sampled checks ~1 s per
+#                          shape; fp8_peers.py --quick (torch import + CUDA
+#                          start ~10 s, PEERS_BUDGET_S=25): ~30-45 s (limit 100 s)
 #   total   start 1-2 + call 1 ~4 + call 2 ~4.5 + transfers and 30 s idle: ~11.5-13.5 of 15 min
 #           (call 1 past 7 min, a step timed out: make call 2 `run bench-quick`
 #           alone, or give the machine back and read steps.tsv first; call 1

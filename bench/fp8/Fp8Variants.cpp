@@ -1,6 +1,9 @@
 // See Fp8Variants.h.
 #include "bench/fp8/Fp8Variants.h"
 
+#include <algorithm>
+#include <future>
+
 #include <fmt/format.h>
 
 namespace tilefuse::bench {
@@ -53,6 +56,29 @@ Expected<CompiledOp> compile_tilefuse(Runtime& rt, const Variant& v, const Shape
   auto fallback = build(Arch::Sm90, true);
   if (fallback) fallback->sm90a_unsupported = op.error();
   return fallback;
+}
+
+std::vector<CompileJob> compile_jobs(const std::vector<Shape3>& shapes, const Selection& sel) {
+  std::vector<CompileJob> work;
+  for (const Shape3& s : shapes)
+    for (const Variant& v : tilefuse_variants(sel)) work.push_back({s, v});
+  return work;
+}
+
+std::vector<Expected<CompiledOp>> compile_all(Runtime& rt, const std::vector<CompileJob>& work, Arch arch,
+                                              unsigned jobs) {
+  std::vector<Expected<CompiledOp>> results;
+  results.reserve(work.size());
+  jobs = std::max(1u, jobs);
+  for (size_t first = 0; first < work.size(); first += jobs) {
+    std::vector<std::future<Expected<CompiledOp>>> batch;
+    for (size_t i = first; i < std::min(work.size(), first + jobs); ++i)
+      batch.push_back(std::async(std::launch::async, [&rt, &job = work[i], arch] {
+        return compile_tilefuse(rt, job.variant, job.shape, arch);
+      }));
+    for (auto& f : batch) results.push_back(f.get());
+  }
+  return results;
 }
 
 }  // namespace tilefuse::bench

@@ -59,4 +59,17 @@ struct CompiledOp {
 /// both ways: the error.
 Expected<CompiledOp> compile_tilefuse(Runtime& rt, const Variant& v, const Shape3& s, Arch arch);
 
+/// One tilefuse kernel a run needs: a variant at a launch shape.
+struct CompileJob {
+  Shape3 shape;
+  Variant variant;
+};
+/// Every (shape, tilefuse variant) pair of a run, in the order it measures them.
+std::vector<CompileJob> compile_jobs(const std::vector<Shape3>& shapes, const Selection& sel);
+/// compile_tilefuse for every job, `jobs` at a time (NVRTC runs on the host's
+/// cores: a run compiles its kernels up front in a few seconds instead of one
+/// after another between measurements); results in job order.
+std::vector<Expected<CompiledOp>> compile_all(Runtime& rt, const std::vector<CompileJob>& work, Arch arch,
+                                              unsigned jobs);
+
 }  // namespace tilefuse::bench

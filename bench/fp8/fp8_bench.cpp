@@ -35,8 +35,11 @@
 // Exit 77 without a GPU or below sm_89 (no FP8 tensor cores).
 // --compile-only ARCH needs no GPU: it compiles the helper kernels and every
 // tilefuse variant of the selection (ctest bench_fp8_compile, sm_90a --quick).
+#include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <random>
 
@@ -67,10 +70,11 @@ std::vector<Shape3> default_shapes(bool quick) {
 }
 
 /// --compile-only ARCH (no GPU needed): compiles the benchmark's helper
-/// kernels and every tilefuse variant of the selection for the 4096 x 14336 x
-/// 4096 problem, one line each; exit 1 if any fails (Unsupported on sm_90a
-/// with the sm_90 fallback compiled counts as compiled, said so).
-int compile_only(const Selection& sel, Arch arch) {
+/// kernels and every tilefuse kernel the run would launch (each variant at
+/// each shape), one line per variant and shape; exit 1 if any fails
+/// (Unsupported on sm_90a with the sm_90 fallback compiled counts as
+/// compiled, said so).
+int compile_only(const Selection& sel, const std::vector<Shape3>& shapes, Arch arch) {
   int failures = 0;
   if (auto ok = Fp8Kernels::compile(to_string(arch)); !ok) {
     fmt::print("FAILED bench helper kernels ({}): {}\n{}\n", to_string(arch), ok.error().message, ok.error().detail);
@@ -79,22 +83,31 @@ int compile_only(const Selection& sel, Arch arch) {
     fmt::print("compiled bench helper kernels (fill_e4m3, max_abs_bf16) for {}\n", to_string(arch));
   }
   Runtime rt;
-  const Shape3 shape{4096, 14336, 4096};
-  for (const Variant& v : tilefuse_variants(sel)) {
-    const std::string what = fmt::format("tilefuse {} ({}, {} out)", tilefuse_expression(v.activation, v.scaling),
-                                         to_string(v.scaling), v.fp8_out ? "e4m3" : "bf16");
-    auto compiled = compile_tilefuse(rt, v, shape, arch);
-    if (!compiled) {
-      fmt::print("FAILED {} for {}: {}\n{}\n", what, to_string(arch), compiled.error().message, compiled.error().detail);
+  const auto work = compile_jobs(shapes, sel);
+  const auto started = std::chrono::steady_clock::now();
+  const auto results = compile_all(rt, work, arch, std::max(1u, std::thread::hardware_concurrency()));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int compiled = 0;
+  for (size_t i = 0; i < work.size(); ++i) {
+    const Variant& v = work[i].variant;
+    const Shape3& s = work[i].shape;
+    const std::string what = fmt::format("tilefuse {} ({}, {} out) at {}x{}x{}", tilefuse_expression(v.activation, v.scaling),
+                                         to_string(v.scaling), v.fp8_out ? "e4m3" : "bf16", s.m, s.n, s.k);
+    if (!results[i]) {
+      fmt::print("FAILED {} for {}: {}\n{}\n", what, to_string(arch), results[i].error().message,
+                 results[i].error().detail);
       ++failures;
       continue;
     }
-    const KernelInfo& info = compiled->info;
-    fmt::print("compiled {} for {}: {} registers, {} spill bytes{}, tile {}{}\n", what, info.arch, info.registers,
+    const KernelInfo& info = results[i]->info;
+    compiled += info.cache_hit ? 0 : 1;
+    fmt::print("compiled {} for {}: {} registers, {} spill bytes{}, tile {}{}{}\n", what, info.arch, info.registers,
                info.spill_bytes, info.spill_bytes > 0 ? " (SPILLS: local memory in the mainloop will cost speed)" : "",
-               to_string(info.tile),
-               compiled->sm90a_unsupported ? " (sm_90a: " + compiled->sm90a_unsupported->message + ")" : "");
+               to_string(info.tile), info.cache_hit ? " (cache hit)" : "",
+               results[i]->sm90a_unsupported ? " (sm_90a: " + results[i]->sm90a_unsupported->message + ")" : "");
   }
+  fmt::print("{} variant x shape pairs, {} kernels compiled (the rest cache hits) in {:.1f} s, {} failed\n",
+             work.size(), compiled, seconds, failures);
   return failures == 0 ? 0 : 1;
 }
 
@@ -146,7 +159,7 @@ int run(int argc, char** argv) {
   if (!compile_arch.empty()) {
     auto arch = parse_arch(compile_arch);
     if (!arch) return fmt::print("error: --compile-only: {}\n", arch.error().message), 2;
-    return compile_only(sel, *arch);
+    return compile_only(sel, default_shapes(quick), *arch);
   }
 
   auto api = runtime::driver();
@@ -199,6 +212,14 @@ int run(int argc, char** argv) {
     std::ofstream(path.string() + ".tmp") << report.dump(2) << "\n";
     std::filesystem::rename(path.string() + ".tmp", path);
   };
+  // Every tilefuse kernel up front, on all host cores (a failure is reported
+  // again, per row, when its variant is measured).
+  const auto compile_started = std::chrono::steady_clock::now();
+  const auto work = compile_jobs(default_shapes(quick), sel);
+  const auto compiled = compile_all(b.rt, work, b.arch, std::max(1u, std::thread::hardware_concurrency()));
+  fmt::print("compiled {} tilefuse variant x shape pairs in {:.1f} s ({} failed: see their rows)\n", work.size(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - compile_started).count(),
+             std::count_if(compiled.begin(), compiled.end(), [](const auto& c) { return !c; }));
   for (const Shape3& s : default_shapes(quick)) {
     if (auto ok = bench_shape(b, s, sel); !ok) {
       fmt::print("error at M={} N={} K={}: {}\n{}\n", s.m, s.n, s.k, ok.error().message, ok.error().detail);
