@@ -123,6 +123,9 @@ Expected<MatmulOp> Runtime::matmul(const MatmulOptions& options) const {
   compiler::KernelSpec check = spec;
   // An FP8 op is checked on sm_89 when no architecture is forced (sm_80 has no FP8).
   check.arch = options.arch.value_or(is_fp8(options.dtype) ? compiler::Arch::Sm89 : compiler::Arch::Sm80);
+  // What tile_for's rules for a forced tile read (the rest of the operands below).
+  state->operands.gated = resolved->analysis.inputs == dsl::InputKind::Gated;
+  state->operands.fp8 = {is_fp8(spec.input_type), options.scale, is_fp8(spec.output_type), options.amax};
   if (options.tile) {  // a tile the target's template cannot build fails here
     auto forced = state->tile_for(check.arch, 0, 0, 0);
     if (!forced) return forced.take_error();

@@ -70,9 +70,26 @@ Expected<void> check_fp8_spec(const compiler::KernelSpec& spec) {
   return check_fp8_options(o);
 }
 
-compiler::TileConfig fit_tile_to_block128(const compiler::TargetInfo& target, compiler::TileConfig tile) {
-  tile = compiler::fit_tile_to_gated(target, tile);
-  tile.block_k = std::min(tile.block_k, 64);
+int fp8_max_accumulators_per_thread(compiler::Arch arch, int sets) {
+  constexpr int kSm90PerSet = 32;
+  return arch == compiler::Arch::Sm90 ? kSm90PerSet * sets : compiler::kMaxAccumulatorsPerThread;
+}
+
+compiler::TileConfig fit_tile_to_fp8(compiler::TileConfig tile, compiler::Arch arch, bool gated, ScaleMode scale) {
+  constexpr int kSmallestWarpSide = 32;
+  const int sets = (gated ? 2 : 1) * (scale == ScaleMode::Block128 ? 2 : 1);
+  while (compiler::tile_accumulators_per_thread(tile, false) * sets > fp8_max_accumulators_per_thread(arch, sets)) {
+    if (tile.warp_n > kSmallestWarpSide) {
+      tile.warp_n /= 2;
+      tile.block_n /= 2;
+    } else if (tile.warp_m > kSmallestWarpSide) {
+      tile.warp_m /= 2;
+      tile.block_m /= 2;
+    } else {
+      break;
+    }
+  }
+  if (scale == ScaleMode::Block128) tile.block_k = std::min(tile.block_k, 64);
   return tile;
 }
 

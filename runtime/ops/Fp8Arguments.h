@@ -4,7 +4,6 @@
 #pragma once
 
 #include "compiler/Pipeline.h"
-#include "compiler/Target/TargetInfo.h"
 #include "compiler/Types.h"
 #include "runtime/ops/GemmParams.h"
 #include "tilefuse/error.hpp"
@@ -31,11 +30,20 @@ Expected<void> check_fp8_options(const MatmulOptions& options);
 /// its architecture: what Runtime::matmul and the launch would reject.
 Expected<void> check_fp8_spec(const compiler::KernelSpec& spec);
 
-/// The default `tile` fitted for a Block128 FP8 op: two accumulator sets
-/// (the k-tile's partial sums and the total) as a gated op
-/// (compiler::fit_tile_to_gated), and k-tiles inside one 128-wide K block
-/// (block_k <= 64 slots = 128 FP8 values).
-compiler::TileConfig fit_tile_to_block128(const compiler::TargetInfo& target, compiler::TileConfig tile);
+/// fp32 accumulators per thread an FP8 mma.sync kernel with `sets`
+/// accumulator sets (x2 gated, x2 Block128's partial sums) holds without
+/// spilling: 128 in all on sm_89; 32 per set (a 32x32 warp tile) on sm_90,
+/// where the FP8 MMA's fragments take many more registers (measured with
+/// fp8_compile_test, 2026-12-06: a 64x64 warp tile takes 240 registers on
+/// sm_89 and spills 260 bytes on sm_90; 64x32 spills 40-60 bytes on sm_90;
+/// two sets of 32x32 take 214-254 registers there).
+int fp8_max_accumulators_per_thread(compiler::Arch arch, int sets);
+
+/// The default `tile` (already fitted for a gated op) fitted for an FP8 op
+/// on `arch`: the warp tile halved (N first, then M, down to 32) until the
+/// accumulators fit fp8_max_accumulators_per_thread, and for Block128
+/// k-tiles inside one 128-wide K block (block_k <= 64 slots = 128 values).
+compiler::TileConfig fit_tile_to_fp8(compiler::TileConfig tile, compiler::Arch arch, bool gated, ScaleMode scale);
 
 /// Unsupported unless `arch` runs FP8 inputs through the mma.sync kernel
 /// (sm_89, sm_90); sm_90a (wgmma) is not there yet.

@@ -11,16 +11,17 @@ namespace tilefuse::ops {
 
 namespace {
 
-/// A Block128 FP8 spec without a forced tile gets the default tile fitted as
-/// a gated one (two accumulator sets: the k-tile's partial sums and the
-/// total) with k-tiles inside one 128-wide K block (MatmulState::tile_for
-/// does the same for launches).
-compiler::KernelSpec block128_tile(compiler::KernelSpec spec) {
-  if (spec.tile || !compiler::is_fp8(spec.input_type) || spec.scale != compiler::ScaleMode::Block128) return spec;
-  const auto target = compiler::make_target(spec.arch);
-  const auto hint = spec.shape_hint.value_or(std::array<long long, 3>{0, 0, 0});
-  spec.tile = fit_tile_to_block128(*target, target->default_tile(hint[0], hint[1], hint[2]));
-  return spec;
+/// The epilogue of `spec`; an FP8 spec without a forced tile gets the tile
+/// the compiler chooses fitted for FP8 (fit_tile_to_fp8, as
+/// MatmulState::tile_for does for launches) and is compiled again with it.
+Expected<compiler::CompiledEpilogue> compile_epilogue(compiler::KernelSpec spec) {
+  auto epilogue = compiler::compile(spec);
+  if (!epilogue || spec.tile || !compiler::is_fp8(spec.input_type)) return epilogue;
+  const compiler::TileConfig fitted =
+      fit_tile_to_fp8(epilogue->tile, spec.arch, epilogue->inputs == dsl::InputKind::Gated, spec.scale);
+  if (fitted == epilogue->tile) return epilogue;
+  spec.tile = fitted;
+  return compiler::compile(spec);
 }
 
 }  // namespace
@@ -41,7 +42,7 @@ Expected<FusedKernelBuild> build_fused_kernel(const compiler::KernelSpec& spec, 
   if (kind != KernelKind::Elementwise)
     if (auto ok = check_fp8_spec(spec); !ok) return ok.take_error();
   const auto start = std::chrono::steady_clock::now();
-  auto epilogue = compiler::compile(block128_tile(spec));
+  auto epilogue = compile_epilogue(spec);
   if (!epilogue) return epilogue.take_error();
   FusedKernelBuild build;
   build.emit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

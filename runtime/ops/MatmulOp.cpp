@@ -7,6 +7,7 @@
 // synchronizes.
 #include <fmt/format.h>
 
+#include "compiler/Target/TilePruning.h"
 #include "runtime/ImageChoice.h"
 #include "runtime/ops/CurrentDevice.h"
 #include "runtime/ops/EpilogueParameterValues.h"
@@ -61,13 +62,12 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
       // from before the wgmma kernel) is ignored, not compiled into an error.
       if (*recorded && !compiler::tile_shape_rejection(target.mainloop(), **recorded)) return **recorded;
     }
-    // The target's heuristic knows one accumulator set; a gated op has two,
-    // and so has a Block128 FP8 op (the k-tile's partial sums).
+    // The target's heuristic knows one 16-bit accumulator set; a gated op
+    // has two, a Block128 FP8 op twice as many (the k-tile's partial sums),
+    // and FP8 MMAs on sm_90 take more registers (ops::fit_tile_to_fp8).
     compiler::TileConfig tile = target.default_tile(m, n, k);
-    if (operands.fp8.scale == ScaleMode::Block128)
-      tile = ops::fit_tile_to_block128(target, tile);
-    else if (operands.gated)
-      tile = compiler::fit_tile_to_gated(target, tile);
+    if (operands.gated) tile = compiler::fit_tile_to_gated(target, tile);
+    if (operands.fp8.fp8) tile = ops::fit_tile_to_fp8(tile, arch, operands.gated, operands.fp8.scale);
     if (target.mainloop() == compiler::Mainloop::WgmmaWarpSpecialized)
       tile = ops::sm90_schedule_for_tile_count(tile, m, n, batch, sm_count);
     return tile;
@@ -79,6 +79,17 @@ Expected<compiler::TileConfig> MatmulState::tile_for(compiler::Arch arch, long l
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("MatmulOptions::tile {} cannot be built for {}: {}", compiler::to_string(tile),
                                   compiler::to_string(arch), *why));
+  if (operands.fp8.fp8) {
+    const int sets = (operands.gated ? 2 : 1) * (operands.fp8.scale == ScaleMode::Block128 ? 2 : 1);
+    const int accumulators = compiler::tile_accumulators_per_thread(tile, false) * sets;
+    if (accumulators > ops::fp8_max_accumulators_per_thread(arch, sets))
+      return make_error(ErrorCode::InvalidInput,
+                        fmt::format("MatmulOptions::tile {}: {} fp32 accumulators per thread ({} set(s) of "
+                                    "{}x{}/32) spill registers in the FP8 kernel for {}; at most {}: use a "
+                                    "smaller warp tile",
+                                    compiler::to_string(tile), accumulators, sets, tile.warp_m, tile.warp_n,
+                                    compiler::to_string(arch), ops::fp8_max_accumulators_per_thread(arch, sets)));
+  }
   if (operands.fp8.scale == ScaleMode::Block128 && 64 % tile.block_k != 0)
     return make_error(ErrorCode::InvalidInput,
                       fmt::format("MatmulOptions::tile {}: with scale = block128 a k-tile must lie in one "

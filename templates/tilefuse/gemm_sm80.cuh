@@ -365,8 +365,9 @@ extern "C" __global__ void __launch_bounds__(tf::sm80::kThreads, 1)
   // Block128 (FP8): each k-tile's MMAs accumulate into `part`, promoted into
   // `acc` with that k-tile's scales (gemm_sm80_fp8.cuh).
   constexpr bool kBlock128 = TF_SM80_FP8_CONSTANT(kBlock128);
-  // (Declared for every kernel: unused, it costs no register.)
-  [[maybe_unused]] float part[kNumB][kMI][kNI][4];
+  // One element for the other kernels: a full-size unused array is not
+  // always optimized away (measured: sm_90 FP8 per-tensor kernels spilled).
+  [[maybe_unused]] float part[kBlock128 ? kNumB : 1][kBlock128 ? kMI : 1][kBlock128 ? kNI : 1][4];
   if constexpr (kBlock128) {
 #pragma unroll
     for (int w = 0; w < kNumB; ++w)

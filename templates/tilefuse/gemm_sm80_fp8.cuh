@@ -67,8 +67,10 @@ struct Block128Scales {
   }
 
   /// acc += part · (scale_a · scale_b): the k-tile's fp32 partial sums
-  /// promoted into the main accumulators, then `part` cleared.
-  __device__ __forceinline__ void promote(float (&acc)[kNumB][kMI][kNI][4], float (&part)[kNumB][kMI][kNI][4]) const {
+  /// promoted into the main accumulators, then `part` cleared. (A template:
+  /// the driver's `part` has one element per dimension unless kBlock128.)
+  template <class Part>
+  __device__ __forceinline__ void promote(float (&acc)[kNumB][kMI][kNI][4], Part& part) const {
 #pragma unroll
     for (int w = 0; w < kNumB; ++w)
 #pragma unroll

@@ -126,6 +126,24 @@ TEST(Fp8Options, CompileRefusesArchitecturesWithoutFp8AndTheWgmmaKernel) {
   }
 }
 
+TEST(Fp8Options, AForcedTileThatSpillsOnTheTargetIsRefused) {
+  MatmulOptions o = fp8("x");
+  o.scale = ScaleMode::Block128;
+  o.tile = TileConfig{128, 64, 32, 64, 32, 3, 4, 8};  // 2 x 64 accumulators: fine on sm_89, not on sm_90
+  auto op = memory_runtime().matmul(o);
+  ASSERT_TRUE(op) << op.error().message;
+  auto sm90 = op->compile({256, 256, 256}, Arch::Sm90);
+  ASSERT_FALSE(sm90);
+  EXPECT_EQ(sm90.error().code, ErrorCode::InvalidInput);
+  EXPECT_NE(sm90.error().message.find("smaller warp tile"), std::string::npos) << sm90.error().message;
+  MatmulOptions deep = fp8("x");
+  deep.scale = ScaleMode::Block128;
+  deep.tile = TileConfig{64, 64, 128, 32, 32, 3, 4, 8};  // a k-tile of 256 FP8 values spans two blocks
+  auto deep_op = memory_runtime().matmul(deep);
+  ASSERT_FALSE(deep_op);
+  EXPECT_NE(deep_op.error().message.find("must divide 64"), std::string::npos) << deep_op.error().message;
+}
+
 const void* fake(std::uintptr_t address) { return reinterpret_cast<const void*>(address); }
 void* fake_out(std::uintptr_t address) { return reinterpret_cast<void*>(address); }
 const float* scale(std::uintptr_t address) { return reinterpret_cast<const float*>(address); }
