@@ -82,7 +82,7 @@ struct MatmulOptions {
   /// FP8 (E4M3) output only: also write max |value| over all of D, taken
   /// before scale_d and the quantisation, to MatmulArgs::amax (one float).
   bool amax = false;
-  /// Add a per-column bias (N values in `dtype`) before the activation.
+  /// Add a per-column bias (N values in `dtype`; bf16 for FP8 inputs) before the activation.
   bool bias = false;
   /// Names the activation reads as per-row / per-column f32 vectors that
   /// each launch supplies (MatmulArgs::row_inputs / col_inputs, same order),
@@ -149,7 +149,7 @@ struct MatmulArgs {
   long long lda = 0, ldb = 0, ldd = 0;
   float alpha = 1.0f;                   ///< scales A·B (single-input activations only)
   float beta = 1.0f;                    ///< scales C
-  const void* bias = nullptr;           ///< N values in the input type (options.bias)
+  const void* bias = nullptr;           ///< N values in the input type, bf16 for FP8 (options.bias)
   const void* c = nullptr;              ///< M x N residual in the output type (options.residual)
   long long ldc = 0;                    ///< 0: N
   void* aux = nullptr;                  ///< M x N pre-activation output (options.aux);

@@ -16,6 +16,7 @@
 #include "runtime/KernelCache.h"
 #include "runtime/ops/Fp8Arguments.h"
 #include "runtime/ops/KernelSource.h"
+#include "runtime/tune/KernelSignature.h"
 
 namespace tilefuse::ops {
 namespace {
@@ -184,8 +185,29 @@ TEST(Fp8Source, TheWgmmaTargetAndSixteenBitKernelsAreUnchanged) {
   const std::string fp8 = gemm_kernel_source(spec, *epilogue);
   EXPECT_NE(fp8.find("#define TF_GEMM_FP8 1"), std::string::npos);
   EXPECT_NE(fp8.find("kBlock128 = false"), std::string::npos);
+  spec.scale = ScaleMode::Block128;
+  const std::string block128 = gemm_kernel_source(spec, *epilogue);
+  EXPECT_NE(block128.find("kBlock128 = true"), std::string::npos) << "the scale mode is part of the kernel cache key";
   spec.arch = Arch::Sm90a;
   EXPECT_FALSE(check_fp8_spec(spec));
+}
+
+TEST(Fp8Source, TuningSignatureSeparatesTheFp8Options) {
+  KernelSpec spec;
+  spec.expression = "gelu(x)";
+  spec.b_col_major = true;
+  const std::string bf16 = tune::kernel_signature(spec);
+  spec.input_type = DType::E4M3;
+  const std::string fp8 = tune::kernel_signature(spec);
+  EXPECT_NE(fp8, bf16);
+  spec.scale = ScaleMode::Block128;
+  const std::string block128 = tune::kernel_signature(spec);
+  EXPECT_NE(block128, fp8);
+  spec.b_type = DType::E5M2;
+  EXPECT_NE(tune::kernel_signature(spec), block128);
+  spec.amax = true;
+  spec.output_type = DType::E4M3;
+  EXPECT_NE(tune::kernel_description(spec).find("amax"), std::string::npos) << tune::kernel_description(spec);
 }
 
 }  // namespace
