@@ -11,6 +11,8 @@
 #       CPU JIT; the working tree adds 1.6 MB; the device tool carries at most 64 MiB;
 #       with issue 15's tilefuse_bench_moe and example_06_moe_ffn: 50.3 MB = 48.0 MiB,
 #       measured here on 2026-12-06 with `scripts/gpu_run.sh build`).
+#       tilefuse_bench_fp8 (issue 16) adds ~3.5 MB: 10.5 MB stripped, 3.55 MB gzipped
+#       alone; the whole bundle with it is re-measured by `scripts/gpu_run.sh build`).
 #
 #   scripts/gpu_run.sh run [step ...]        (default: first-contact check memcheck)
 #       THERE (the device machine): unpacks the bundle, then runs each step
@@ -44,6 +46,13 @@
 #                   group sizes with MOE_BUDGET_S (default 30 s), then moe_report.py
 #                   (moe/results.json, moe/table.md); moe: every model x 128/1024/8192
 #                   tokens x both routings
+#         fp8       (issue 16) tilefuse_bench_fp8 (FP8 GEMM + activation vs
+#                   cuBLASLt FP8 plain / + activation / GELU epilogue; tensor,
+#                   row and 128-block scaling; e4m3 output with amax) and
+#                   bench/peers/fp8_peers.py (torch._scaled_mm + activation),
+#                   merged by report.py into fp8/: all shapes; fp8-quick: 3
+#                   shapes, gelu and gelu_tanh, the C++ part at most 45 s, the
+#                   torch part starting nothing new after 25 s
 #       Output under $OUT (the device tool brings back at most 8 files):
 #         gpu_run.log     everything printed (nvidia-smi first), written live
 #         steps.tsv       one line per finished step: step, exit (124: timed
@@ -65,9 +74,11 @@
 #   call 1 (expected ~3-4.5 min, <= 6 min; limits sum to 9.5 min):
 #     run(command="scripts/gpu_run.sh run first-contact check memcheck",
 #         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=600)
-#   call 2 (expected ~4-4.5 min, <= 6 min; limits sum to 5.9 min):
-#     run(command="scripts/gpu_run.sh run bench-quick peers-quick moe-quick",
-#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=380)
+#   call 2 (expected ~5 min, <= 7 min; limits sum to 7.6 min): the grouped and FP8
+#   kernels' first launches (each bench checks its outputs on sampled elements
+#   against float64 before timing) come first, then the dense benches:
+#     run(command="scripts/gpu_run.sh run moe-quick fp8-quick bench-quick peers-quick",
+#         carry=["build-gemm/gpu-bundle.tar.gz"], timeout_s=460)
 # Expected durations, step by step (measured 2026-12-06 on the 2-core x86-64
 # development machine without a GPU, or derived as said; NVRTC compiles run
 # in parallel on the device machine's 16 cores, one kernel ~0.3 s each):
@@ -101,11 +112,20 @@
 #                          launches per run (Qwen3: 256): ~30 s; moe_peers.py: torch
 #                          import ~10 s, Triton autotune of 6 configs x 2 kernels x 3
 #                          cases ~20-30 s, capped by MOE_BUDGET_S=30: ~1-1.3 min (limit 1.5)
+#           fp8-quick      (estimate, not yet measured) tilefuse_bench_fp8 --quick:
+#                          its 24 variant x shape pairs are 8 kernels, compiled
+#                          up front on every core (here, 2 cores: 6.5 s; there
+#                          ~1-2 s), cuBLASLt heuristics, ~80 timed measurements
+#                          of < 1 ms kernels and their sampled checks ~1 s per
+#                          shape; fp8_peers.py --quick (torch import + CUDA
+#                          start ~10 s, PEERS_BUDGET_S=25): ~30-45 s (limit 100 s)
 #   total   start 1-2 + call 1 ~4 + call 2 ~4.5 + transfers and 30 s idle: ~11.5-13.5 of 15 min
 #           (call 1 past 7 min, a step timed out: make call 2 `run bench-quick`
-#           alone, or give the machine back and read steps.tsv first)
+#           alone, or give the machine back and read steps.tsv first; call 1
+#           past 6 min: drop fp8-quick from call 2, timeout_s=330)
 # Later leases (each <= 10 min): `run racecheck sass ncu`, `run bench`,
-# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`, `run moe`.
+# `run peers`, `run peers-compile`, `run backward bench-backward tune examples`, `run moe`,
+# `run fp8`.
 # The binaries need libnvrtc.so.13, libnvrtc-builtins and libcublas(Lt).so.13
 # from CUDA 13.0, which the device image has under /usr/local/cuda; the CUDA
 # driver is loaded at run time (dlopen), never linked.
@@ -121,12 +141,12 @@ build() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
   ninja -C "$BUILD" -j"$(nproc)" tilefuse_cli tilefuse_gpu_gemm_check tilefuse_gpu_backward_check tilefuse_bench_gemm tilefuse_bench_backward tilefuse_tune_bench \
-    tilefuse_bench_moe example_03_swiglu_ffn example_05_cuda_graph example_06_moe_ffn
+    tilefuse_bench_moe tilefuse_bench_fp8 example_03_swiglu_ffn example_05_cuda_graph example_06_moe_ffn
   local stage
   stage=$(mktemp -d)
   cp "$BUILD/tools/tilefuse/tilefuse" "$BUILD/tests/gpu/tilefuse_gpu_gemm_check" "$BUILD/tests/gpu/tilefuse_gpu_backward_check" "$BUILD/bench/gemm/tilefuse_bench_gemm" \
     "$BUILD/bench/backward/tilefuse_bench_backward" \
-    "$BUILD/bench/tune/tilefuse_tune_bench" "$BUILD/bench/moe/tilefuse_bench_moe" "$stage/"
+    "$BUILD/bench/tune/tilefuse_tune_bench" "$BUILD/bench/moe/tilefuse_bench_moe" "$BUILD/bench/fp8/tilefuse_bench_fp8" "$stage/"
   cp "$BUILD"/examples/example_0[356]_* "$stage/" && strip "$stage"/example_*  # issues 7, 15: the examples' GPU path
   strip "$stage"/tilefuse "$stage"/tilefuse_*
   # Shared libraries the binaries need besides CUDA's and the C/C++ runtime.
@@ -154,6 +174,7 @@ step_limit() {
     bench-quick) echo 100 ;;
     peers-quick) echo 165 ;;
     moe-quick) echo 90 ;;
+    fp8-quick) echo 100 ;;
     peers-compile) echo 560 ;;
     sass) echo 60 ;;
     ncu) echo 120 ;;
@@ -264,6 +285,18 @@ step() {
         python3 bench/peers/moe_report.py "${inputs[@]}" --out "$RUN_DIR/moe" >/dev/null || { echo "moe_report.py: FAILED"; rc=1; }
         cat "$RUN_DIR/moe/table.md"
       fi
+      return $rc
+      ;;
+    fp8|fp8-quick)
+      # Issue 16: the FP8 GEMM + activation vs cuBLASLt FP8 and torch._scaled_mm
+      # (bench/peers/run_on_device.sh ... fp8); fp8/: results.json, table.md.
+      # Inside the step limit: tilefuse_bench_fp8 at most FP8_BENCH_LIMIT_S (quick
+      # 45 s, full 300 s), then fp8_peers.py starts nothing new after PEERS_BUDGET_S.
+      local size=full rc=0 budget=200
+      [ "$1" = fp8-quick ] && { size=quick; budget=25; }
+      export PEERS_BUDGET_S=${PEERS_BUDGET_S:-$budget}
+      bench/peers/run_on_device.sh "$bin" "$RUN_DIR/fp8" $size fp8 >"$RUN_DIR/fp8.log" 2>&1 || rc=$?
+      tail -n 60 "$RUN_DIR/fp8.log"
       return $rc ;;
     examples)
       # Issue 7: the examples that launch on a GPU (a skip message here is a failure).
@@ -315,7 +348,7 @@ PY
         >"$RUN_DIR/ncu.log" 2>&1 || rc=$?
       grep -E "gmma|throughput|duration" "$RUN_DIR/ncu.log" | tail -n 8
       return $rc ;;
-    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, moe, moe-quick, examples)"; return 2 ;;
+    *) echo "unknown step '$1' (first-contact, doctor, check, backward, bench-backward, memcheck, racecheck, sass, ncu, bench, bench-quick, tune, peers, peers-quick, peers-compile, moe, moe-quick, fp8, fp8-quick, examples)"; return 2 ;;
   esac
 }
 

@@ -21,6 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import fp8_report  # noqa: E402
 import workload  # noqa: E402
 
 IMPL_ORDER = ["tilefuse", "cublas", "cublas+act", "cublaslt_epilogue", "torch_eager", "torch_compile", "triton"]
@@ -31,7 +32,8 @@ LAUNCH_TARGET_US = 3.0
 
 
 def load(paths):
-    merged = {"device": None, "sources": [], "records": [], "launch_overhead": [], "jit": [], "errors": []}
+    merged = {"device": None, "sources": [], "records": [], "launch_overhead": [], "jit": [], "errors": [],
+              "not_run": []}
     for path in paths:
         with open(path) as f:
             data = json.load(f)
@@ -42,7 +44,7 @@ def load(paths):
         merged["device"] = merged["device"] or device
         merged["sources"].append({"file": os.path.basename(path), "command": data.get("command"),
                                   "versions": data.get("versions")})
-        for key in ("records", "launch_overhead", "jit", "errors"):
+        for key in ("records", "launch_overhead", "jit", "errors", "not_run"):
             merged[key].extend(data.get(key) or [])
         if "triton_first_use_ms" in data:
             merged["triton_first_use_ms"] = data["triton_first_use_ms"]
@@ -61,9 +63,11 @@ def index(records):
 
 
 def problems(records):
-    """Sorted (activation, M, N, K, dtype) of every activation record (not the plain cuBLAS ones)."""
+    """Sorted (activation, M, N, K, dtype) of every 16-bit activation record (not the plain cuBLAS
+    ones; the FP8 records have their own section, fp8_report.py)."""
     order = {a: i for i, a in enumerate(workload.ACTIVATIONS)}
-    keys = {(r["activation"], r["M"], r["N"], r["K"], r["dtype"]) for r in records if r["activation"] != "none"}
+    keys = {(r["activation"], r["M"], r["N"], r["K"], r["dtype"]) for r in records
+            if r["activation"] != "none" and not fp8_report.is_fp8(r)}
     return sorted(keys, key=lambda k: (order.get(k[0], 99), k[0], k[1], k[2], k[3], k[4]))
 
 
@@ -104,7 +108,7 @@ def geomean(values):
 
 
 def table(merged):
-    by_key = index(merged["records"])
+    by_key = index(r for r in merged["records"] if not fp8_report.is_fp8(r))
     present = [i for i in IMPL_ORDER if any(k[0] == i for k in by_key)]
     present += sorted({k[0] for k in by_key} - set(present))
     peers = [p for p in present if p not in ("tilefuse", "cublas")]
@@ -153,6 +157,7 @@ def table(merged):
         if "triton_first_use_ms" in merged:
             lines.append(f"\nTriton's first kernel in a process (launcher build + one kernel): "
                          f"{merged['triton_first_use_ms']:.0f} ms, not included above.")
+    lines += fp8_report.table(merged)
     wrong = [r for r in merged["records"] if not r["correct"]]
     lines += ["", f"{len(merged['records'])} records, {len(wrong)} failed the correctness check, "
               f"{len(merged['errors'])} errors."]
@@ -179,6 +184,8 @@ def plots(merged, out_dir):
 
     by_key = index(merged["records"])
     activations = list(dict.fromkeys(p[0] for p in problems(merged["records"])))
+    if not activations:
+        return []  # an FP8-only run: its figures are in table.md
     # One figure, one panel per activation: few files to carry back from the device machine.
     fig, axes = plt.subplots(len(activations), 1, figsize=(14, 3.6 * max(1, len(activations))), squeeze=False)
     for ax, activation in zip(axes[:, 0], activations):

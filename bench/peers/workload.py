@@ -12,6 +12,12 @@ SINGLE = ["relu", "gelu", "gelu_tanh", "silu", MISH_TEXT]
 GATED = ["swiglu", "geglu"]
 ACTIVATIONS = SINGLE + GATED
 
+# The FP8 benchmark (issue 16; bench/fp8, fp8_peers.py): activations fused after an e4m3
+# GEMM (gelu_tanh is also cuBLASLt's GELU epilogue) and the scalings, as records spell them.
+FP8_ACTIVATIONS = ["gelu", "gelu_tanh", "silu"]
+FP8_QUICK_ACTIVATIONS = ["gelu", "gelu_tanh"]
+FP8_SCALINGS = ["tensor", "row", "block128"]
+
 # M x (K, N): the LLM shapes of docs/performance.md, plus square 4096 and 8192.
 MS = [16, 128, 1024, 4096, 16384]
 KNS = [(4096, 14336), (4096, 11008), (8192, 28672), (14336, 4096)]

@@ -15,14 +15,14 @@ bash -n "$script" || fail "bash -n: the script does not parse"
 # (command="scripts/gpu_run.sh run ..."), the later leases (`run ...`) and the
 # default list ("default: ...").
 header=$(sed -n '2,/^set -euo/p' "$script")
-named=$( { grep -oE 'gpu_run\.sh run [a-z -]+"' <<<"$header" | sed -E 's/gpu_run\.sh run //; s/"//'
-           grep -oE '`run [a-z -]+`' <<<"$header" | sed -E 's/`run //; s/`//'
-           grep -oE 'default: [a-z -]+\)' <<<"$header" | sed -E 's/default: //; s/\)//'; } |
+named=$( { grep -oE 'gpu_run\.sh run [a-z0-9 -]+"' <<<"$header" | sed -E 's/gpu_run\.sh run //; s/"//'
+           grep -oE '`run [a-z0-9 -]+`' <<<"$header" | sed -E 's/`run //; s/`//'
+           grep -oE 'default: [a-z0-9 -]+\)' <<<"$header" | sed -E 's/default: //; s/\)//'; } |
          tr ' ' '\n' | sed '/^$/d' | sort -u)
 [ -n "$named" ] || fail "found no 'gpu_run.sh run <steps>' line in the header"
 grep -q 'run first-contact check memcheck' <<<"$header" || fail "the header lacks the plan's call 1"
 grep -q 'run bench-quick peers-quick' <<<"$header" || fail "the header lacks the plan's call 2"
-cases=$(sed -n '/^step() {/,/^}/p' "$script" | grep -oE '^    [a-z|-]+\)' | tr -d ' )' | tr '|' '\n' | sort -u)
+cases=$(sed -n '/^step() {/,/^}/p' "$script" | grep -oE '^    [a-z0-9|-]+\)' | tr -d ' )' | tr '|' '\n' | sort -u)
 for name in $named; do
   grep -qx -- "$name" <<<"$cases" || fail "the header names step '$name', which step() does not run"
 done
