@@ -21,7 +21,7 @@ named=$( { grep -oE 'gpu_run\.sh run [a-z0-9 -]+"' <<<"$header" | sed -E 's/gpu_
          tr ' ' '\n' | sed '/^$/d' | sort -u)
 [ -n "$named" ] || fail "found no 'gpu_run.sh run <steps>' line in the header"
 grep -q 'run first-contact check memcheck' <<<"$header" || fail "the header lacks the plan's call 1"
-grep -q 'run bench-quick peers-quick' <<<"$header" || fail "the header lacks the plan's call 2"
+grep -q 'run moe-quick fp8-quick bench-quick peers-quick' <<<"$header" || fail "the header lacks the plan's call 2"
 cases=$(sed -n '/^step() {/,/^}/p' "$script" | grep -oE '^    [a-z0-9|-]+\)' | tr -d ' )' | tr '|' '\n' | sort -u)
 for name in $named; do
   grep -qx -- "$name" <<<"$cases" || fail "the header names step '$name', which step() does not run"
